@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` (gateway with demo data) and `make test` (everything).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev clean
+
+$(BIN)/schakel: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install: $(BIN)/schakel
+
+install-dev: install
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+run: install
+	$(BIN)/schakel demo
+	$(BIN)/schakel serve
+
+test: install-dev
+	scripts/test.sh
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

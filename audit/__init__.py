@@ -1,0 +1,1 @@
+"""Append-only, tamper-evident audit log of every disclosure and denial."""

@@ -1,0 +1,1 @@
+"""Consent registry: participants grant, narrow and revoke consent per purpose, recipient, category."""

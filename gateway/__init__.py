@@ -1,0 +1,1 @@
+"""Schakel gateway: the composition root (app, settings, auth, disclosure flow, CLI)."""

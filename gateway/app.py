@@ -1,0 +1,48 @@
+"""The FastAPI application factory: the only place where routers, middleware and engines meet."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway import health, partners
+from gateway.auth import api as auth_api
+from gateway.middleware import BodySizeLimitMiddleware, TraceMiddleware
+from gateway.problems import install_problem_handlers
+from gateway.runtime import Runtime
+
+DESCRIPTION = """
+Schakel lets GGZ providers, UWV and municipalities exchange the minimum of case data a participant
+consented to, for one purpose, with every disclosure and denial in a tamper-evident audit log.
+
+Partner systems authenticate with OAuth 2.0 client credentials and `private_key_jwt` (RFC 7523):
+sign a client assertion with your registered key, post it to `/oauth/token`, and send the access
+token as `Authorization: Bearer …`. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """Wire a gateway around an already built runtime (settings, database, keys, policy engine)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="Schakel",
+        version="0.1.0",
+        summary="Privacy-preserving data exchange for the Dutch social domain",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(TraceMiddleware)
+    app.include_router(health.router)
+    app.include_router(auth_api.router)
+    app.include_router(partners.router)
+    return app

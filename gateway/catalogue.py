@@ -1,0 +1,71 @@
+"""The catalogue of domains, roles, purposes and categories, read from ``policies/`` (one source)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import InvalidInput
+
+CATALOGUE_FILE = Path("schakel") / "catalogue" / "data.json"
+PARTY_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the policies know about; the API validates against the same document."""
+
+    domains: frozenset[str]
+    roles: dict[str, frozenset[str]]
+    purposes: dict[str, frozenset[str]]
+    categories: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def load(cls, policies_dir: Path) -> Catalogue:
+        document: dict[str, Any] = json.loads((policies_dir / CATALOGUE_FILE).read_text("utf-8"))
+        return cls(
+            domains=frozenset(document["domains"]),
+            roles={name: frozenset(role["domains"]) for name, role in document["roles"].items()},
+            purposes={
+                name: frozenset(purpose["categories"])
+                for name, purpose in document["purposes"].items()
+            },
+            categories={
+                name: tuple(category["fields"]) for name, category in document["categories"].items()
+            },
+        )
+
+    def check_party_profile(
+        self, *, domain: str, roles: Sequence[str], purposes: Sequence[str]
+    ) -> None:
+        """Refuse a domain, role or purpose the policies do not know, naming the valid values."""
+        if domain not in self.domains:
+            raise InvalidInput(
+                f"unknown domain {domain!r}; valid: {', '.join(sorted(self.domains))}",
+                field="domain",
+            )
+        for role in roles:
+            if role not in self.roles:
+                raise InvalidInput(
+                    f"unknown role {role!r}; valid: {', '.join(sorted(self.roles))}", field="roles"
+                )
+            if domain not in self.roles[role]:
+                raise InvalidInput(f"role {role!r} is not held in domain {domain!r}", field="roles")
+        for purpose in purposes:
+            if purpose not in self.purposes:
+                raise InvalidInput(
+                    f"unknown purpose {purpose!r}; valid: {', '.join(sorted(self.purposes))}",
+                    field="purposes",
+                )
+
+
+def check_party_id(party_id: str) -> None:
+    if not PARTY_ID.match(party_id):
+        raise InvalidInput(
+            "a party id is 1-64 lowercase letters, digits and inner hyphens (e.g. uwv-leiden)",
+            field="id",
+        )

@@ -1,0 +1,55 @@
+"""Typed FastAPI dependencies: the runtime, a per-request transaction, the calling partner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from gateway.auth.access_tokens import Caller, authenticate_bearer, invalid_token
+from gateway.clock import Clock
+from gateway.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """One transaction per request, committed by the gateway when the handler returns."""
+    with runtime.sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def get_caller(request: Request, runtime: RuntimeDep, session: SessionDep) -> Caller:
+    """The partner behind the bearer token (RFC 6750 §2.1); 401 with a challenge otherwise."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise invalid_token("a bearer access token from /oauth/token is required")
+    return authenticate_bearer(
+        session=session,
+        key=runtime.token_key,
+        issuer=runtime.settings.issuer,
+        token=token.strip(),
+        now=runtime.clock(),
+    )
+
+
+PartnerDep = Annotated[Caller, Depends(get_caller)]

@@ -1,0 +1,65 @@
+"""Domain errors of the gateway; ``gateway.problems`` maps each to an RFC 9457 response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GatewayError(Exception):
+    """Base for errors the gateway answers with a problem document."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(GatewayError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(GatewayError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class InvalidInput(GatewayError):
+    status = 422
+    slug = "invalid-input"
+    title = "Invalid input"
+
+
+class ServiceUnavailable(GatewayError):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+class AuthenticationFailed(GatewayError):
+    """401 with ``WWW-Authenticate``; ``error`` is the RFC 6749 §5.2 / RFC 6750 §3.1 code."""
+
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+    def __init__(self, detail: str, *, error: str, scheme: str = "Bearer") -> None:
+        super().__init__(detail)
+        self.error = error
+        self.scheme = scheme
+
+
+class Forbidden(GatewayError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+    def __init__(self, detail: str, *, error: str = "insufficient_scope") -> None:
+        super().__init__(detail)
+        self.error = error

@@ -1,0 +1,57 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.deps import RuntimeDep
+from gateway.migrations.runner import pending_migrations
+
+router = APIRouter(tags=["health"])
+log = structlog.get_logger("gateway.health")
+
+
+@router.get("/healthz", summary="The process is alive")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="The database and the policy engine answer",
+    responses={503: {"description": "A dependency does not answer; the body says which"}},
+)
+def readyz(runtime: RuntimeDep) -> JSONResponse:
+    checks: dict[str, Any] = {"database": _database_ready(runtime), "policy_engine": "ok"}
+    try:
+        if not runtime.policy_engine.ready():
+            checks["policy_engine"] = "not ready (unreachable or other policy revision)"
+    except Exception as error:
+        log.warning("policy engine probe failed", error=str(error))
+        checks["policy_engine"] = "unreachable"
+    ready = all(value == "ok" for value in checks.values())
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "policy_engine": runtime.policy_engine.name,
+        "policy_revision": runtime.policy_engine.revision,
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _database_ready(runtime: RuntimeDep) -> str:
+    try:
+        with runtime.database.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            if pending_migrations(connection):
+                return "migrations pending: run `schakel migrate`"
+    except SQLAlchemyError as error:
+        log.warning("database probe failed", error=str(error).splitlines()[0])
+        return "unreachable"
+    return "ok"

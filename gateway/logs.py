@@ -1,0 +1,70 @@
+"""Structured JSON logs (structlog); every line of a request carries its W3C trace id."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from gateway.settings import LogFormat
+
+_SECRET_KEYS = {"authorization", "client_assertion", "access_token", "bsn", "password"}
+
+
+def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Never let a credential or a BSN into a log line, whatever a caller passes."""
+    for key in list(event):
+        if key.lower() in _SECRET_KEYS:
+            event[key] = "[redacted]"
+    return event
+
+
+def configure_logging(level: str = "INFO", log_format: LogFormat = LogFormat.JSON) -> None:
+    """Route structlog and the standard library (uvicorn, alembic) through one JSON renderer."""
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _drop_secrets,
+    ]
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer()
+        if log_format is LogFormat.JSON
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # Our own access log line carries the trace id; uvicorn's would duplicate it without one.
+    logging.getLogger("uvicorn.access").disabled = True
+    # Alembic narrates every schema check (the readiness probe makes one); keep its warnings only.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    silence_eddsa_name_warning()
+
+
+def silence_eddsa_name_warning() -> None:
+    """joserfc warns that RFC 9864 renamed "EdDSA" to "Ed25519"; partners still send "EdDSA"."""
+    warnings.filterwarnings("ignore", message="EdDSA is deprecated", module="joserfc")

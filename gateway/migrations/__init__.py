@@ -1,0 +1,1 @@
+"""Alembic migrations for every table of the gateway and its domain packages."""

@@ -1,0 +1,45 @@
+"""Upgrade the schema and tell whether it is current, without an ``alembic.ini``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+
+
+def target_metadata() -> list[MetaData]:
+    """Every package's tables, so ``alembic revision --autogenerate`` sees them all."""
+    from gateway.db import Base
+    from gateway.registry import models as _registry  # noqa: F401 - registers the tables
+
+    return [Base.metadata]
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def pending_migrations(connection: Connection) -> bool:
+    return current_revisions(connection) != head_revisions()

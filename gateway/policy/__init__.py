@@ -1,0 +1,1 @@
+"""Policy-engine clients: one interface, an embedded Rego interpreter and an OPA server."""

@@ -1,0 +1,75 @@
+"""The policy-engine interface: ``decide(input) -> Decision`` on any engine (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DECISION_QUERY = "data.schakel.disclosure.decision"
+
+
+class PolicyEngineUnavailable(Exception):
+    """The engine could not be asked or gave no usable answer: callers must fail closed."""
+
+
+class Decision(BaseModel):
+    """What the policies decided for one request, and which policy revision decided it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allow: bool
+    categories: list[str] = Field(default_factory=list)
+    fields: dict[str, list[str]] = Field(default_factory=dict)
+    obligations: list[str] = Field(default_factory=list)
+    reasons: list[dict[str, Any]] = Field(default_factory=list)
+    policy_revision: str
+
+
+class PolicyEngine(Protocol):
+    """Anything that evaluates the Schakel policies."""
+
+    name: str
+
+    @property
+    def revision(self) -> str:
+        """Digest of the policy bundle this engine evaluates."""
+        ...
+
+    def decide(self, policy_input: dict[str, Any]) -> Decision:
+        """Evaluate ``data.schakel.disclosure.decision``; raise PolicyEngineUnavailable on failure."""
+        ...
+
+    def ready(self) -> bool:
+        """True when the engine answers a query with the expected policy revision."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def decision_from_document(document: object, *, policy_revision: str) -> Decision:
+    """Check one engine's decision document against the contract; malformed means unavailable.
+
+    Both engines must give the same document; anything else (undefined, wrong types, allow without
+    categories, fields for a category not allowed) is refused so that the gateway fails closed.
+    """
+    if not isinstance(document, dict):
+        raise PolicyEngineUnavailable(f"decision is not an object: {type(document).__name__}")
+    try:
+        decision = Decision.model_validate(
+            {**document, "policy_revision": policy_revision}, strict=True
+        )
+    except ValueError as exc:
+        raise PolicyEngineUnavailable(f"malformed decision: {exc}") from exc
+    if decision.allow != bool(decision.categories):
+        raise PolicyEngineUnavailable("malformed decision: allow disagrees with categories")
+    if not set(decision.fields) <= set(decision.categories):
+        raise PolicyEngineUnavailable("malformed decision: fields for a category not allowed")
+    return decision.model_copy(
+        update={
+            "categories": sorted(decision.categories),
+            "obligations": sorted(decision.obligations),
+        }
+    )

@@ -1,0 +1,140 @@
+"""RFC 9457 problem details: the one place where errors become HTTP responses."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://schakel.nl/problems/"
+
+log = structlog.get_logger("gateway.problems")
+
+
+def problem_response(
+    status: int,
+    *,
+    slug: str,
+    title: str,
+    detail: str,
+    request: Request,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    trace_id = getattr(request.state, "trace_id", None)
+    if trace_id:
+        body["trace_id"] = trace_id
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GatewayError, _gateway_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _gateway_error(request: Request, error: GatewayError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    extensions = dict(error.extensions)
+    if isinstance(error, AuthenticationFailed):
+        headers["WWW-Authenticate"] = _challenge(error)
+        extensions["error"] = error.error
+        extensions["error_description"] = error.detail
+    if isinstance(error, Forbidden):
+        headers["WWW-Authenticate"] = f'Bearer realm="schakel", error="{error.error}"'
+        extensions["error"] = error.error
+    return problem_response(
+        error.status,
+        slug=error.slug,
+        title=error.title,
+        detail=error.detail,
+        request=request,
+        headers=headers or None,
+        **extensions,
+    )
+
+
+def _challenge(error: AuthenticationFailed) -> str:
+    description = error.detail.replace("\\", "\\\\").replace('"', "'")
+    if error.scheme == "Bearer":
+        return f'Bearer realm="schakel", error="{error.error}", error_description="{description}"'
+    # RFC 6749 §5.2: invalid_client answers with the scheme the client tried to use.
+    return f'{error.scheme} realm="schakel", error="{error.error}"'
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [_field_problem(item) for item in error.errors()]
+    if any(item["type"] == "json_invalid" for item in error.errors()):
+        return problem_response(
+            400,
+            slug="malformed-json",
+            title="Malformed JSON",
+            detail="the request body is not valid JSON",
+            request=request,
+            errors=problems,
+        )
+    detail = "; ".join(f"{p['pointer']}: {p['detail']}" for p in problems[:5])
+    return problem_response(
+        422,
+        slug="invalid-input",
+        title="Invalid input",
+        detail=detail or "the request is not valid",
+        request=request,
+        errors=problems,
+    )
+
+
+def _field_problem(item: Any) -> dict[str, str]:
+    """One offending field, as a JSON Pointer (RFC 6901) into the body or a named parameter."""
+    location = [str(part) for part in item.get("loc", ())]
+    source = location[0] if location else "body"
+    path = location[1:]
+    if source == "body":
+        pointer = "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+        return {"pointer": pointer, "detail": str(item.get("msg", "invalid value"))}
+    return {
+        "pointer": f"#/{'/'.join(path)}",
+        "parameter": f"{source}:{'.'.join(path)}",
+        "detail": str(item.get("msg", "invalid value")),
+    }
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    status = HTTPStatus(error.status_code)
+    detail = error.detail if isinstance(error.detail, str) else status.description
+    return problem_response(
+        error.status_code,
+        slug=status.phrase.lower().replace(" ", "-"),
+        title=status.phrase,
+        detail=detail,
+        request=request,
+        headers=dict(error.headers) if error.headers else None,
+    )
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=error, path=request.url.path)
+    return problem_response(
+        500,
+        slug="internal-error",
+        title="Internal error",
+        detail="the gateway could not complete the request; nothing was disclosed",
+        request=request,
+    )

@@ -1,0 +1,1 @@
+"""Partner registry: the parties that may call the gateway, their keys and purposes."""

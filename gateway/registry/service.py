@@ -1,0 +1,70 @@
+"""Registry rules: adding, listing, disabling partner systems."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.auth.jwks import parse_partner_jwks
+from gateway.catalogue import Catalogue, check_party_id
+from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.registry.models import Party
+
+
+def find_party(session: Session, party_id: str) -> Party | None:
+    return session.get(Party, party_id)
+
+
+def list_parties(session: Session) -> Sequence[Party]:
+    return session.scalars(select(Party).order_by(Party.id)).all()
+
+
+def add_party(
+    *,
+    session: Session,
+    catalogue: Catalogue,
+    party_id: str,
+    domain: str,
+    display_name: str,
+    jwks: dict[str, Any],
+    purposes: Sequence[str],
+    roles: Sequence[str],
+    now: datetime,
+) -> Party:
+    """Register a partner system after checking its domain, roles, purposes and keys."""
+    check_party_id(party_id)
+    catalogue.check_party_profile(domain=domain, roles=roles, purposes=purposes)
+    try:
+        parse_partner_jwks(jwks)
+    except ValueError as error:
+        raise InvalidInput(str(error), field="jwks") from None
+    if find_party(session, party_id) is not None:
+        raise Conflict(f"party {party_id!r} is already registered")
+    party = Party(
+        id=party_id,
+        domain=domain,
+        display_name=display_name,
+        jwks=jwks,
+        purposes=sorted(set(purposes)),
+        roles=sorted(set(roles)),
+        enabled=True,
+        created_at=now,
+    )
+    session.add(party)
+    session.flush()
+    return party
+
+
+def disable_party(*, session: Session, party_id: str, now: datetime) -> Party:
+    """Stop a party from authenticating; tokens it holds stop working at the next request."""
+    party = find_party(session, party_id)
+    if party is None:
+        raise NotFound(f"no party {party_id!r}")
+    party.enabled = False
+    party.disabled_at = now
+    session.flush()
+    return party

@@ -1,0 +1,183 @@
+"""Gateway configuration: one pydantic-settings object, ``SCHAKEL_`` prefix, read once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPOSITORY_POLICIES = Path(__file__).resolve().parents[1] / "policies"
+
+
+class PolicyEngineKind(StrEnum):
+    EMBEDDED = "embedded"
+    OPA = "opa"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway; unknown ``SCHAKEL_`` keys are refused so typos do not go unnoticed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SCHAKEL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the embedded SQLite database and generated keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host/db",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `schakel serve` binds to.")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(default=8000, description="Port to bind.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The gateway's external base URL; the token endpoint audience derives from it.",
+    )
+    policy_engine: PolicyEngineKind = Field(
+        default=PolicyEngineKind.EMBEDDED, description="`embedded` (regorus) or `opa` (OPA server)."
+    )
+    opa_url: str = Field(default="http://127.0.0.1:8181", description="OPA server base URL.")
+    opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
+        default=1.0, description="Time allowed for one OPA decision before failing closed."
+    )
+    policies_dir: Path = Field(
+        default=REPOSITORY_POLICIES, description="Folder holding the Rego policies and data."
+    )
+    token_signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 key that signs access tokens; default data_dir/keys/token-signing.pem"
+        " (generated on first start).",
+    )
+    token_signing_key: SecretStr | None = Field(
+        default=None, description="The same key as PEM text (e.g. from a secret store)."
+    )
+    access_token_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
+        default=300, description="Lifetime of issued access tokens."
+    )
+    assertion_max_lifetime_seconds: Annotated[int, Field(ge=10, le=300)] = Field(
+        default=300, description="Client assertions must expire within this many seconds."
+    )
+    clock_skew_seconds: Annotated[int, Field(ge=0, le=120)] = Field(
+        default=30, description="Leeway for clocks of partner systems."
+    )
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
+        default=1024 * 1024, description="Largest request body accepted."
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: LogFormat = Field(default=LogFormat.JSON, description="`json` or `console`.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("public_url", "opa_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith("postgres://") or value.startswith("postgresql://"):
+            # psycopg 3 is the only PostgreSQL driver we ship.
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:// or postgresql:// (postgresql+psycopg://)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_signing_key_source(self) -> Settings:
+        if self.token_signing_key is not None and self.token_signing_key_file is not None:
+            raise ValueError(
+                "set SCHAKEL_TOKEN_SIGNING_KEY or SCHAKEL_TOKEN_SIGNING_KEY_FILE, not both"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'schakel.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def token_endpoint(self) -> str:
+        """The audience partner client assertions must name (RFC 7523 §3, item 3)."""
+        return f"{self.public_url}/oauth/token"
+
+    @property
+    def issuer(self) -> str:
+        return self.public_url
+
+
+class SettingsError(Exception):
+    """Configuration is invalid; ``str()`` lists one line per bad value."""
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from environment and ``.env``; turn validation errors into readable lines."""
+    unknown = unknown_environment_keys(os.environ if environ is None else environ)
+    if unknown:
+        raise SettingsError(
+            "invalid configuration:\n  "
+            + "\n  ".join(f"{key}: unknown setting; check its spelling" for key in unknown)
+        )
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_settings_errors(error)) from None
+
+
+def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:
+    """``SCHAKEL_*`` variables that name no setting (``SCHAKEL_TEST_*`` belong to the test suite)."""
+    known = {f"SCHAKEL_{name.upper()}" for name in Settings.model_fields}
+    return sorted(
+        key
+        for key in environ
+        if key.upper().startswith("SCHAKEL_")
+        and not key.upper().startswith("SCHAKEL_TEST_")
+        and key.upper() not in known
+    )
+
+
+def describe_settings_errors(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        name = "SCHAKEL_" + location[0].upper() if location else "settings"
+        message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+        if problem["type"] == "extra_forbidden":
+            message = "unknown setting; check its spelling"
+            shown = ""
+        lines.append(f"{name}: {message}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install what the test suite needs beyond Python: PostgreSQL (Debian package) and OPA (built
+# from the Go module proxy into .tools/bin, which is git-ignored and reused once built).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OPA_VERSION="v1.22.2"
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing PostgreSQL"
+  SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql >/dev/null
+fi
+
+if ! [ -x .tools/bin/opa ] || ! .tools/bin/opa version | grep -q "Version: ${OPA_VERSION#v}"; then
+  echo "building OPA $OPA_VERSION (about two minutes)"
+  mkdir -p .tools/bin
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@$OPA_VERSION"
+fi
+.tools/bin/opa version | head -n 1

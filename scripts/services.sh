@@ -1,0 +1,86 @@
+# Throwaway PostgreSQL and OPA servers on 127.0.0.1 for the test suite; sourced by scripts/test.sh.
+# Each exports the URL the tests read (SCHAKEL_TEST_POSTGRES_URL, SCHAKEL_TEST_OPA_URL) and
+# registers its own clean-up. Nothing depends on a server left running.
+
+OPA_VERSION="v1.22.2"
+SERVICES_DIR=""
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+find_opa() {
+  for candidate in "${SCHAKEL_TEST_OPA_BIN:-}" "$PWD/.tools/bin/opa" "$(command -v opa || true)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+find_pg_bin() {
+  if [ -n "${SCHAKEL_TEST_PG_BIN:-}" ]; then echo "$SCHAKEL_TEST_PG_BIN"; return 0; fi
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -n "$dir" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return 0; fi
+  if command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; then
+    pg_config --bindir; return 0
+  fi
+  return 1
+}
+
+services_dir() {
+  if [ -z "$SERVICES_DIR" ]; then
+    SERVICES_DIR=$(mktemp -d /tmp/schakel-services.XXXXXX)
+    chmod 755 "$SERVICES_DIR"
+  fi
+  echo "$SERVICES_DIR"
+}
+
+# Run a PostgreSQL tool as the postgres user when we are root (the server refuses to run as root).
+as_pg_user() {
+  if [ "$(id -u)" = "0" ]; then
+    su postgres -s /bin/bash -c "$*"
+  else
+    bash -c "$*"
+  fi
+}
+
+start_postgres() {
+  local bin port data
+  bin=$(find_pg_bin) || return 1
+  port=$(free_port)
+  data="$(services_dir)/pg"
+  mkdir -p "$data"
+  if [ "$(id -u)" = "0" ]; then chown postgres "$data"; fi
+  as_pg_user "'$bin/initdb' -D '$data' -U postgres --auth=trust --encoding=UTF8 --no-sync" >"$(services_dir)/initdb.log" 2>&1 \
+    || { cat "$(services_dir)/initdb.log"; return 1; }
+  as_pg_user "'$bin/pg_ctl' -D '$data' -l '$data/server.log' -w -t 60 \
+    -o \"-p $port -c listen_addresses=127.0.0.1 -k '$data' -c fsync=off -c max_connections=200\" start" >/dev/null \
+    || { cat "$data/server.log"; return 1; }
+  PG_STOP="'$bin/pg_ctl' -D '$data' -m immediate stop"
+  export SCHAKEL_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+start_opa() {
+  local opa port
+  opa=$(find_opa) || return 1
+  port=$(free_port)
+  "$opa" run --server --addr "127.0.0.1:$port" --log-level error >"$(services_dir)/opa.log" 2>&1 &
+  OPA_PID=$!
+  for _ in $(seq 1 100); do
+    if python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/health', timeout=1)" 2>/dev/null; then
+      export SCHAKEL_TEST_OPA_URL="http://127.0.0.1:$port"
+      echo "OPA $("$opa" version | awk '/^Version/ {print $2}') on 127.0.0.1:$port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  cat "$(services_dir)/opa.log"
+  return 1
+}
+
+stop_services() {
+  if [ -n "${OPA_PID:-}" ]; then kill "$OPA_PID" 2>/dev/null || true; fi
+  if [ -n "${PG_STOP:-}" ]; then as_pg_user "$PG_STOP" >/dev/null 2>&1 || true; fi
+  if [ -n "$SERVICES_DIR" ]; then rm -rf "$SERVICES_DIR"; fi
+}
