@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.deps import RuntimeDep
 from gateway.migrations.runner import pending_migrations
+from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger("gateway.health")
@@ -43,6 +44,18 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         "policy_revision": runtime.policy_engine.revision,
     }
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _policy_engine_ready(engine: PolicyEngine) -> str:
+    """Ready, or push the policies once (an OPA server that restarted has lost them) and ask again."""
+    if engine.ready():
+        return "ok"
+    try:
+        engine.sync()
+    except PolicyEngineUnavailable as error:
+        log.warning("policy engine not ready", error=str(error))
+        return "unreachable or refusing the policies"
+    return "ok" if engine.ready() else "not ready: answers with another policy revision"
 
 
 def _database_ready(runtime: RuntimeDep) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
 from joserfc.jwk import OKPKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,8 +15,10 @@ from gateway.clock import Clock, system_clock
 from gateway.db import make_engine, make_sessionmaker
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
-from gateway.policy.engine import PolicyEngine
+from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
 from gateway.settings import PolicyEngineKind, Settings
+
+log = structlog.get_logger("gateway.runtime")
 
 
 @dataclass
@@ -53,5 +56,11 @@ def build_policy_engine(settings: Settings) -> PolicyEngine:
     if settings.policy_engine is PolicyEngineKind.OPA:
         from gateway.policy.opa_server import OpaServerEngine
 
-        return OpaServerEngine(settings.opa_url, bundle, timeout=settings.opa_timeout_seconds)
+        engine = OpaServerEngine(settings.opa_url, bundle, timeout=settings.opa_timeout_seconds)
+        try:
+            engine.sync()
+        except PolicyEngineUnavailable as error:
+            # Decisions fail closed until /readyz manages to push the policies.
+            log.warning("policy engine not in sync at start", error=str(error))
+        return engine
     return EmbeddedEngine(bundle)

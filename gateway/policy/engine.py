@@ -37,11 +37,15 @@ class PolicyEngine(Protocol):
         ...
 
     def decide(self, policy_input: dict[str, Any]) -> Decision:
-        """Evaluate ``data.schakel.disclosure.decision``; raise PolicyEngineUnavailable on failure."""
+        """Evaluate the decision rule; raise PolicyEngineUnavailable on any failure."""
         ...
 
     def ready(self) -> bool:
         """True when the engine answers a query with the expected policy revision."""
+        ...
+
+    def sync(self) -> None:
+        """Make the engine hold this gateway's policy revision; raise PolicyEngineUnavailable."""
         ...
 
     def close(self) -> None:

@@ -1,0 +1,223 @@
+# METADATA
+# title: Schakel disclosure decisions
+# description: >-
+#   Decides which canonical data categories one requester may receive about one participant for one
+#   purpose (DESIGN.md, "Policy decision contract"). The result holds sorted arrays only, so the
+#   embedded engine and an OPA server give byte-identical JSON.
+# scope: package
+package schakel.disclosure
+
+# METADATA
+# title: Catalogue
+# description: Domains, roles, purposes and categories (policies/schakel/catalogue/data.json).
+catalogue := data.schakel.catalogue
+
+# METADATA
+# title: Purpose asked
+# description: The catalogue entry of the purpose asked; undefined for an unknown purpose.
+purpose := catalogue.purposes[input.purpose]
+
+# METADATA
+# title: Categories asked
+# description: The distinct categories of the request.
+asked contains category if some category in input.categories
+
+# METADATA
+# title: Request-level refusals
+# description: >-
+#   Reasons that refuse the whole request before any category is looked at: purpose binding
+#   (the purpose must exist) and the requester's party, domain and role.
+# custom:
+#   reason_codes:
+#     - purpose.unknown
+#     - requester.party_missing
+#     - requester.role_not_in_domain
+#     - requester.not_allowed_for_purpose
+request_denial contains "purpose.unknown" if not purpose
+
+request_denial contains "requester.party_missing" if not party_named
+
+request_denial contains "requester.role_not_in_domain" if not role_held_in_domain
+
+request_denial contains "requester.not_allowed_for_purpose" if {
+	purpose
+	not requester_allowed_for_purpose
+}
+
+# METADATA
+# title: Party named
+# description: The requester names its party (a string), which party-level consents and directorship need.
+party_named if is_string(input.requester.party)
+
+# METADATA
+# title: Role held in domain
+# description: The requester's role exists and may be held in the requester's domain.
+role_held_in_domain if input.requester.domain in catalogue.roles[input.requester.role].domains
+
+# METADATA
+# title: Requester allowed for purpose
+# description: The purpose lists the requester's role for the requester's domain.
+requester_allowed_for_purpose if input.requester.role in purpose.requesters[input.requester.domain]
+
+# METADATA
+# title: Request refused
+# description: At least one request-level refusal applies; every category is then denied.
+request_refused if count(request_denial) > 0
+
+# METADATA
+# title: Confined to source domain
+# description: >-
+#   Clinical categories (care.diagnosis) never leave their source domain (medical secrecy, WGBO
+#   art. 7:457 BW), whatever a consent says. Within the source domain they still need purpose
+#   binding and a consent naming the requesting party itself (see party_consent_required).
+confined_outside_source(category) if {
+	catalogue.categories[category].sensitivity == "clinical"
+	not input.requester.domain in catalogue.categories[category].sources
+}
+
+# METADATA
+# title: Director overview
+# description: >-
+#   The director named for the participant (input.subject.director equals the requester's party)
+#   receives the purpose's director_categories (for case-coordination: plan.goals and plan.actions)
+#   without a category consent: the shared plan is the director's to coordinate. Everything else,
+#   care.involvement included (health data, GDPR Art. 9), still needs a consent like any requester.
+director_overview(category) if {
+	is_string(input.subject.director)
+	input.subject.director == input.requester.party
+	category in purpose.director_categories
+}
+
+# METADATA
+# title: Category verdict
+# description: >-
+#   One code per category asked, first matching rule wins. Allowing codes are in allow_codes.
+# custom:
+#   reason_codes:
+#     - request.refused
+#     - category.unknown
+#     - category.medical_secrecy
+#     - category.not_for_purpose
+#     - director.overview
+#     - consent.covered
+#     - consent.party_required
+#     - consent.missing
+verdict(category) := "request.refused" if {
+	request_refused
+} else := "category.unknown" if {
+	not catalogue.categories[category]
+} else := "category.medical_secrecy" if {
+	confined_outside_source(category)
+} else := "category.not_for_purpose" if {
+	not category in purpose.categories
+} else := "director.overview" if {
+	director_overview(category)
+} else := "consent.covered" if {
+	consented(category)
+} else := "consent.party_required" if {
+	domain_consented(category)
+} else := "consent.missing"
+
+# METADATA
+# title: Verdicts
+# description: The verdict code of every category asked, evaluated once.
+verdicts[category] := verdict(category) if some category in asked
+
+# METADATA
+# title: Allowing codes
+# description: The verdict codes that disclose a category.
+allow_codes := {"director.overview", "consent.covered"}
+
+# METADATA
+# title: Allowed categories
+# description: Categories asked whose verdict allows disclosure.
+allowed contains category if {
+	some category in asked
+	verdicts[category] in allow_codes
+}
+
+# METADATA
+# title: Allow
+# description: True iff at least one category asked is allowed.
+default allow := false
+
+allow if count(allowed) > 0
+
+# METADATA
+# title: Allowed fields
+# description: The catalogue's fields of each allowed category; nothing else may be disclosed.
+allowed_fields[category] := catalogue.categories[category].fields if some category in allowed
+
+# METADATA
+# title: Obligations
+# description: >-
+#   What the gateway must do when it discloses: log the disclosure, pseudonymise the participant
+#   for the requester's domain, and mark special-category data (GDPR Art. 9) as such.
+obligation contains "log-disclosure" if allow
+
+obligation contains "pseudonymise-subject" if allow
+
+obligation contains "mark-special-category" if {
+	some category in allowed
+	catalogue.categories[category].sensitivity in {"special", "clinical"}
+}
+
+# METADATA
+# title: Reason texts
+# description: The human-readable text of every reason code.
+reason_text := {
+	"purpose.unknown": "the purpose is not in the catalogue",
+	"requester.party_missing": "the requester names no party",
+	"requester.role_not_in_domain": "the requester's role is unknown or not held in the requester's domain",
+	"requester.not_allowed_for_purpose": "the requester's domain and role may not ask for this purpose",
+	"request.refused": "the request as a whole is refused",
+	"category.unknown": "the category is not in the catalogue",
+	"category.medical_secrecy": "clinical data never leaves its source domain (medical secrecy)",
+	"category.not_for_purpose": "the category is not part of this purpose",
+	"director.overview": "the requester is the participant's director and this category is part of the director's overview",
+	"consent.covered": "a consent in force covers this category for this requester and purpose",
+	"consent.party_required": "only a consent naming the requesting party itself counts here, not a domain-wide consent",
+	"consent.missing": "no consent in force covers this category for this requester and purpose",
+}
+
+# METADATA
+# title: Request-level reasons
+# description: One reason per request-level refusal, sorted by code, with a null category.
+request_reasons := [reason |
+	some code in sort(request_denial)
+	reason := {"category": null, "allowed": false, "code": code, "reason": reason_text[code]}
+]
+
+# METADATA
+# title: Category reasons
+# description: One reason per distinct category asked, sorted by category.
+category_reasons := [category_reason(category) | some category in sort(asked)]
+
+# METADATA
+# title: Category reason
+# description: The verdict on one category, with the ids of the consents that allowed it.
+category_reason(category) := {
+	"category": category,
+	"allowed": verdicts[category] in allow_codes,
+	"code": verdicts[category],
+	"reason": reason_text[verdicts[category]],
+	"consent_ids": disclosing_consent_ids(category),
+}
+
+# METADATA
+# title: Disclosing consent ids
+# description: The consents a category is disclosed on; none when it is denied or disclosed to the director.
+disclosing_consent_ids(category) := covering_consent_ids(category) if {
+	verdicts[category] == "consent.covered"
+} else := []
+
+# METADATA
+# title: Decision
+# description: The decision document (DESIGN.md contract); sorted arrays only, never sets.
+decision := {
+	"allow": allow,
+	"categories": sort(allowed),
+	"fields": allowed_fields,
+	"obligations": sort(obligation),
+	"reasons": array.concat(request_reasons, category_reasons),
+}

@@ -1,0 +1,83 @@
+"""The OPA server engine: sync, revision check, and failing closed when OPA is away."""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import replace
+
+import pytest
+
+from gateway.policy.bundle import PolicyBundle
+from gateway.policy.engine import PolicyEngineUnavailable
+from gateway.policy.opa_server import OpaServerEngine
+
+DESIGN_EXAMPLE = {
+    "requester": {"party": "uwv-leiden", "domain": "uwv", "role": "reintegration-advisor"},
+    "purpose": "reintegration",
+    "categories": ["care.involvement", "work.capacity"],
+    "subject": {
+        "consents": [
+            {
+                "id": "c1",
+                "grantee": "uwv",
+                "purpose": "reintegration",
+                "categories": ["care.involvement"],
+                "in_force": True,
+            }
+        ],
+        "director": "gemeente-leiden",
+    },
+    "now": "2026-11-24T10:00:00Z",
+}
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_opa_fails_closed_quickly(bundle: PolicyBundle) -> None:
+    engine = OpaServerEngine(f"http://127.0.0.1:{_closed_port()}", bundle, timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(PolicyEngineUnavailable):
+        engine.decide(DESIGN_EXAMPLE)
+    assert time.monotonic() - started < 1.0
+    assert not engine.ready()
+    engine.close()
+
+
+def test_sync_to_unreachable_opa_raises(bundle: PolicyBundle) -> None:
+    engine = OpaServerEngine(f"http://127.0.0.1:{_closed_port()}", bundle, timeout=0.2)
+    with pytest.raises(PolicyEngineUnavailable, match="cannot sync"):
+        engine.sync()
+
+
+def test_url_must_be_http(bundle: PolicyBundle) -> None:
+    with pytest.raises(ValueError, match="http"):
+        OpaServerEngine("opa:8181", bundle)
+
+
+@pytest.mark.opa
+def test_synced_opa_decides_design_example(opa: OpaServerEngine) -> None:
+    assert opa.ready()
+    decision = opa.decide(DESIGN_EXAMPLE)
+    assert decision.categories == ["care.involvement"]
+    assert decision.policy_revision == opa.revision
+
+
+@pytest.mark.opa
+def test_sync_is_repeatable(opa: OpaServerEngine) -> None:
+    opa.sync()
+    opa.sync()
+    assert opa.ready()
+
+
+@pytest.mark.opa
+def test_revision_mismatch_is_not_ready(opa: OpaServerEngine, bundle: PolicyBundle) -> None:
+    assert opa.ready()
+    opa_server_url = f"http://{opa._decisions.host}:{opa._decisions.port}"
+    other_release = OpaServerEngine(opa_server_url, replace(bundle, revision="sha256:" + "0" * 64))
+    assert not other_release.ready()
+    other_release.close()

@@ -1,0 +1,80 @@
+"""docker-compose.yml is checked as data: no Docker engine runs here, but its shape can be held."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+INTERPOLATION = re.compile(r"^\$\{[A-Z_]+(:\?[^}]*)?\}$")
+SECRETISH = re.compile(r"PASSWORD|SECRET|TOKEN_SIGNING_KEY$|PRIVATE", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return document
+
+
+def test_services_are_gateway_postgres_opa_and_a_migration_job(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"gateway", "migrate", "postgres", "opa"}
+
+
+def test_every_image_is_pinned(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        image = service["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest", f"{name}: {image} is not pinned"
+        assert re.match(r"^\d+\.\d+", tag), f"{name}: {image} needs an exact version"
+
+
+def test_long_running_services_have_health_checks(compose: dict[str, Any]) -> None:
+    for name in ("gateway", "postgres", "opa"):
+        check = compose["services"][name]["healthcheck"]["test"]
+        assert check[0] == "CMD" and len(check) > 1, name
+    assert "/readyz" in " ".join(compose["services"]["gateway"]["healthcheck"]["test"])
+
+
+def test_no_secret_is_written_into_the_file(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            text = str(value)
+            if SECRETISH.search(key):
+                assert INTERPOLATION.match(text), f"{name}: {key} must come from the environment"
+            if "://" in text and "@" in text:
+                credentials = text.split("://", 1)[1].split("@", 1)[0]
+                password = credentials.partition(":")[2]
+                assert INTERPOLATION.match(password), f"{name}: {key} embeds a password"
+    assert compose["secrets"]["token_signing_key"]["file"].startswith("./secrets/")
+
+
+def test_opa_serves_the_mounted_policies(compose: dict[str, Any]) -> None:
+    opa = compose["services"]["opa"]
+    assert "./policies:/policies:ro" in opa["volumes"]
+    assert opa["command"][-2:] == ["--bundle", "/policies"]
+    assert "--addr=0.0.0.0:8181" in opa["command"]
+
+
+def test_gateway_uses_postgres_and_opa_and_waits_for_them(compose: dict[str, Any]) -> None:
+    gateway = compose["services"]["gateway"]
+    assert gateway["environment"]["SCHAKEL_POLICY_ENGINE"] == "opa"
+    assert gateway["environment"]["SCHAKEL_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert gateway["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert gateway["depends_on"]["opa"]["condition"] == "service_healthy"
+
+
+def test_every_environment_key_is_a_known_setting(compose: dict[str, Any]) -> None:
+    from gateway.settings import unknown_environment_keys
+
+    environment = compose["services"]["gateway"]["environment"]
+    assert unknown_environment_keys(environment) == []
+
+
+def test_dockerfile_runs_as_an_unprivileged_user() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11\.\d+-slim", dockerfile, re.MULTILINE)
+    assert "\nUSER schakel\n" in dockerfile

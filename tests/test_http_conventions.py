@@ -1,0 +1,137 @@
+"""Problem details (RFC 9457), trace context (W3C), body limits and health probes on the real app."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.logs import configure_logging
+from gateway.settings import Settings
+from gateway.tracing import continue_trace
+from tests.support import SettableClock, running_gateway
+
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+class Probe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    purpose: str
+    categories: list[str] = Field(min_length=1)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with running_gateway(settings, SettableClock()) as (_runtime, test_client):
+        app = test_client.app
+
+        @app.post("/test/probe")  # type: ignore[attr-defined, untyped-decorator]
+        def probe(body: Probe) -> dict[str, str]:
+            return {"ok": body.purpose}
+
+        @app.get("/test/boom")  # type: ignore[attr-defined, untyped-decorator]
+        def boom() -> None:
+            raise RuntimeError("secret internal detail")
+
+        yield test_client
+
+
+def test_unknown_route_is_a_problem_document(client: TestClient) -> None:
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404
+    assert body["title"] == "Not Found"
+    assert body["type"].startswith("https://")
+
+
+def test_validation_error_points_at_each_offending_field(client: TestClient) -> None:
+    response = client.post("/test/probe", json={"categories": [], "colour": "red"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    pointers = {error["pointer"] for error in response.json()["errors"]}
+    assert pointers == {"#/purpose", "#/categories", "#/colour"}
+
+
+def test_malformed_json_is_a_400_problem(client: TestClient) -> None:
+    response = client.post(
+        "/test/probe", content=b'{"purpose": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["title"] == "Malformed JSON"
+
+
+def test_unexpected_error_leaks_no_stack_trace(client: TestClient) -> None:
+    response = client.get("/test/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "secret internal detail" not in response.text
+    assert "Traceback" not in response.text
+
+
+def test_oversized_body_is_refused_with_413(client: TestClient) -> None:
+    response = client.post(
+        "/test/probe",
+        content=b"{" + b" " * (1024 * 1024 + 1) + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_caller_trace_id_is_kept_and_propagated(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    traceparent = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
+    response = client.get("/nowhere", headers={"traceparent": traceparent})
+    returned = response.headers["traceparent"]
+    assert returned.split("-")[1] == CALLER_TRACE
+    assert returned.split("-")[2] != "00f067aa0ba902b7"
+    assert response.json()["trace_id"] == CALLER_TRACE
+
+
+def test_invalid_traceparent_starts_a_new_trace() -> None:
+    for header in (
+        "garbage",
+        f"ff-{CALLER_TRACE}-00f067aa0ba902b7-01",
+        f"00-{'0' * 32}-00f067aa0ba902b7-01",
+    ):
+        assert continue_trace(header).trace_id != CALLER_TRACE
+    assert len(continue_trace(None).trace_id) == 32
+
+
+def test_access_log_line_is_json_with_the_trace_id(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging()
+    try:
+        client.get("/healthz", headers={"traceparent": f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"})
+    finally:
+        logging.getLogger().handlers.clear()  # the handler holds capsys's stream
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    access = [
+        line for line in lines if line.get("event") == "request" and line["path"] == "/healthz"
+    ]
+    assert access and access[-1]["trace_id"] == CALLER_TRACE
+    assert access[-1]["status"] == 200
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "policy_engine": "ok"}
+    assert ready.json()["policy_revision"].startswith("sha256:")
+
+
+def test_openapi_documents_the_token_endpoint(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/oauth/token" in spec["paths"]
+    assert client.get("/docs").status_code == 200
