@@ -3,7 +3,9 @@
 # registers its own clean-up. Nothing depends on a server left running.
 
 OPA_VERSION="v1.22.2"
-SERVICES_DIR=""
+# One scratch folder for all services, made now (not in a subshell, so every caller sees it).
+SERVICES_DIR=$(mktemp -d /tmp/schakel-services.XXXXXX)
+chmod 755 "$SERVICES_DIR"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -28,10 +30,6 @@ find_pg_bin() {
 }
 
 services_dir() {
-  if [ -z "$SERVICES_DIR" ]; then
-    SERVICES_DIR=$(mktemp -d /tmp/schakel-services.XXXXXX)
-    chmod 755 "$SERVICES_DIR"
-  fi
   echo "$SERVICES_DIR"
 }
 
