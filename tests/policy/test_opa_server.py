@@ -78,6 +78,10 @@ def test_sync_is_repeatable(opa: OpaServerEngine) -> None:
 def test_revision_mismatch_is_not_ready(opa: OpaServerEngine, bundle: PolicyBundle) -> None:
     assert opa.ready()
     opa_server_url = f"http://{opa._decisions.host}:{opa._decisions.port}"
-    other_release = OpaServerEngine(opa_server_url, replace(bundle, revision="sha256:" + "0" * 64))
+    # Another release: one policy text differs, and so does the revision.
+    changed = {path: text + "\n# another release\n" for path, text in bundle.policies.items()}
+    other_release = OpaServerEngine(
+        opa_server_url, replace(bundle, policies=changed, revision="sha256:" + "0" * 64)
+    )
     assert not other_release.ready()
     other_release.close()
