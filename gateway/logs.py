@@ -6,7 +6,7 @@ import logging
 import sys
 import warnings
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -21,6 +21,18 @@ def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
         if key.lower() in _SECRET_KEYS:
             event[key] = "[redacted]"
     return event
+
+
+class CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stdout`` as it is when a line is logged, not as it was at start-up."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        """The stream is always the current ``sys.stdout``."""
 
 
 def configure_logging(level: str = "INFO", log_format: LogFormat = LogFormat.JSON) -> None:
@@ -50,7 +62,7 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = LogFormat.JSO
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = CurrentStdoutHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
