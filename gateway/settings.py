@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     )
     opa_url: str = Field(default="http://127.0.0.1:8181", description="OPA server base URL.")
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
-        default=1.0, description="Time allowed for one OPA decision before failing closed."
+        default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
     policies_dir: Path = Field(
         default=REPOSITORY_POLICIES, description="Folder holding the Rego policies and data."

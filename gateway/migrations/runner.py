@@ -29,8 +29,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade_to_head(engine: Engine) -> None:
+    """Upgrade every branch: the gateway and each domain package own a branch of their own."""
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), "heads")
 
 
 def head_revisions() -> set[str]:

@@ -1,6 +1,6 @@
 """Partner registry and client-assertion replay protection.
 
-Revision ID: 0001
+Revision ID: gateway_0001
 Revises:
 Create Date: 2026-11-25
 """
@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0001"
+revision: str = "gateway_0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("gateway",)
 depends_on: str | Sequence[str] | None = None
 
 
