@@ -18,7 +18,7 @@ install-dev: install
 
 run: install
 	$(BIN)/schakel demo
-	$(BIN)/schakel serve
+	SCHAKEL_DEMO_LOGIN=true $(BIN)/schakel serve
 
 test: install-dev
 	scripts/test.sh

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from gateway.catalogue import Catalogue
 from gateway.clock import system_clock
 from gateway.db import make_engine, make_sessionmaker, transaction
-from gateway.demo import DEMO_PARTIES, seed_demo
+from gateway.demo import DEMO_PARTICIPANTS, DEMO_PARTIES, seed_demo, seed_demo_participants
 from gateway.errors import GatewayError
 from gateway.logs import configure_logging
 from gateway.migrations.runner import pending_migrations, upgrade_to_head
@@ -25,6 +25,7 @@ from gateway.partner_keys import (
     write_key_pair,
 )
 from gateway.registry import service as registry
+from gateway.runtime import identity_keys_for
 from gateway.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Schakel: privacy-preserving data exchange for the Dutch social domain.")
@@ -222,11 +223,15 @@ def demo() -> None:
     folder = settings.data_dir / "demo"
     try:
         with transaction(make_sessionmaker(engine)) as session:
+            catalogue = Catalogue.load(settings.policies_dir)
             created = seed_demo(
+                session=session, catalogue=catalogue, clock=system_clock, folder=folder
+            )
+            seed_demo_participants(
                 session=session,
-                catalogue=Catalogue.load(settings.policies_dir),
+                keys=identity_keys_for(settings),
+                catalogue=catalogue,
                 clock=system_clock,
-                folder=folder,
             )
     except GatewayError as error:
         _fail(error.detail)
@@ -245,6 +250,10 @@ Call the gateway as {example} (any demo party works the same way):
          --key {folder}/{example}/private.jwk.json) \\
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -s -H "Authorization: Bearer $TOKEN" {settings.public_url}/v1/whoami
+
+Demo participants ({", ".join(f"{p.name} (BSN {p.bsn})" for p in DEMO_PARTICIPANTS)})
+log in with POST {settings.public_url}/v1/demo/login {{"bsn": "..."}} when the gateway runs
+with SCHAKEL_DEMO_LOGIN=true (as `make run` does), then manage consents at /v1/me/consents.
 
 API documentation: {settings.public_url}/docs"""
     )

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from gateway.catalogue import Catalogue
 from gateway.clock import Clock
+from gateway.identity.keys import IdentityKeys
+from gateway.identity.vault import enrol
 from gateway.partner_keys import generate_partner_key, read_private_key, write_key_pair
 from gateway.registry.service import add_party, find_party
 
@@ -34,13 +36,35 @@ DEMO_PARTIES = (
     ),
     DemoParty(
         "gemeente-leiden", "gemeente", "Gemeente Leiden (demo)",
-        ("case-manager", "reintegration-advisor"), ("reintegration", "case-coordination"), "ES256",
+        ("case-manager", "privacy-officer", "reintegration-advisor"),
+        ("reintegration", "case-coordination"), "ES256",
     ),
     DemoParty(
         "clientsteun-leiden", "client-support", "Cliëntondersteuning Leiden (demo)",
         ("client-supporter",), ("reintegration",), "EdDSA",
     ),
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoParticipant:
+    bsn: str  # from the 9999xxxxx range, which passes the 11-proof and is no real person's
+    name: str
+
+
+DEMO_PARTICIPANTS = (
+    DemoParticipant("999900006", "Sam de Vries"),
+    DemoParticipant("999900018", "Noor Bakker"),
+    DemoParticipant("999900031", "Daan Jansen"),
+)
+
+
+def seed_demo_participants(
+    *, session: Session, keys: IdentityKeys, catalogue: Catalogue, clock: Clock
+) -> None:
+    """Enrol the demo participants, so partners can name them by BSN or pseudonym."""
+    for demo in DEMO_PARTICIPANTS:
+        enrol(session=session, keys=keys, bsn=demo.bsn, domains=catalogue.domains, now=clock())
 
 
 def seed_demo(*, session: Session, catalogue: Catalogue, clock: Clock, folder: Path) -> list[str]:

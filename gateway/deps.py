@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.access_tokens import Caller, authenticate_bearer, invalid_token
 from gateway.clock import Clock
+from gateway.identity.models import Participant
+from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
 
 
@@ -53,3 +55,23 @@ def get_caller(request: Request, runtime: RuntimeDep, session: SessionDep) -> Ca
 
 
 PartnerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_participant(request: Request, runtime: RuntimeDep, session: SessionDep) -> Participant:
+    """The participant behind the token of their identity provider, enrolled on first login."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise invalid_token("a participant token from the identity provider is required")
+    now = runtime.clock()
+    identity = runtime.participants.verify(token.strip(), now)
+    return enrol(
+        session=session,
+        keys=runtime.identity_keys,
+        bsn=identity.bsn,
+        domains=runtime.catalogue.domains,
+        now=now,
+    )
+
+
+ParticipantDep = Annotated[Participant, Depends(get_participant)]

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from joserfc.jwk import OKPKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.auth.signing_key import load_token_signing_key
+from audit.errors import AuditKeyError
+from audit.keys import AuditSigningKey, public_keys, publish_jwks
+from gateway.auth.signing_key import SigningKeyError, generate_ed25519_pem, load_token_signing_key
 from gateway.catalogue import Catalogue
 from gateway.clock import Clock, system_clock
 from gateway.db import make_engine, make_sessionmaker
+from gateway.identity.keys import IdentityKeys, load_identity_keys
+from gateway.participant_auth import ParticipantVerifier
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
 from gateway.settings import PolicyEngineKind, Settings
 
 log = structlog.get_logger("gateway.runtime")
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """The key that signs audit checkpoints now, and the JWKS that verifies every checkpoint."""
+
+    signing_key: AuditSigningKey
+    jwks: dict[str, Any]
 
 
 @dataclass
@@ -30,6 +44,9 @@ class Runtime:
     token_key: OKPKey
     policy_engine: PolicyEngine
     clock: Clock
+    audit_keys: AuditKeys
+    identity_keys: IdentityKeys
+    participants: ParticipantVerifier
 
     def close(self) -> None:
         self.policy_engine.close()
@@ -39,14 +56,26 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime:
     """Open the database, load keys, catalogue and policy engine."""
     database = make_engine(settings.effective_database_url)
+    token_key = load_token_signing_key(settings)
     return Runtime(
         settings=settings,
         database=database,
         sessions=make_sessionmaker(database),
         catalogue=Catalogue.load(settings.policies_dir),
-        token_key=load_token_signing_key(settings),
+        token_key=token_key,
         policy_engine=build_policy_engine(settings),
         clock=clock,
+        identity_keys=identity_keys_for(settings),
+        participants=ParticipantVerifier(settings, demo_key=token_key),
+        audit_keys=load_audit_keys(settings),
+    )
+
+
+def identity_keys_for(settings: Settings) -> IdentityKeys:
+    """The configured identity key file, or one generated in data_dir on the embedded default."""
+    return load_identity_keys(
+        settings.identity_keys_file or settings.data_dir / "keys" / "identity.json",
+        create=settings.identity_keys_file is None,
     )
 
 
@@ -64,3 +93,25 @@ def build_policy_engine(settings: Settings) -> PolicyEngine:
             log.warning("policy engine not in sync at start", error=str(error))
         return engine
     return EmbeddedEngine(bundle)
+
+
+def load_audit_keys(settings: Settings) -> AuditKeys:
+    """The configured audit key, or one generated in data_dir on first start; plus retired keys."""
+    path = settings.audit_signing_key_file
+    if path is None:
+        path = settings.data_dir / "keys" / "audit-signing.pem"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600, exist_ok=False)
+            path.write_bytes(generate_ed25519_pem())
+    elif not path.is_file():
+        raise SigningKeyError(f"SCHAKEL_AUDIT_SIGNING_KEY_FILE: no file at {path}")
+    retired: dict[str, Any] | None = None
+    try:
+        signing_key = AuditSigningKey.from_pem(path.read_bytes())
+        if settings.audit_retired_keys_file is not None:
+            retired = json.loads(settings.audit_retired_keys_file.read_text("utf-8"))
+            public_keys(retired or {})
+    except (OSError, ValueError, AuditKeyError) as error:
+        raise SigningKeyError(f"audit signing keys: {error}") from None
+    return AuditKeys(signing_key=signing_key, jwks=publish_jwks(signing_key, retired))

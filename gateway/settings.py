@@ -68,6 +68,21 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = Field(
         default=None, description="The same key as PEM text (e.g. from a secret store)."
     )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 key that signs audit checkpoints; default "
+        "data_dir/keys/audit-signing.pem (generated on first start).",
+    )
+    audit_retired_keys_file: Path | None = Field(
+        default=None,
+        description="JWKS of retired audit signing keys, so checkpoints they signed stay verifiable.",
+    )
+    audit_checkpoint_every_entries: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=100, description="Sign a checkpoint once this many entries are unsigned."
+    )
+    audit_checkpoint_every_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=300, description="Sign a checkpoint once the oldest unsigned entry is this old."
+    )
     access_token_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
         default=300, description="Lifetime of issued access tokens."
     )
@@ -80,6 +95,28 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
         default=1024 * 1024, description="Largest request body accepted."
     )
+    identity_keys_file: Path | None = Field(
+        default=None,
+        description="JSON file with the BSN vault, blind-index and pseudonym keys; default "
+        "data_dir/keys/identity.json (generated on first start of the embedded default).",
+    )
+    participant_oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer that authenticates participants (DigiD broker).",
+    )
+    participant_oidc_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of that issuer; default {issuer}/.well-known/jwks.json."
+    )
+    participant_oidc_audience: str = Field(
+        default="schakel", description="Audience participant tokens must name."
+    )
+    participant_bsn_claim: str = Field(
+        default="bsn", description="Claim of the participant token that carries the BSN."
+    )
+    demo_login: bool = Field(
+        default=False,
+        description="Offer POST /v1/demo/login for the seeded demo participants (never in production).",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(default=LogFormat.JSON, description="`json` or `console`.")
 
@@ -91,9 +128,13 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
 
-    @field_validator("public_url", "opa_url")
+    @field_validator(
+        "public_url", "opa_url", "participant_oidc_issuer", "participant_oidc_jwks_url"
+    )
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
@@ -136,6 +177,10 @@ class Settings(BaseSettings):
     @property
     def issuer(self) -> str:
         return self.public_url
+
+    @property
+    def demo_participant_issuer(self) -> str:
+        return f"{self.public_url}/demo"
 
 
 class SettingsError(Exception):

@@ -1,0 +1,89 @@
+"""Consent tables: immutable consent versions and an append-only event history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, Integer, MetaData, String, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+CLOSING_EVENTS = ("revoked", "superseded")
+
+
+class ConsentBase(DeclarativeBase):
+    """Tables owned by the consent registry."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on SQLite (which drops the offset) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Consent(ConsentBase):
+    """One version of a consent; never updated. An amendment is a new row that supersedes it."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(String(36), index=True)
+    grantee: Mapped[str] = mapped_column(String(64))
+    grantee_kind: Mapped[str] = mapped_column(String(8))  # party | domain
+    purpose: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    given_by: Mapped[str] = mapped_column(String(16))  # participant | professional | representative
+    representative_role: Mapped[str | None] = mapped_column(String(16))
+    evidence_ref: Mapped[str | None] = mapped_column(String(500))
+    recorded_by: Mapped[str] = mapped_column(String(64))  # "participant" or the party id
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes: Mapped[str | None] = mapped_column(ForeignKey("consents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConsentEvent(ConsentBase):
+    """Append-only history: granted, amended, superseded, revoked (at most one closing event)."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (
+        Index(
+            "uq_consent_events_one_closing",
+            "consent_id",
+            unique=True,
+            sqlite_where=text("kind IN ('revoked', 'superseded')"),
+            postgresql_where=text("kind IN ('revoked', 'superseded')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    related_consent_id: Mapped[str | None] = mapped_column(String(36))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

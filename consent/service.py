@@ -1,0 +1,303 @@
+"""Consent rules: grant, amend (narrow), revoke, and what is in force at a moment.
+
+Withdrawal must be as easy as giving consent (GDPR Art. 7(3)): a revocation is one call and is
+in force for the very next request, because every decision reads consents in force *now*.
+Nothing is updated in place: versions and events are only ever added.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
+from consent.models import CLOSING_EVENTS, Consent, ConsentEvent
+from consent.schemas import (
+    ConsentAmendment,
+    ConsentEventView,
+    ConsentStatus,
+    ConsentTerms,
+    ConsentView,
+    GivenHow,
+    Vocabulary,
+)
+
+Clock = Callable[[], datetime]
+
+
+def grant(
+    *,
+    session: Session,
+    participant_id: str,
+    terms: ConsentTerms,
+    how: GivenHow,
+    grantee_kind: str,
+    vocabulary: Vocabulary,
+    clock: Clock,
+) -> Consent:
+    """Record a new consent (version 1) after checking it against the catalogue."""
+    now = clock()
+    valid_from = terms.valid_from or now
+    _check_terms(terms.purpose, terms.categories, valid_from, terms.valid_until, vocabulary, now)
+    consent = Consent(
+        id=str(uuid.uuid4()),
+        participant_id=participant_id,
+        grantee=terms.grantee,
+        grantee_kind=grantee_kind,
+        purpose=terms.purpose,
+        categories=sorted(set(terms.categories)),
+        valid_from=valid_from,
+        valid_until=terms.valid_until,
+        given_by=how.given_by.value,
+        representative_role=how.representative_role.value if how.representative_role else None,
+        evidence_ref=how.evidence_ref,
+        recorded_by=how.recorded_by,
+        version=1,
+        supersedes=None,
+        created_at=now,
+    )
+    session.add(consent)
+    session.flush()
+    _add_event(session, consent, "granted", now, how.recorded_by)
+    return consent
+
+
+def amend(
+    *,
+    session: Session,
+    participant_id: str,
+    consent_id: str,
+    amendment: ConsentAmendment,
+    actor: str,
+    vocabulary: Vocabulary,
+    clock: Clock,
+) -> Consent:
+    """Supersede a consent by a new version; both stay readable in the history."""
+    now = clock()
+    current = _open_consent(session, participant_id, consent_id, now)
+    categories = amendment.categories if amendment.categories is not None else current.categories
+    valid_until = (
+        amendment.valid_until
+        if "valid_until" in amendment.model_fields_set
+        else current.valid_until
+    )
+    _check_terms(current.purpose, categories, current.valid_from, valid_until, vocabulary, now)
+    successor = Consent(
+        id=str(uuid.uuid4()),
+        participant_id=participant_id,
+        grantee=current.grantee,
+        grantee_kind=current.grantee_kind,
+        purpose=current.purpose,
+        categories=sorted(set(categories)),
+        valid_from=max(current.valid_from, now),
+        valid_until=valid_until,
+        given_by=current.given_by,
+        representative_role=current.representative_role,
+        evidence_ref=current.evidence_ref,
+        recorded_by=actor,
+        version=current.version + 1,
+        supersedes=current.id,
+        created_at=now,
+    )
+    session.add(successor)
+    session.flush()
+    _close(session, current, "superseded", now, actor, reason=None, related=successor.id)
+    _add_event(session, successor, "amended", now, actor, related=current.id)
+    return successor
+
+
+def revoke(
+    *,
+    session: Session,
+    participant_id: str,
+    consent_id: str,
+    reason: str | None,
+    actor: str,
+    clock: Clock,
+) -> Consent:
+    """Withdraw a consent; of two concurrent revocations exactly one succeeds."""
+    now = clock()
+    current = _open_consent(session, participant_id, consent_id, now)
+    _close(session, current, "revoked", now, actor, reason=reason, related=None)
+    return current
+
+
+def consents_in_force(*, session: Session, participant_id: str, at: datetime) -> list[Consent]:
+    """Consents in force at ``at``: started, not yet expired (an end at T is out at T), open."""
+    closed_by = (
+        select(ConsentEvent.consent_id)
+        .where(ConsentEvent.participant_id == participant_id)
+        .where(ConsentEvent.kind.in_(CLOSING_EVENTS))
+        .where(ConsentEvent.at <= at)
+    )
+    rows = session.scalars(
+        select(Consent)
+        .where(Consent.participant_id == participant_id)
+        .where(Consent.valid_from <= at)
+        .where((Consent.valid_until.is_(None)) | (Consent.valid_until > at))
+        .where(Consent.id.not_in(closed_by))
+        .order_by(Consent.created_at, Consent.id)
+    )
+    return list(rows)
+
+
+def find_consent(*, session: Session, participant_id: str, consent_id: str) -> Consent:
+    """The participant's own consent; another participant's consent is simply not found."""
+    consent = session.get(Consent, consent_id)
+    if consent is None or consent.participant_id != participant_id:
+        raise ConsentNotFound(f"no consent {consent_id}")
+    return consent
+
+
+def list_consents(*, session: Session, participant_id: str, at: datetime) -> list[ConsentView]:
+    """Every version of every consent of the participant, with its status at ``at``."""
+    consents = session.scalars(
+        select(Consent)
+        .where(Consent.participant_id == participant_id)
+        .order_by(Consent.created_at, Consent.id)
+    ).all()
+    closings = _closing_events(session, participant_id)
+    return [view(consent, closings.get(consent.id), at) for consent in consents]
+
+
+def status_at(consent: Consent, closing: ConsentEvent | None, at: datetime) -> ConsentStatus:
+    if closing is not None and closing.at <= at:
+        return ConsentStatus(closing.kind)
+    if consent.valid_until is not None and consent.valid_until <= at:
+        return ConsentStatus.EXPIRED
+    if consent.valid_from > at:
+        return ConsentStatus.PENDING
+    return ConsentStatus.ACTIVE
+
+
+def view(consent: Consent, closing: ConsentEvent | None, at: datetime) -> ConsentView:
+    return ConsentView.model_validate(
+        {
+            **{
+                column: getattr(consent, column)
+                for column in ConsentView.model_fields
+                if column != "status"
+            },
+            "status": status_at(consent, closing, at),
+        }
+    )
+
+
+def view_of(*, session: Session, consent: Consent, at: datetime) -> ConsentView:
+    return view(consent, _closing_events(session, consent.participant_id).get(consent.id), at)
+
+
+def history(
+    *, session: Session, participant_id: str, at: datetime, consent_ids: Sequence[str] | None = None
+) -> list[ConsentEventView]:
+    """The events of the participant's consents in order; expiry shows as an ``expired`` event."""
+    query = select(ConsentEvent).where(ConsentEvent.participant_id == participant_id)
+    if consent_ids is not None:
+        query = query.where(ConsentEvent.consent_id.in_(consent_ids))
+    events = [
+        ConsentEventView.model_validate(event, from_attributes=True)
+        for event in session.scalars(query.order_by(ConsentEvent.at, ConsentEvent.id))
+    ]
+    closings = _closing_events(session, participant_id)
+    consents = session.scalars(select(Consent).where(Consent.participant_id == participant_id))
+    for consent in consents:
+        if consent_ids is not None and consent.id not in consent_ids:
+            continue
+        closing = closings.get(consent.id)
+        ends = consent.valid_until
+        if ends is not None and ends <= at and (closing is None or closing.at > ends):
+            events.append(
+                ConsentEventView(
+                    consent_id=consent.id, kind="expired", at=ends, actor="schakel",
+                    reason="validity period ended", related_consent_id=None,
+                )
+            )  # fmt: skip
+    return sorted(events, key=lambda event: event.at)
+
+
+def _check_terms(
+    purpose: str,
+    categories: Sequence[str],
+    valid_from: datetime,
+    valid_until: datetime | None,
+    vocabulary: Vocabulary,
+    now: datetime,
+) -> None:
+    if purpose not in vocabulary.purposes:
+        valid = sorted(vocabulary.purposes)
+        raise InvalidConsent(f"unknown purpose {purpose!r}", field="purpose", valid=valid)
+    allowed = vocabulary.purposes[purpose]
+    unknown = sorted(set(categories) - allowed)
+    if unknown:
+        raise InvalidConsent(
+            f"categories not part of purpose {purpose!r}: {', '.join(unknown)}",
+            field="categories",
+            valid=sorted(allowed),
+        )
+    if valid_until is not None and valid_until <= valid_from:
+        raise InvalidConsent("valid_until must be after valid_from", field="valid_until")
+    if valid_until is not None and valid_until <= now:
+        raise InvalidConsent("the consent period lies in the past", field="valid_until")
+
+
+def _open_consent(session: Session, participant_id: str, consent_id: str, now: datetime) -> Consent:
+    consent = find_consent(session=session, participant_id=participant_id, consent_id=consent_id)
+    closing = _closing_events(session, participant_id).get(consent.id)
+    if closing is not None:
+        raise ConsentClosed(f"consent {consent_id} was already {closing.kind}")
+    return consent
+
+
+def _closing_events(session: Session, participant_id: str) -> dict[str, ConsentEvent]:
+    events = session.scalars(
+        select(ConsentEvent)
+        .where(ConsentEvent.participant_id == participant_id)
+        .where(ConsentEvent.kind.in_(CLOSING_EVENTS))
+    )
+    return {event.consent_id: event for event in events}
+
+
+def _close(
+    session: Session,
+    consent: Consent,
+    kind: str,
+    now: datetime,
+    actor: str,
+    *,
+    reason: str | None,
+    related: str | None,
+) -> None:
+    try:
+        with session.begin_nested():
+            _add_event(session, consent, kind, now, actor, reason=reason, related=related)
+    except IntegrityError:
+        raise ConsentClosed(f"consent {consent.id} was closed by a concurrent request") from None
+
+
+def _add_event(
+    session: Session,
+    consent: Consent,
+    kind: str,
+    at: datetime,
+    actor: str,
+    *,
+    reason: str | None = None,
+    related: str | None = None,
+) -> None:
+    session.add(
+        ConsentEvent(
+            consent_id=consent.id,
+            participant_id=consent.participant_id,
+            kind=kind,
+            at=at,
+            actor=actor,
+            reason=reason,
+            related_consent_id=related,
+        )
+    )
+    session.flush()

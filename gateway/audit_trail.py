@@ -1,0 +1,63 @@
+"""The gateway's side of the audit log: who acted, on whom (audit pseudonym), in this transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from audit.schemas import AuditDraft, Outcome
+from audit.service import append_entry
+from gateway.identity.models import Participant
+from gateway.identity.vault import AUDIT_DOMAIN, pseudonym
+from gateway.runtime import Runtime
+
+PARTICIPANT_ACTOR = "participant"
+
+
+def subject_ref(runtime: Runtime, participant: Participant | None) -> str | None:
+    """Entries name the participant by the audit domain's pseudonym, never by BSN."""
+    if participant is None:
+        return None
+    return pseudonym(runtime.identity_keys, AUDIT_DOMAIN, participant.id)
+
+
+def record(
+    *,
+    session: Session,
+    runtime: Runtime,
+    request: Request,
+    actor_party: str,
+    actor_domain: str,
+    action: str,
+    outcome: Outcome,
+    participant: Participant | None = None,
+    purpose: str | None = None,
+    categories: Iterable[str] = (),
+    consent_ids: Iterable[str] = (),
+    reason: str | None = None,
+    decision_id: str | None = None,
+    policy_revision: str | None = None,
+    payload_digest: str | None = None,
+) -> None:
+    """Append one entry inside the request's transaction: no entry, no effect."""
+    append_entry(
+        session=session,
+        draft=AuditDraft(
+            trace_id=getattr(request.state, "trace_id", None),
+            actor_party=actor_party,
+            actor_domain=actor_domain,
+            action=action,
+            subject_ref=subject_ref(runtime, participant),
+            purpose=purpose,
+            categories=tuple(categories),
+            consent_ids=tuple(consent_ids),
+            decision_id=decision_id,
+            policy_revision=policy_revision,
+            outcome=outcome,
+            reason=reason,
+            payload_digest=payload_digest,
+        ),
+        clock=runtime.clock,
+    )

@@ -1,0 +1,90 @@
+"""The identity vault: enrol and resolve participants by BSN or by a domain pseudonym."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.identity.bsn import is_valid_bsn
+from gateway.identity.keys import IdentityKeys
+from gateway.identity.models import DomainPseudonym, Participant
+
+AUDIT_DOMAIN = "audit"
+
+
+def blind_index(keys: IdentityKeys, bsn: str) -> str:
+    """A keyed hash of the BSN: equal BSNs match, yet the index alone reveals nothing."""
+    return hmac.new(keys.blind_index_key, bsn.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def pseudonym(keys: IdentityKeys, domain: str, participant_id: str) -> str:
+    """``HMAC-SHA256(domain_key, participant_id)``: stable within a domain, unlinkable across."""
+    key = keys.pseudonym_key(domain)
+    return hmac.new(key, participant_id.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def find_by_bsn(session: Session, keys: IdentityKeys, bsn: str) -> Participant | None:
+    return session.scalars(
+        select(Participant).where(Participant.bsn_index == blind_index(keys, bsn))
+    ).first()
+
+
+def find_by_pseudonym(session: Session, domain: str, value: str) -> Participant | None:
+    row = session.get(DomainPseudonym, (domain, value.lower()))
+    return None if row is None else session.get(Participant, row.participant_id)
+
+
+def enrol(
+    *, session: Session, keys: IdentityKeys, bsn: str, domains: Iterable[str], now: datetime
+) -> Participant:
+    """The participant with this BSN, enrolled now if new; the BSN must pass the 11-proof."""
+    if not is_valid_bsn(bsn):
+        raise ValueError("not a valid BSN (nine digits passing the 11-proof)")
+    existing = find_by_bsn(session, keys, bsn)
+    if existing is not None:
+        return existing
+    participant_id = str(uuid.uuid4())
+    nonce = os.urandom(12)
+    ciphertext = nonce + AESGCM(keys.vault_key).encrypt(
+        nonce, bsn.encode("ascii"), participant_id.encode("ascii")
+    )
+    participant = Participant(
+        id=participant_id,
+        bsn_index=blind_index(keys, bsn),
+        bsn_ciphertext=ciphertext,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(participant)
+            session.flush()  # the pseudonyms refer to it
+            for domain in {*domains, AUDIT_DOMAIN}:
+                session.add(
+                    DomainPseudonym(
+                        domain=domain,
+                        pseudonym=pseudonym(keys, domain, participant_id),
+                        participant_id=participant_id,
+                    )
+                )
+    except IntegrityError:
+        # Enrolled by a concurrent request in the meantime: use that one.
+        found = find_by_bsn(session, keys, bsn)
+        if found is None:
+            raise
+        return found
+    return participant
+
+
+def reveal_bsn(keys: IdentityKeys, participant: Participant) -> str:
+    """Decrypt the BSN; the participant id is the associated data, so rows cannot be swapped."""
+    nonce, sealed = participant.bsn_ciphertext[:12], participant.bsn_ciphertext[12:]
+    return AESGCM(keys.vault_key).decrypt(nonce, sealed, participant.id.encode("ascii")).decode()
