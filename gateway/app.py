@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway import health, partners
+from gateway import audit_api, consent_api, demo_api, health, partners, policy_admin
 from gateway.auth import api as auth_api
+from gateway.disclosure import api as disclosure_api
 from gateway.middleware import BodySizeLimitMiddleware, TraceMiddleware
 from gateway.problems import install_problem_handlers
 from gateway.runtime import Runtime
@@ -45,4 +46,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth_api.router)
     app.include_router(partners.router)
+    app.include_router(audit_api.router)
+    app.include_router(consent_api.participant_router)
+    app.include_router(consent_api.partner_router)
+    app.include_router(disclosure_api.router)
+    if runtime.settings.demo_login:
+        app.include_router(demo_api.router)
+    app.include_router(policy_admin.router)
     return app

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.access_tokens import Caller, authenticate_bearer, invalid_token
 from gateway.clock import Clock
+from gateway.db import transaction
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
@@ -39,19 +40,24 @@ def get_clock(runtime: RuntimeDep) -> Clock:
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def get_caller(request: Request, runtime: RuntimeDep, session: SessionDep) -> Caller:
-    """The partner behind the bearer token (RFC 6750 §2.1); 401 with a challenge otherwise."""
+def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
+    """The partner behind the bearer token (RFC 6750 §2.1); 401 with a challenge otherwise.
+
+    The party look-up has a short transaction of its own, so that handlers which run their own
+    transaction (the disclosure flow) never wait on a lock this one holds.
+    """
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise invalid_token("a bearer access token from /oauth/token is required")
-    return authenticate_bearer(
-        session=session,
-        key=runtime.token_key,
-        issuer=runtime.settings.issuer,
-        token=token.strip(),
-        now=runtime.clock(),
-    )
+    with transaction(runtime.sessions) as session:
+        return authenticate_bearer(
+            session=session,
+            key=runtime.token_key,
+            issuer=runtime.settings.issuer,
+            token=token.strip(),
+            now=runtime.clock(),
+        )
 
 
 PartnerDep = Annotated[Caller, Depends(get_caller)]

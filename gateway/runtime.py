@@ -19,6 +19,7 @@ from gateway.clock import Clock, system_clock
 from gateway.db import make_engine, make_sessionmaker
 from gateway.identity.keys import IdentityKeys, load_identity_keys
 from gateway.participant_auth import ParticipantVerifier
+from gateway.storage.kek import KekRing, load_kek, parse_kek
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
@@ -47,6 +48,7 @@ class Runtime:
     audit_keys: AuditKeys
     identity_keys: IdentityKeys
     participants: ParticipantVerifier
+    keks: KekRing
 
     def close(self) -> None:
         self.policy_engine.close()
@@ -67,6 +69,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         clock=clock,
         identity_keys=identity_keys_for(settings),
         participants=ParticipantVerifier(settings, demo_key=token_key),
+        keks=kek_ring_for(settings),
         audit_keys=load_audit_keys(settings),
     )
 
@@ -77,6 +80,21 @@ def identity_keys_for(settings: Settings) -> IdentityKeys:
         settings.identity_keys_file or settings.data_dir / "keys" / "identity.json",
         create=settings.identity_keys_file is None,
     )
+
+
+def kek_ring_for(settings: Settings) -> KekRing:
+    """The configured KEK (text or file), or one generated in data_dir on the embedded default."""
+    if settings.kek is not None:
+        primary = parse_kek(settings.kek.get_secret_value())
+    else:
+        primary = load_kek(
+            settings.kek_file or settings.data_dir / "keys" / "kek.b64",
+            create=settings.kek_file is None,
+        )
+    previous = (
+        load_kek(settings.previous_kek_file, create=False) if settings.previous_kek_file else None
+    )
+    return KekRing(primary=primary, previous=previous)
 
 
 def build_policy_engine(settings: Settings) -> PolicyEngine:

@@ -100,6 +100,15 @@ class Settings(BaseSettings):
         description="JSON file with the BSN vault, blind-index and pseudonym keys; default "
         "data_dir/keys/identity.json (generated on first start of the embedded default).",
     )
+    kek_file: Path | None = Field(
+        default=None,
+        description="Key-encryption key (32 bytes, base64) wrapping the participants' data keys;"
+        " default data_dir/keys/kek.b64 (generated on first start of the embedded default).",
+    )
+    kek: SecretStr | None = Field(default=None, description="The same KEK as text (secret store).")
+    previous_kek_file: Path | None = Field(
+        default=None, description="The KEK before a rotation, still read until re-wrapping ends."
+    )
     participant_oidc_issuer: str | None = Field(
         default=None,
         description="OpenID Connect issuer that authenticates participants (DigiD broker).",

@@ -15,10 +15,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent
 
 def target_metadata() -> list[MetaData]:
     """Every package's tables, so ``alembic revision --autogenerate`` sees them all."""
+    from audit.models import AuditBase
+    from consent.models import ConsentBase
     from gateway.db import Base
+    from gateway.identity import models as _identity  # noqa: F401 - registers the tables
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables
+    from gateway.storage import models as _storage  # noqa: F401 - registers the tables
 
-    return [Base.metadata]
+    return [Base.metadata, ConsentBase.metadata, AuditBase.metadata]
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

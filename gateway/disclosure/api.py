@@ -1,0 +1,99 @@
+"""``POST /v1/disclosures``: the minimal view, in JSON or (for a GGZ system) as a FHIR Bundle."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from gateway.db import transaction
+from gateway.deps import PartnerDep, RuntimeDep
+from gateway.disclosure.flow import (
+    Prepared,
+    audit_disclosure,
+    audit_refusal,
+    check_scope,
+    prepare,
+)
+from gateway.disclosure.render import FHIR_JSON, render
+from gateway.disclosure.schemas import DisclosureRequest, DisclosureView
+from gateway.errors import Forbidden, GatewayError, ServiceUnavailable
+from gateway.policy.engine import PolicyEngineUnavailable
+
+router = APIRouter(prefix="/v1", tags=["partner: disclosures"])
+log = structlog.get_logger("gateway.disclosure")
+
+UNAVAILABLE = "policy-engine-unavailable"
+
+
+@router.post(
+    "/disclosures",
+    summary="Ask for case data about a participant, for one purpose",
+    response_model=DisclosureView,
+    responses={
+        200: {"content": {FHIR_JSON: {}}, "description": "The minimal view (JSON or FHIR Bundle)"},
+        403: {"description": "The access token does not carry the purpose"},
+        503: {"description": "Policy engine, audit log or database unavailable: nothing disclosed"},
+    },
+)
+def disclose(
+    body: DisclosureRequest, http_request: Request, caller: PartnerDep, runtime: RuntimeDep
+) -> Response:
+    """Consents in force now, the policy decision, the audit entry, the commit — then the answer."""
+    accept = http_request.headers.get("accept", "")
+    try:
+        with transaction(runtime.sessions) as session:
+            try:
+                check_scope(caller, body.purpose)
+            except Forbidden as refused:
+                audit_refusal(
+                    session=session, runtime=runtime, http_request=http_request, caller=caller,
+                    request=body, reason=f"scope: {refused.detail}",
+                )  # fmt: skip
+                outcome: Forbidden | tuple[Prepared, bytes, str] = refused
+            else:
+                prepared = prepare(
+                    session=session,
+                    runtime=runtime,
+                    caller=caller,
+                    request=body,
+                    now=runtime.clock(),
+                )
+                payload, media_type = render(prepared.view, accept)
+                audit_disclosure(
+                    session=session, runtime=runtime, http_request=http_request, caller=caller,
+                    request=body, prepared=prepared, body=payload,
+                )  # fmt: skip
+                outcome = (prepared, payload, media_type)
+    except GatewayError:
+        raise  # bad input (e.g. an unknown role): nothing was decided
+    except PolicyEngineUnavailable as error:
+        log.warning("policy engine unavailable; denied", error=str(error))
+        _audit_unavailable(runtime, http_request, caller, body)
+        raise ServiceUnavailable(
+            "the policy engine is unavailable; nothing was disclosed", reason=UNAVAILABLE
+        ) from None
+    except Exception as error:  # noqa: BLE001 - fail closed: any failure in the transaction
+        log.error("disclosure failed; nothing disclosed", exc_info=error)
+        raise ServiceUnavailable(
+            "the gateway could not record this disclosure; nothing was disclosed",
+            reason="audit-or-storage-unavailable",
+        ) from None
+    if isinstance(outcome, Forbidden):
+        raise outcome
+    _, payload, media_type = outcome
+    return Response(content=payload, media_type=media_type)
+
+
+def _audit_unavailable(
+    runtime: RuntimeDep, http_request: Request, caller: PartnerDep, body: DisclosureRequest
+) -> None:
+    """Denials are audited too; if even that fails, the caller still gets 503 and no data."""
+    try:
+        with transaction(runtime.sessions) as session:
+            audit_refusal(
+                session=session, runtime=runtime, http_request=http_request, caller=caller,
+                request=body, reason=UNAVAILABLE, policy_revision=runtime.policy_engine.revision,
+            )  # fmt: skip
+    except Exception as error:  # noqa: BLE001 - the 503 stands whatever happens here
+        log.error("could not audit a denial", exc_info=error)

@@ -1,0 +1,182 @@
+"""Store and read contributions; erase a participant by destroying their data key.
+
+Each participant has an AES-256-GCM data key, wrapped by the KEK. A contribution's fields are
+sealed with it, the associated data binding contribution id, participant and category, so a
+ciphertext moved to another row does not open. Destroying the data key makes every contribution
+of that participant unreadable everywhere, backups included (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.storage.kek import Kek, KekRing
+from gateway.storage.models import Contribution, DataKey
+
+
+class ParticipantErased(Exception):
+    """The participant's data key was destroyed: their contributions are gone."""
+
+
+class SealedDataUnreadable(Exception):
+    """A contribution does not open: wrong key, or its ciphertext was moved or altered."""
+
+
+@dataclass(frozen=True)
+class CaseItem:
+    """One decrypted contribution."""
+
+    id: str
+    category: str
+    source_party: str
+    source_domain: str
+    observed_at: datetime
+    fields: dict[str, Any]
+
+
+def _aad(contribution_id: str, participant_id: str, category: str) -> bytes:
+    return json.dumps([contribution_id, participant_id, category]).encode("utf-8")
+
+
+def data_key(session: Session, keks: KekRing, participant_id: str, now: datetime) -> bytes:
+    """The participant's data key, created on first use; refused once destroyed."""
+    row = session.get(DataKey, participant_id, with_for_update=True)
+    if row is None:
+        key = AESGCM.generate_key(bit_length=256)
+        session.add(
+            DataKey(
+                participant_id=participant_id,
+                wrapped_key=keks.primary.wrap(key, participant_id),
+                kek_id=keks.primary.kek_id,
+                created_at=now,
+            )
+        )
+        session.flush()
+        return key
+    if row.wrapped_key is None or row.kek_id is None:
+        raise ParticipantErased(f"participant {participant_id} was erased")
+    return keks.for_id(row.kek_id).unwrap(row.wrapped_key, participant_id)
+
+
+def store_contribution(
+    *,
+    session: Session,
+    keks: KekRing,
+    participant_id: str,
+    category: str,
+    source_party: str,
+    source_domain: str,
+    observed_at: datetime,
+    fields: dict[str, Any],
+    now: datetime,
+) -> Contribution:
+    """Seal and add one contribution in the caller's transaction."""
+    key = data_key(session, keks, participant_id, now)
+    contribution_id = str(uuid.uuid4())
+    nonce = os.urandom(12)
+    plaintext = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    sealed = nonce + AESGCM(key).encrypt(
+        nonce, plaintext, _aad(contribution_id, participant_id, category)
+    )
+    row = Contribution(
+        id=contribution_id,
+        participant_id=participant_id,
+        category=category,
+        source_party=source_party,
+        source_domain=source_domain,
+        observed_at=observed_at,
+        received_at=now,
+        sealed_fields=sealed,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_items(
+    *, session: Session, keks: KekRing, participant_id: str, categories: Sequence[str]
+) -> list[CaseItem]:
+    """The most recent contribution per category asked for, decrypted; none for an erased one."""
+    rows = session.scalars(
+        select(Contribution)
+        .where(Contribution.participant_id == participant_id)
+        .where(Contribution.category.in_(list(categories)))
+        .order_by(Contribution.observed_at.desc(), Contribution.received_at.desc())
+    ).all()
+    latest: dict[str, Contribution] = {}
+    for row in rows:
+        latest.setdefault(row.category, row)
+    if not latest:
+        return []
+    key_row = session.get(DataKey, participant_id)
+    if key_row is None or key_row.wrapped_key is None or key_row.kek_id is None:
+        return []
+    key = keks.for_id(key_row.kek_id).unwrap(key_row.wrapped_key, participant_id)
+    return [_open(key, row) for _, row in sorted(latest.items())]
+
+
+def _open(key: bytes, row: Contribution) -> CaseItem:
+    nonce, sealed = row.sealed_fields[:12], row.sealed_fields[12:]
+    try:
+        plaintext = AESGCM(key).decrypt(
+            nonce, sealed, _aad(row.id, row.participant_id, row.category)
+        )
+    except InvalidTag:
+        raise SealedDataUnreadable(f"contribution {row.id} does not open") from None
+    return CaseItem(
+        id=row.id,
+        category=row.category,
+        source_party=row.source_party,
+        source_domain=row.source_domain,
+        observed_at=row.observed_at,
+        fields=json.loads(plaintext),
+    )
+
+
+def erase_participant(*, session: Session, participant_id: str, now: datetime) -> bool:
+    """Destroy the data key (crypto-shredding); True if there was one to destroy."""
+    row = session.get(DataKey, participant_id, with_for_update=True)
+    if row is None:
+        session.add(
+            DataKey(
+                participant_id=participant_id,
+                wrapped_key=None,
+                kek_id=None,
+                created_at=now,
+                destroyed_at=now,
+            )
+        )
+        session.flush()
+        return False
+    destroyed = row.wrapped_key is not None
+    row.wrapped_key = None
+    row.kek_id = None
+    row.destroyed_at = row.destroyed_at or now
+    session.flush()
+    return destroyed
+
+
+def rewrap_batch(*, session: Session, old: Kek, new: Kek, limit: int = 500) -> int:
+    """Re-wrap up to ``limit`` data keys still under ``old``; the caller commits per batch."""
+    rows = session.scalars(
+        select(DataKey).where(DataKey.kek_id == old.kek_id).limit(limit).with_for_update()
+    ).all()
+    for row in rows:
+        assert row.wrapped_key is not None
+        row.wrapped_key = new.wrap(
+            old.unwrap(row.wrapped_key, row.participant_id), row.participant_id
+        )
+        row.kek_id = new.kek_id
+    session.flush()
+    return len(rows)
