@@ -73,7 +73,7 @@ def disclose(
         raise ServiceUnavailable(
             "the policy engine is unavailable; nothing was disclosed", reason=UNAVAILABLE
         ) from None
-    except Exception as error:  # noqa: BLE001 - fail closed: any failure in the transaction
+    except Exception as error:  # fail closed: any failure in the transaction
         log.error("disclosure failed; nothing disclosed", exc_info=error)
         raise ServiceUnavailable(
             "the gateway could not record this disclosure; nothing was disclosed",
@@ -95,5 +95,5 @@ def _audit_unavailable(
                 session=session, runtime=runtime, http_request=http_request, caller=caller,
                 request=body, reason=UNAVAILABLE, policy_revision=runtime.policy_engine.revision,
             )  # fmt: skip
-    except Exception as error:  # noqa: BLE001 - the 503 stands whatever happens here
+    except Exception as error:  # the 503 stands whatever happens here
         log.error("could not audit a denial", exc_info=error)
