@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Engine
 
 from gateway.catalogue import Catalogue
+from gateway.cli_common import cli_settings, fail, migrated_engine
+from gateway.cli_data import new_kek, participant_app, rotate_kek
 from gateway.clock import system_clock
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.demo import DEMO_PARTICIPANTS, DEMO_PARTIES, seed_demo, seed_demo_participants
 from gateway.errors import GatewayError
 from gateway.logs import configure_logging
-from gateway.migrations.runner import pending_migrations, upgrade_to_head
+from gateway.migrations.runner import upgrade_to_head
 from gateway.partner_keys import (
     KEY_ALGORITHMS,
     generate_partner_key,
@@ -25,51 +26,29 @@ from gateway.partner_keys import (
     write_key_pair,
 )
 from gateway.registry import service as registry
-from gateway.runtime import identity_keys_for
-from gateway.settings import Settings, SettingsError, load_settings
+from gateway.runtime import AuditKeys, identity_keys_for, load_audit_keys
+from gateway.settings import Settings
 
 app = typer.Typer(help="Schakel: privacy-preserving data exchange for the Dutch social domain.")
 party_app = typer.Typer(help="Manage the partner systems that may call the gateway.")
 keys_app = typer.Typer(help="Partner key pairs.")
 app.add_typer(party_app, name="party")
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="Verify, export and checkpoint the audit log.")
+app.add_typer(audit_app, name="audit")
+app.add_typer(participant_app, name="participant")
+keys_app.command("new-kek")(new_kek)
+keys_app.command("rotate-kek")(rotate_kek)
 
 
 def main() -> None:
     app()
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as error:
-        _fail(str(error))
-
-
-def _migrated_engine(settings: Settings, *, migrate_sqlite: bool) -> Engine:
-    """Open the database; migrate SQLite ourselves, refuse an un-migrated PostgreSQL."""
-    engine = make_engine(settings.effective_database_url)
-    if settings.is_sqlite and migrate_sqlite:
-        upgrade_to_head(engine)
-        return engine
-    with engine.connect() as connection:
-        if pending_migrations(connection):
-            _fail(
-                "the database schema is not up to date; run `schakel migrate` "
-                "(with the same SCHAKEL_DATABASE_URL) and start again"
-            )
-    return engine
-
-
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the latest version."""
-    settings = _settings()
+    settings = cli_settings()
     configure_logging(settings.log_level, settings.log_format)
     upgrade_to_head(make_engine(settings.effective_database_url))
     typer.echo("database schema is up to date")
@@ -85,13 +64,13 @@ def serve() -> None:
     from gateway.policy.engine import PolicyEngineUnavailable
     from gateway.runtime import build_runtime
 
-    settings = _settings()
+    settings = cli_settings()
     configure_logging(settings.log_level, settings.log_format)
-    _migrated_engine(settings, migrate_sqlite=True).dispose()
+    migrated_engine(settings, migrate_sqlite=True).dispose()
     try:
         runtime = build_runtime(settings, clock=system_clock)
     except (SigningKeyError, PolicyEngineUnavailable) as error:
-        _fail(str(error))
+        fail(str(error))
     uvicorn.run(
         create_app(runtime),
         host=settings.host,
@@ -112,12 +91,12 @@ def party_add(
     role: Annotated[list[str] | None, typer.Option(help="Role it acts in (repeat)")] = None,
 ) -> None:
     """Register a partner system with its public keys."""
-    settings = _settings()
+    settings = cli_settings()
     try:
         document = json.loads(jwks.read_text("utf-8"))
     except (OSError, ValueError) as error:
-        _fail(f"cannot read the JWKS file {jwks}: {error}")
-    engine = _migrated_engine(settings, migrate_sqlite=True)
+        fail(f"cannot read the JWKS file {jwks}: {error}")
+    engine = migrated_engine(settings, migrate_sqlite=True)
     try:
         with transaction(make_sessionmaker(engine)) as session:
             registry.add_party(
@@ -132,7 +111,7 @@ def party_add(
                 now=system_clock(),
             )
     except GatewayError as error:
-        _fail(error.detail)
+        fail(error.detail)
     typer.echo(f"party {party_id} registered")
 
 
@@ -141,8 +120,8 @@ def party_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """List registered parties."""
-    settings = _settings()
-    engine = _migrated_engine(settings, migrate_sqlite=True)
+    settings = cli_settings()
+    engine = migrated_engine(settings, migrate_sqlite=True)
     with transaction(make_sessionmaker(engine)) as session:
         rows: list[dict[str, Any]] = [
             {
@@ -170,13 +149,13 @@ def party_list(
 @party_app.command("disable")
 def party_disable(party_id: Annotated[str, typer.Argument()]) -> None:
     """Stop a party from authenticating; its current tokens stop working at once."""
-    settings = _settings()
-    engine = _migrated_engine(settings, migrate_sqlite=True)
+    settings = cli_settings()
+    engine = migrated_engine(settings, migrate_sqlite=True)
     try:
         with transaction(make_sessionmaker(engine)) as session:
             registry.disable_party(session=session, party_id=party_id, now=system_clock())
     except GatewayError as error:
-        _fail(error.detail)
+        fail(error.detail)
     typer.echo(f"party {party_id} disabled")
 
 
@@ -188,9 +167,9 @@ def keys_generate(
 ) -> None:
     """Generate a partner key pair: keep private.jwk.json, register jwks.json."""
     if alg not in KEY_ALGORITHMS:
-        _fail(f"--alg must be one of {', '.join(KEY_ALGORITHMS)}")
+        fail(f"--alg must be one of {', '.join(KEY_ALGORITHMS)}")
     if (out / "private.jwk.json").exists():
-        _fail(f"{out / 'private.jwk.json'} exists; choose another folder")
+        fail(f"{out / 'private.jwk.json'} exists; choose another folder")
     private_path, public_path = write_key_pair(generate_partner_key(alg, kid), out)
     typer.echo(f"private key: {private_path} (keep it secret)\npublic JWKS: {public_path}")
 
@@ -203,7 +182,7 @@ def client_assertion(
     lifetime: Annotated[int, typer.Option(help="Seconds until it expires")] = 60,
 ) -> None:
     """Print a fresh signed client assertion (RFC 7523) for a token request with curl."""
-    settings = _settings()
+    settings = cli_settings()
     typer.echo(
         sign_client_assertion(
             key=read_private_key(key),
@@ -218,8 +197,8 @@ def client_assertion(
 @app.command()
 def demo() -> None:
     """Seed the demo parties, write their keys and show how to call the gateway as each."""
-    settings = _settings()
-    engine = _migrated_engine(settings, migrate_sqlite=True)
+    settings = cli_settings()
+    engine = migrated_engine(settings, migrate_sqlite=True)
     folder = settings.data_dir / "demo"
     try:
         with transaction(make_sessionmaker(engine)) as session:
@@ -234,7 +213,7 @@ def demo() -> None:
                 clock=system_clock,
             )
     except GatewayError as error:
-        _fail(error.detail)
+        fail(error.detail)
     typer.echo(f"demo parties: {len(created)} added, keys in {folder}/<party>/private.jwk.json\n")
     for party in DEMO_PARTIES:
         typer.echo(f"  {party.id:<20} {party.domain:<15} {party.display_name}")
@@ -257,3 +236,78 @@ with SCHAKEL_DEMO_LOGIN=true (as `make run` does), then manage consents at /v1/m
 
 API documentation: {settings.public_url}/docs"""
     )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    export: Annotated[
+        Path | None, typer.Option(help="Verify this export offline instead of the database")
+    ] = None,
+    keys: Annotated[
+        Path | None, typer.Option(help="JWKS of the audit keys (GET /v1/audit/keys); with --export")
+    ] = None,
+) -> None:
+    """Check the hash chain and every signed checkpoint; exit 1 at the first wrong entry."""
+    from audit.export import verify_database, verify_export
+
+    if export is not None:
+        if keys is None:
+            fail("--export needs --keys, the JWKS from GET /v1/audit/keys")
+        try:
+            jwks = json.loads(keys.read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            fail(f"cannot read the JWKS file {keys}: {error}")
+        report = verify_export(export, jwks)
+    else:
+        settings = cli_settings()
+        engine = migrated_engine(settings, migrate_sqlite=False)
+        jwks = _audit_keys(settings).jwks
+        with transaction(make_sessionmaker(engine)) as session:
+            report = verify_database(session=session, jwks=jwks)
+    typer.echo(report.summary())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option(help="File to write (NDJSON, docs/audit-format.md)")],
+) -> None:
+    """Write the whole log with its checkpoints, for `schakel audit verify --export`."""
+    from audit.export import write_export
+
+    settings = cli_settings()
+    engine = migrated_engine(settings, migrate_sqlite=False)
+    with transaction(make_sessionmaker(engine)) as session, out.open("w", encoding="utf-8") as file:
+        lines = write_export(session=session, out=file, clock=system_clock)
+    typer.echo(f"wrote {lines} lines to {out}")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint over the newest entry now."""
+    from audit.checkpoint import create_checkpoint
+    from audit.errors import EmptyLog
+
+    settings = cli_settings()
+    engine = migrated_engine(settings, migrate_sqlite=False)
+    signing_key = _audit_keys(settings).signing_key
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            checkpoint = create_checkpoint(
+                session=session, signing_key=signing_key, clock=system_clock
+            )
+    except EmptyLog as error:
+        fail(str(error))
+    typer.echo(
+        f"checkpoint at seq {checkpoint.seq} ({checkpoint.entry_hash}), key {checkpoint.kid}"
+    )
+
+
+def _audit_keys(settings: Settings) -> AuditKeys:
+    from gateway.auth.signing_key import SigningKeyError
+
+    try:
+        return load_audit_keys(settings)
+    except SigningKeyError as error:
+        fail(str(error))

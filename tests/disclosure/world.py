@@ -104,16 +104,24 @@ PARTNERS = (
 
 
 @contextmanager
-def running_world(settings: Settings) -> Iterator[World]:
+def running_world(
+    settings: Settings, partners: dict[str, Partner] | None = None
+) -> Iterator[World]:
+    """A gateway on ``settings``; the partners are registered unless an earlier world did so."""
     clock = SettableClock(datetime.now(UTC).replace(microsecond=0))
     with running_issuer() as issuer:
         configured = settings.model_copy(update={"participant_oidc_issuer": issuer.url})
         with running_gateway(configured, clock) as (runtime, client):
-            partners = {}
-            for party, domain, alg, roles in PARTNERS:
-                partner = new_partner(
-                    party, domain, alg, roles=roles, purposes=("reintegration", "case-coordination")
-                )
-                register(runtime, partner)
-                partners[party] = partner
+            if partners is None:
+                partners = {}
+                for party, domain, alg, roles in PARTNERS:
+                    partner = new_partner(
+                        party,
+                        domain,
+                        alg,
+                        roles=roles,
+                        purposes=("reintegration", "case-coordination"),
+                    )
+                    register(runtime, partner)
+                    partners[party] = partner
             yield World(runtime, client, issuer, clock, partners)

@@ -1,0 +1,108 @@
+"""Operator commands on participant data: erase (crypto-shredding) and KEK rotation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from audit.schemas import AuditDraft, Outcome
+from audit.service import append_entry
+from gateway.cli_common import cli_settings, fail, migrated_engine
+from gateway.clock import system_clock
+from gateway.db import make_sessionmaker, transaction
+from gateway.identity.bsn import is_valid_bsn
+from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, find_by_pseudonym, pseudonym
+from gateway.runtime import identity_keys_for
+from gateway.storage.kek import KekError, load_kek, new_kek_text
+from gateway.storage.service import erase_participant, rewrap_batch
+
+participant_app = typer.Typer(help="Participant data: crypto-shredding.")
+OPERATOR = "operator"
+
+
+@participant_app.command("erase")
+def erase(
+    bsn: Annotated[str | None, typer.Option(help="The participant's BSN")] = None,
+    pseudonym_value: Annotated[
+        str | None, typer.Option("--pseudonym", help="A domain pseudonym (with --domain)")
+    ] = None,
+    domain: Annotated[str | None, typer.Option(help="Domain of --pseudonym")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone")] = False,
+) -> None:
+    """Destroy a participant's data key: every contribution becomes unreadable, backups too.
+
+    The audit trail stays (it names the participant by pseudonym only) and stays verifiable.
+    """
+    if (bsn is None) == (pseudonym_value is None):
+        fail("name the participant by exactly one of --bsn or --pseudonym")
+    if not yes:
+        fail("erasure cannot be undone; repeat with --yes")
+    settings = cli_settings()
+    keys = identity_keys_for(settings)
+    engine = migrated_engine(settings, migrate_sqlite=True)
+    with transaction(make_sessionmaker(engine)) as session:
+        if bsn is not None:
+            if not is_valid_bsn(bsn):
+                fail("not a valid BSN (nine digits passing the 11-proof)")
+            participant = find_by_bsn(session, keys, bsn)
+        else:
+            if domain is None:
+                fail("--pseudonym needs --domain")
+            participant = find_by_pseudonym(session, domain, pseudonym_value or "")
+        if participant is None:
+            fail("no such participant")
+        now = system_clock()
+        destroyed = erase_participant(session=session, participant_id=participant.id, now=now)
+        append_entry(
+            session=session,
+            draft=AuditDraft(
+                actor_party=OPERATOR,
+                actor_domain=OPERATOR,
+                action="participant.erase",
+                subject_ref=pseudonym(keys, AUDIT_DOMAIN, participant.id),
+                outcome=Outcome.OK,
+                reason="data key destroyed" if destroyed else "no data held; erasure recorded",
+            ),
+            clock=system_clock,
+        )
+    typer.echo("participant erased: their contributions can no longer be decrypted")
+
+
+def new_kek(out: Annotated[Path, typer.Option(help="File for the new KEK (base64, 0600)")]) -> None:
+    """Generate a key-encryption key for a rotation."""
+    if out.exists():
+        fail(f"{out} exists")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(mode=0o600)
+    out.write_text(new_kek_text() + "\n")
+    typer.echo(f"new KEK written to {out}")
+
+
+def rotate_kek(
+    old: Annotated[Path, typer.Option(help="The KEK file the data keys are wrapped with now")],
+    new: Annotated[Path, typer.Option(help="The KEK file to re-wrap them with")],
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Keys per transaction")] = 500,
+) -> None:
+    """Re-wrap every data key from OLD to NEW, in short transactions, while gateways serve.
+
+    Run the gateways with SCHAKEL_KEK_FILE=NEW and SCHAKEL_PREVIOUS_KEK_FILE=OLD during the
+    rotation; once this reports done, drop SCHAKEL_PREVIOUS_KEK_FILE.
+    """
+    settings = cli_settings()
+    try:
+        old_kek, new_kek_ = load_kek(old, create=False), load_kek(new, create=False)
+    except KekError as error:
+        fail(str(error))
+    if old_kek.kek_id == new_kek_.kek_id:
+        fail("the old and new KEK are the same key")
+    sessions = make_sessionmaker(migrated_engine(settings, migrate_sqlite=True))
+    total = 0
+    while True:
+        with transaction(sessions) as session:
+            done = rewrap_batch(session=session, old=old_kek, new=new_kek_, limit=batch)
+        total += done
+        if done < batch:
+            break
+    typer.echo(f"re-wrapped {total} data keys under KEK {new_kek_.kek_id}")
