@@ -83,6 +83,22 @@ class World:
                 observed_at=self.clock(), fields={**sample, **fields}, now=self.clock(),
             )  # fmt: skip
 
+    def contribute_raw(self, bsn: str, category: str, party: str) -> None:
+        """A contribution with one value per catalogue field of the category."""
+        fields = {
+            name: f"{category}:{name}" for name in self.runtime.catalogue.categories[category]
+        }
+        with transaction(self.runtime.sessions) as session:
+            participant = enrol(
+                session=session, keys=self.runtime.identity_keys, bsn=bsn,
+                domains=self.runtime.catalogue.domains, now=self.clock(),
+            )  # fmt: skip
+            store_contribution(
+                session=session, keks=self.runtime.keks, participant_id=participant.id,
+                category=category, source_party=party, source_domain=self.partners[party].domain,
+                observed_at=self.clock(), fields=fields, now=self.clock(),
+            )  # fmt: skip
+
     def disclose(
         self, requester: str, bsn: str, purpose: str, categories: list[str], **extra: Any
     ) -> Any:
