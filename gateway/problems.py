@@ -11,7 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.errors import PayloadError
+from consent.errors import ConsentClosed, ConsentError, ConsentNotFound, InvalidConsent
 from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
+from gateway.policy.engine import PolicyEngineUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://schakel.nl/problems/"
@@ -45,6 +48,9 @@ def problem_response(
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ConsentError, _consent_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PayloadError, _payload_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
@@ -71,12 +77,63 @@ async def _gateway_error(request: Request, error: GatewayError) -> JSONResponse:
     )
 
 
+async def _policy_engine_unavailable(
+    request: Request, error: PolicyEngineUnavailable
+) -> JSONResponse:
+    """Fail closed (DESIGN.md, disclosure flow step 4): a deny with 503; internals stay in the log."""
+    log.warning("policy engine unavailable", error=str(error), path=request.url.path)
+    return problem_response(
+        503,
+        slug="policy-engine-unavailable",
+        title="Policy engine unavailable",
+        detail="the policy engine could not decide; the request is denied and nothing was disclosed",
+        request=request,
+        reason="policy-engine-unavailable",
+    )
+
+
 def _challenge(error: AuthenticationFailed) -> str:
     description = error.detail.replace("\\", "\\\\").replace('"', "'")
     if error.scheme == "Bearer":
         return f'Bearer realm="schakel", error="{error.error}", error_description="{description}"'
     # RFC 6749 §5.2: invalid_client answers with the scheme the client tried to use.
     return f'{error.scheme} realm="schakel", error="{error.error}"'
+
+
+async def _consent_error(request: Request, error: ConsentError) -> JSONResponse:
+    """Consent-registry errors: 404 (also for another participant's consent), 409, 422."""
+    if isinstance(error, ConsentNotFound):
+        return problem_response(
+            404, slug="not-found", title="Not found", detail=str(error), request=request
+        )
+    if isinstance(error, ConsentClosed):
+        return problem_response(
+            409, slug="consent-closed", title="Consent already closed", detail=str(error),
+            request=request,
+        )  # fmt: skip
+    extensions: dict[str, Any] = {}
+    if isinstance(error, InvalidConsent):
+        extensions["errors"] = [{"pointer": f"#/{error.field}", "detail": str(error)}]
+        if error.valid is not None:
+            extensions["valid_values"] = error.valid
+    return problem_response(
+        422, slug="invalid-consent", title="Invalid consent", detail=str(error), request=request,
+        **extensions,
+    )  # fmt: skip
+
+
+async def _payload_error(request: Request, error: PayloadError) -> JSONResponse:
+    """A partner payload an adapter refused: each fault located (FHIRPath, JSON Pointer, XPath)."""
+    malformed = error.reason == "malformed-payload"
+    faults = [{"location": fault.location, "detail": fault.detail} for fault in error.faults]
+    return problem_response(
+        400 if malformed else 422,
+        slug=error.reason,
+        title="Malformed payload" if malformed else "Invalid payload",
+        detail="; ".join(f"{f['location']}: {f['detail']}" for f in faults[:5]),
+        request=request,
+        errors=faults,
+    )
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

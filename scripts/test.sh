@@ -24,6 +24,8 @@ echo "== mypy"
 $BIN/mypy
 echo "== opa"
 if OPA=$(find_opa); then
+  # The test that stops and restarts its own OPA server mid-run starts this binary.
+  export SCHAKEL_TEST_OPA_BIN="$OPA"
   unformatted=$("$OPA" fmt --list policies/)
   if [ -n "$unformatted" ]; then echo "not opa-fmt formatted: $unformatted" >&2; exit 1; fi
   "$OPA" check --strict policies/

@@ -19,7 +19,11 @@ DATA_FILE = "data.json"
 
 
 class PolicyBundleError(Exception):
-    """The policy directory cannot be read as a bundle."""
+    """The policy directory cannot be read as a bundle; ``path`` names the file when one is at fault."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def load_bundle(root: Path | None = None) -> PolicyBundle:
         if path.name == DATA_FILE:
             documents[Path(relative).parent.as_posix()] = _parse_data(relative, content)
         else:
-            policies[relative] = content.decode("utf-8")
+            policies[relative] = _decode_policy(relative, content)
     if not policies:
         raise PolicyBundleError(f"no policies in {root}")
     return PolicyBundle(
@@ -76,11 +80,18 @@ def _listing_entry(relative: str, content: bytes) -> bytes:
     return b"%d:%s%d:%s" % (len(name), name, len(content), content)
 
 
+def _decode_policy(relative: str, content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyBundleError(f"{relative}: not UTF-8: {exc}", path=relative) from exc
+
+
 def _parse_data(relative: str, content: bytes) -> Any:
     try:
         return json.loads(content)
     except ValueError as exc:
-        raise PolicyBundleError(f"{relative}: not JSON: {exc}") from exc
+        raise PolicyBundleError(f"{relative}: not JSON: {exc}", path=relative) from exc
 
 
 def _merge_documents(documents: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,11 +6,22 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.policy.bundle import PolicyBundle
+
 DECISION_QUERY = "data.schakel.disclosure.decision"
 
 
 class PolicyEngineUnavailable(Exception):
     """The engine could not be asked or gave no usable answer: callers must fail closed."""
+
+
+class PolicyRefused(Exception):
+    """The engine would not load a policy bundle; the file and the engine's error say why."""
+
+    def __init__(self, path: str, error: str) -> None:
+        super().__init__(f"{path}: {error}")
+        self.path = path
+        self.error = error
 
 
 class Decision(BaseModel):
@@ -46,6 +57,13 @@ class PolicyEngine(Protocol):
 
     def sync(self) -> None:
         """Make the engine hold this gateway's policy revision; raise PolicyEngineUnavailable."""
+        ...
+
+    def reload(self, bundle: PolicyBundle) -> None:
+        """Put ``bundle`` in force without a restart; on PolicyRefused the old one stays in force.
+
+        Raises PolicyEngineUnavailable when the engine cannot be asked at all.
+        """
         ...
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 ``sync()`` pushes the bundle's policies (``PUT /v1/policies/schakel/<path>``), its data documents
 (``PUT /v1/data/<dir>``) and, last, a revision marker (``data.schakel.bundle.revision``), all via
 opa-python-client. Call it once at start-up (the app's lifespan does); the constructor does no I/O.
+``reload()`` pushes a new bundle and, if OPA refuses part of it, pushes the old one back.
 ``ready()`` holds OPA to that revision, so a sidecar that restarted empty or was synced by a
 gateway of another release is not ready. ``decide()`` uses a separate client without retries and
 with a short timeout: an unreachable OPA must fail closed quickly.
@@ -10,6 +11,7 @@ with a short timeout: an unreachable OPA must fail closed quickly.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,11 +19,12 @@ import requests
 from opa_client import OpaClient
 from opa_client.errors import RegoParseError
 
-from gateway.policy.bundle import PolicyBundle
+from gateway.policy.bundle import DATA_FILE, PolicyBundle
 from gateway.policy.engine import (
     DECISION_QUERY,
     Decision,
     PolicyEngineUnavailable,
+    PolicyRefused,
     decision_from_document,
 )
 
@@ -43,6 +46,7 @@ class OpaServerEngine:
         self._admin = OpaClient(
             host=host, port=port, ssl=ssl, timeout=max(timeout, _SYNC_TIMEOUT_SECONDS), retries=2
         )
+        self._reload_lock = threading.Lock()
 
     @property
     def revision(self) -> str:
@@ -58,18 +62,23 @@ class OpaServerEngine:
         if self.serves_same_bundle():
             return
         try:
-            for directory, document in sorted(self._bundle.documents.items()):
-                self._put_data(directory, document)
-            self._put_policies()
-            shipped = {POLICY_ID_PREFIX + path for path in self._bundle.policies}
-            for policy_id in self._admin.get_policies_list():
-                if policy_id.startswith(POLICY_ID_PREFIX) and policy_id not in shipped:
-                    self._admin.delete_policy(policy_id)
-            self._admin.update_or_create_data({"revision": self.revision}, REVISION_DATA_PATH)
-        except (requests.RequestException, ValueError) as exc:
-            raise PolicyEngineUnavailable(f"cannot sync OPA: {exc}") from exc
-        except Exception as exc:  # opa-python-client raises its own exception classes
-            raise PolicyEngineUnavailable(f"OPA refused the bundle: {_describe(exc)}") from exc
+            self._push(self._bundle)
+        except PolicyRefused as exc:
+            raise PolicyEngineUnavailable(f"OPA refused the bundle: {exc}") from exc
+
+    def reload(self, bundle: PolicyBundle) -> None:
+        """Push ``bundle`` and expect its revision from now on; if OPA refuses it, restore the old.
+
+        An OPA that already serves ``bundle`` (it loads the policies itself) is only checked.
+        """
+        with self._reload_lock:
+            if self._needs_push(bundle):
+                try:
+                    self._push(bundle)
+                except PolicyRefused:
+                    self._restore()
+                    raise
+            self._bundle = bundle
 
     def served_revision(self) -> str | None:
         """The revision marker OPA holds, or None when it has none or cannot be asked."""
@@ -95,22 +104,23 @@ class OpaServerEngine:
         """True when OPA answers and holds the revision this gateway ships."""
         return self.served_revision() == self.revision or self.serves_same_bundle()
 
-    def serves_same_bundle(self) -> bool:
-        """True when OPA holds every policy text and data document of this bundle unchanged.
+    def serves_same_bundle(self, bundle: PolicyBundle | None = None) -> bool:
+        """True when OPA holds every policy text and data document of the bundle unchanged.
 
         This is the check for an OPA that loads the policies itself (``opa run --bundle``): its
         bundle roots cannot be written, so the gateway compares instead of pushing.
         """
+        bundle = bundle or self._bundle
         try:
             served = {
                 str(self._admin.get_policy(policy_id)["result"]["raw"])
                 for policy_id in self._admin.get_policies_list()
             }
-            if not set(self._bundle.policies.values()) <= served:
+            if not set(bundle.policies.values()) <= served:
                 return False
             return all(
                 self._admin.get_data(directory).get("result") == document
-                for directory, document in self._bundle.documents.items()
+                for directory, document in bundle.documents.items()
             )
         except Exception:  # unreachable, or a policy vanished between list and get
             return False
@@ -120,12 +130,52 @@ class OpaServerEngine:
         self._decisions.close_connection()
         self._admin.close_connection()
 
-    def _put_policies(self) -> None:
+    def _push(self, bundle: PolicyBundle) -> None:
+        """Data, then policies, then the revision marker; PolicyRefused names what OPA refused."""
+        try:
+            for directory, document in sorted(bundle.documents.items()):
+                self._put_data(directory, document)
+            self._put_policies(bundle)
+            for policy_id in self._stale_policy_ids(bundle):
+                self._admin.delete_policy(policy_id)
+            self._admin.update_or_create_data({"revision": bundle.revision}, REVISION_DATA_PATH)
+        except (PolicyRefused, PolicyEngineUnavailable):
+            raise
+        except (requests.RequestException, ValueError) as exc:
+            raise PolicyEngineUnavailable(f"cannot sync OPA: {exc}") from exc
+        except Exception as exc:  # opa-python-client raises its own exception classes
+            raise PolicyEngineUnavailable(f"OPA refused the bundle: {_describe(exc)}") from exc
+
+    def _needs_push(self, bundle: PolicyBundle) -> bool:
+        if not self.serves_same_bundle(bundle):
+            return True
+        try:
+            return bool(self._stale_policy_ids(bundle))
+        except Exception as exc:  # unreachable, or the client's own exception classes
+            raise PolicyEngineUnavailable(f"cannot ask OPA: {_describe(exc)}") from exc
+
+    def _stale_policy_ids(self, bundle: PolicyBundle) -> list[str]:
+        """Schakel modules pushed earlier that ``bundle`` no longer ships."""
+        shipped = {POLICY_ID_PREFIX + path for path in bundle.policies}
+        return [
+            policy_id
+            for policy_id in self._admin.get_policies_list()
+            if policy_id.startswith(POLICY_ID_PREFIX) and policy_id not in shipped
+        ]
+
+    def _restore(self) -> None:
+        """Push the bundle in force again after OPA refused part of a new one."""
+        try:
+            self._push(self._bundle)
+        except PolicyRefused as exc:
+            raise PolicyEngineUnavailable(f"OPA refused the bundle in force: {exc}") from exc
+
+    def _put_policies(self, bundle: PolicyBundle) -> None:
         # OPA compiles each module against those already loaded, so a module that uses a rule
         # of a module not yet pushed is refused; push in rounds until every module is in.
-        pending = dict(sorted(self._bundle.policies.items()))
+        pending = dict(sorted(bundle.policies.items()))
         while pending:
-            refused: dict[str, Exception] = {}
+            refused: dict[str, RegoParseError] = {}
             for path, text in pending.items():
                 try:
                     self._admin.update_policy_from_string(
@@ -135,14 +185,28 @@ class OpaServerEngine:
                     refused[path] = exc
             if len(refused) == len(pending):
                 first_path, first_error = next(iter(refused.items()))
-                raise PolicyEngineUnavailable(f"OPA refused {first_path}: {first_error}")
+                raise PolicyRefused(first_path, _opa_error(first_error))
             pending = {path: pending[path] for path in refused}
 
     def _put_data(self, directory: str, document: Any) -> None:
         if directory == "." or not isinstance(document, dict):
             # The data API takes an object at a path; the bundle has neither root data nor scalars.
-            raise PolicyEngineUnavailable(f"cannot push data document at {directory!r}")
-        self._admin.update_or_create_data(document, directory)
+            raise PolicyRefused(f"{directory}/{DATA_FILE}", "cannot push a data document here")
+        try:
+            self._admin.update_or_create_data(document, directory)
+        except RegoParseError as exc:  # the client's name for any refusal OPA explains
+            raise PolicyRefused(f"{directory}/{DATA_FILE}", _opa_error(exc)) from exc
+
+
+def _opa_error(exc: RegoParseError) -> str:
+    """OPA's first error with its line, e.g. ``rego_parse_error: unexpected eof token (line 3)``."""
+    for entry in exc.errors:
+        if isinstance(entry, dict) and entry.get("message"):
+            location = entry.get("location")
+            row = location.get("row") if isinstance(location, dict) else None
+            where = f" (line {row})" if row else ""
+            return f"{entry.get('code', exc.expression)}: {entry['message']}{where}"
+    return f"{exc.expression}: {exc.message}"
 
 
 def _split_url(url: str) -> tuple[str, int, bool]:

@@ -118,6 +118,18 @@ test_role_not_allowed_for_purpose_refuses_request if {
 	codes(d) == {"requester.not_allowed_for_purpose", "request.refused"}
 }
 
+test_operator_never_receives_case_data if {
+	operator := object.union(gemeente_manager, {"role": "operator"})
+	every purpose in ["reintegration", "case-coordination"] {
+		d := disclosure.decision with input as request(
+			operator, purpose, ["plan.goals", "income.benefit"],
+			[consent("gemeente-leiden", purpose, ["plan.goals", "income.benefit"])],
+		)
+		not d.allow
+		codes(d) == {"requester.not_allowed_for_purpose", "request.refused"}
+	}
+}
+
 test_role_allowed_for_purpose_is_not_refused if {
 	requester := object.union(uwv_advisor, {"role": "insurance-physician"})
 	d := disclosure.decision with input as request(

@@ -1,0 +1,199 @@
+"""New policies take effect without a restart; a bundle that does not load leaves the old in force."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from audit.models import AuditEntry
+from gateway.db import transaction
+from gateway.policy.bundle import PolicyBundle, load_bundle
+from gateway.policy.embedded import EmbeddedEngine
+from gateway.policy.engine import PolicyEngine, PolicyRefused
+from gateway.policy.opa_server import OpaServerEngine
+from tests.policy.gateway_app import (
+    DESIGN_EXAMPLE,
+    gateway_settings,
+    gateway_with_decide_route,
+    operator_headers,
+)
+from tests.policy.opa_process import OpaProcess
+
+DISCLOSURE = "schakel/disclosure/disclosure.rego"
+RELOAD = "/v1/admin/policy/reload"
+
+
+def without_care_involvement(policies: Path) -> None:
+    """An operator's edit: care.involvement is no longer part of the reintegration purpose."""
+    catalogue = policies / "schakel/catalogue/data.json"
+    catalogue.write_text(
+        catalogue.read_text().replace(
+            '"categories": ["care.involvement", "care.work_readiness",',
+            '"categories": ["care.work_readiness",',
+        )
+    )
+
+
+def broken(policies: Path) -> None:
+    rego = policies / DISCLOSURE
+    rego.write_text(rego.read_text() + "\nbroken := {\n")
+
+
+@pytest.fixture(params=["embedded", "opa"])
+def engine(
+    request: pytest.FixtureRequest, bundle: PolicyBundle, tmp_path: Path
+) -> Iterator[PolicyEngine]:
+    """Each engine kind, on a server of its own where it needs one."""
+    if request.param == "embedded":
+        embedded = EmbeddedEngine(bundle)
+        yield embedded
+        embedded.close()
+        return
+    opa_process: OpaProcess = request.getfixturevalue("opa_process")
+    opa = OpaServerEngine(opa_process.url, bundle, timeout=2.0)
+    opa.sync()
+    yield opa
+    opa.close()
+
+
+def test_reload_puts_new_policies_in_force(engine: PolicyEngine, policies_copy: Path) -> None:
+    before = engine.decide(DESIGN_EXAMPLE)
+    assert before.categories == ["care.involvement"]
+    without_care_involvement(policies_copy)
+    new_bundle = load_bundle(policies_copy)
+
+    engine.reload(new_bundle)
+
+    after = engine.decide(DESIGN_EXAMPLE)
+    assert not after.allow
+    assert engine.revision == new_bundle.revision != before.policy_revision
+    assert after.policy_revision == new_bundle.revision
+    assert engine.ready()
+
+
+def test_refused_reload_keeps_the_old_policies(engine: PolicyEngine, policies_copy: Path) -> None:
+    before = engine.decide(DESIGN_EXAMPLE)
+    without_care_involvement(policies_copy)  # pushed to OPA before the broken module: restored
+    broken(policies_copy)
+
+    with pytest.raises(PolicyRefused) as refused:
+        engine.reload(load_bundle(policies_copy))
+
+    assert refused.value.path == DISCLOSURE
+    assert refused.value.error
+    assert engine.revision == before.policy_revision
+    assert engine.decide(DESIGN_EXAMPLE) == before
+    assert engine.ready()
+
+
+def test_reload_on_opa_drops_modules_no_longer_shipped(
+    opa_process: OpaProcess, bundle: PolicyBundle, policies_copy: Path
+) -> None:
+    opa = OpaServerEngine(opa_process.url, bundle, timeout=2.0)
+    (policies_copy / "schakel/extra.rego").write_text("package schakel.extra\n\nanswer := 42\n")
+    opa.reload(load_bundle(policies_copy))
+    (policies_copy / "schakel/extra.rego").unlink()
+    opa.reload(load_bundle(policies_copy))
+    assert opa.revision == load_bundle(policies_copy).revision
+    assert opa.served_revision() == opa.revision
+    assert not any("extra" in policy for policy in opa._admin.get_policies_list())
+    opa.close()
+
+
+@pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
+def test_operator_reload_endpoint_changes_the_revision(
+    engine_kind: str, request: pytest.FixtureRequest, policies_copy: Path, tmp_path: Path
+) -> None:
+    opa_url = request.getfixturevalue("opa_process").url if engine_kind == "opa" else None
+    settings = gateway_settings(
+        tmp_path, engine=engine_kind, opa_url=opa_url, policies_dir=policies_copy
+    )
+    with gateway_with_decide_route(settings) as (runtime, client):
+        headers = operator_headers(runtime, client, ("operator",))
+        old_revision = runtime.policy_engine.revision
+        assert client.post("/test/decide", json=DESIGN_EXAMPLE).json()["allow"]
+        without_care_involvement(policies_copy)
+
+        response = client.post(RELOAD, headers=headers)
+
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "policy_engine": engine_kind,
+            "old_revision": old_revision,
+            "new_revision": load_bundle(policies_copy).revision,
+            "changed": True,
+        }
+        decision = client.post("/test/decide", json=DESIGN_EXAMPLE).json()
+        assert not decision["allow"]
+        assert decision["policy_revision"] == response.json()["new_revision"]
+        assert client.get("/readyz").json()["policy_revision"] == decision["policy_revision"]
+        # The catalogue the API validates against is reloaded with the policies.
+        assert "care.involvement" not in runtime.catalogue.purposes["reintegration"]
+        # The change of revision is in the audit log.
+        with transaction(runtime.sessions) as session:
+            entry = session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "policy.reload")
+            ).one()
+        assert entry.policy_revision == response.json()["new_revision"]
+        assert old_revision in (entry.reason or "")
+
+
+@pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
+def test_policy_that_does_not_compile_is_a_422_and_the_old_revision_stays(
+    engine_kind: str, request: pytest.FixtureRequest, policies_copy: Path, tmp_path: Path
+) -> None:
+    opa_url = request.getfixturevalue("opa_process").url if engine_kind == "opa" else None
+    settings = gateway_settings(
+        tmp_path, engine=engine_kind, opa_url=opa_url, policies_dir=policies_copy
+    )
+    with gateway_with_decide_route(settings) as (runtime, client):
+        headers = operator_headers(runtime, client, ("operator",))
+        old_revision = runtime.policy_engine.revision
+        broken(policies_copy)
+
+        response = client.post(RELOAD, headers=headers)
+
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["file"] == DISCLOSURE
+        assert problem["error"]
+        assert problem["policy_revision"] == old_revision
+        decision = client.post("/test/decide", json=DESIGN_EXAMPLE).json()
+        assert decision["allow"]
+        assert decision["policy_revision"] == old_revision
+        assert client.get("/readyz").status_code == 200
+
+
+def test_data_that_is_not_json_is_a_422_naming_the_file(
+    policies_copy: Path, tmp_path: Path
+) -> None:
+    settings = gateway_settings(tmp_path, policies_dir=policies_copy)
+    with gateway_with_decide_route(settings) as (runtime, client):
+        headers = operator_headers(runtime, client, ("operator",))
+        (policies_copy / "schakel/catalogue/data.json").write_text("{not json")
+        response = client.post(RELOAD, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["file"] == "schakel/catalogue/data.json"
+
+
+def test_reload_needs_the_operator_role(policies_copy: Path, tmp_path: Path) -> None:
+    settings = gateway_settings(tmp_path, policies_dir=policies_copy)
+    with gateway_with_decide_route(settings) as (runtime, client):
+        assert client.post(RELOAD).status_code == 401
+        case_manager = operator_headers(runtime, client, ("case-manager",))
+        response = client.post(RELOAD, headers=case_manager)
+        assert response.status_code == 403
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_reload_without_changes_keeps_the_revision(policies_copy: Path, tmp_path: Path) -> None:
+    settings = gateway_settings(tmp_path, policies_dir=policies_copy)
+    with gateway_with_decide_route(settings) as (runtime, client):
+        response = client.post(RELOAD, headers=operator_headers(runtime, client, ("operator",)))
+        assert response.status_code == 200
+        assert response.json()["changed"] is False
+        assert response.json()["new_revision"] == runtime.policy_engine.revision
