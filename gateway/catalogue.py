@@ -23,6 +23,7 @@ class Catalogue:
     roles: dict[str, frozenset[str]]
     purposes: dict[str, frozenset[str]]
     categories: dict[str, tuple[str, ...]]
+    sources: dict[str, frozenset[str]]
 
     @classmethod
     def load(cls, policies_dir: Path) -> Catalogue:
@@ -36,6 +37,10 @@ class Catalogue:
             },
             categories={
                 name: tuple(category["fields"]) for name, category in document["categories"].items()
+            },
+            sources={
+                name: frozenset(category.get("sources", ()))
+                for name, category in document["categories"].items()
             },
         )
 

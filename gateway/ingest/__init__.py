@@ -1,0 +1,1 @@
+"""Partner payloads in, through the adapters, as encrypted contributions (``POST /v1/adapters``)."""
