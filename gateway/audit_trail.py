@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from audit.checkpoint import checkpoint_if_due
 from audit.schemas import AuditDraft, Outcome
 from audit.service import append_entry
 from gateway.identity.models import Participant
@@ -42,8 +43,9 @@ def record(
     payload_digest: str | None = None,
 ) -> None:
     """Append one entry inside the request's transaction: no entry, no effect."""
-    append_entry(
+    append(
         session=session,
+        runtime=runtime,
         draft=AuditDraft(
             trace_id=getattr(request.state, "trace_id", None),
             actor_party=actor_party,
@@ -59,5 +61,17 @@ def record(
             reason=reason,
             payload_digest=payload_digest,
         ),
+    )
+
+
+def append(*, session: Session, runtime: Runtime, draft: AuditDraft) -> None:
+    """Append, then sign a checkpoint if one is due (every N entries or T seconds)."""
+    append_entry(session=session, draft=draft, clock=runtime.clock)
+    settings = runtime.settings
+    checkpoint_if_due(
+        session=session,
+        signing_key=runtime.audit_keys.signing_key,
         clock=runtime.clock,
+        every_entries=settings.audit_checkpoint_every_entries,
+        every_seconds=settings.audit_checkpoint_every_seconds,
     )

@@ -15,14 +15,14 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from audit.schemas import AuditDraft, Outcome
-from audit.service import append_entry
+from gateway.audit_trail import append
 from gateway.auth.access_tokens import Caller
 from gateway.catalogue import CATALOGUE_FILE, Catalogue
-from gateway.clock import Clock
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 from gateway.errors import Forbidden, GatewayError
 from gateway.policy.bundle import PolicyBundleError, load_bundle
 from gateway.policy.engine import PolicyRefused
+from gateway.runtime import Runtime
 
 OPERATOR_ROLE = "operator"
 
@@ -78,7 +78,7 @@ def reload_policies(
             caller=caller,
             old_revision=old_revision,
             new_revision=new_revision,
-            clock=runtime.clock,
+            runtime=runtime,
             trace_id=getattr(request.state, "trace_id", None),
         )
     return PolicyReload(
@@ -116,12 +116,13 @@ def record_policy_reload(
     caller: Caller,
     old_revision: str,
     new_revision: str,
-    clock: Clock,
+    runtime: Runtime,
     trace_id: str | None,
 ) -> None:
     """Record a change of policy revision in the audit log, in the request's transaction."""
-    append_entry(
+    append(
         session=session,
+        runtime=runtime,
         draft=AuditDraft(
             trace_id=trace_id,
             actor_party=caller.party,
@@ -131,6 +132,5 @@ def record_policy_reload(
             policy_revision=new_revision,
             reason=f"policy revision {old_revision} replaced",
         ),
-        clock=clock,
     )
     log.info("policy revision changed", old_revision=old_revision, policy_revision=new_revision)

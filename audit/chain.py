@@ -1,0 +1,83 @@
+"""The hash chain: RFC 8785 (JCS) canonical JSON and SHA-256, as docs/audit-format.md specifies.
+
+entry_hash = lowercase-hex( SHA-256( bytes.fromhex(prev_hash) || JCS(entry without entry_hash) ) )
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+FORMAT = "schakel-audit/1"
+GENESIS_HASH = "0" * 64
+HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+
+# Every hashed entry carries exactly these members (null where a value does not apply).
+ENTRY_FIELDS = (
+    "seq",
+    "recorded_at",
+    "trace_id",
+    "actor_party",
+    "actor_domain",
+    "action",
+    "subject_ref",
+    "purpose",
+    "categories",
+    "consent_ids",
+    "decision_id",
+    "policy_revision",
+    "outcome",
+    "reason",
+    "payload_digest",
+    "prev_hash",
+)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with exactly six fraction digits and ``Z``: 2026-11-24T10:00:00.000000Z."""
+    if moment.tzinfo is None:
+        raise ValueError("audit timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """The inverse of :func:`format_timestamp`; refuses any other spelling."""
+    if not TIMESTAMP.match(text):
+        raise ValueError(f"not an audit timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ): {text!r}")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def canonical_json(document: Mapping[str, Any]) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme: sorted keys, no whitespace, UTF-8."""
+    encoded: bytes = rfc8785.dumps(dict(document))
+    return encoded
+
+
+def entry_hash_input(document: Mapping[str, Any]) -> bytes:
+    """The bytes SHA-256 is taken over: the 32 raw bytes of prev_hash, then the JCS of the entry."""
+    hashed = {name: value for name, value in document.items() if name != "entry_hash"}
+    prev_hash = hashed.get("prev_hash")
+    if not isinstance(prev_hash, str) or not HEX_DIGEST.match(prev_hash):
+        raise ValueError("prev_hash must be 64 lowercase hex digits")
+    return bytes.fromhex(prev_hash) + canonical_json(hashed)
+
+
+def compute_entry_hash(document: Mapping[str, Any]) -> str:
+    """The entry hash of an entry document (``entry_hash`` itself, if present, is left out)."""
+    return hashlib.sha256(entry_hash_input(document)).hexdigest()
+
+
+def seal(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Complete an entry document with its ``entry_hash`` (all of ENTRY_FIELDS must be present)."""
+    missing = [name for name in ENTRY_FIELDS if name not in fields]
+    if missing:
+        raise ValueError(f"entry lacks {', '.join(missing)}")
+    document = {name: fields[name] for name in ENTRY_FIELDS}
+    document["entry_hash"] = compute_entry_hash(document)
+    return document

@@ -1,0 +1,109 @@
+"""Signed checkpoints: Ed25519 (RFC 8032) over the JCS (RFC 8785) of (seq, entry_hash, recorded_at).
+
+signing input = JCS({"format": "schakel-audit-checkpoint/1", "seq": …, "entry_hash": …,
+                     "recorded_at": …})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.chain import canonical_json, format_timestamp
+from audit.errors import EmptyLog
+from audit.keys import AuditSigningKey
+from audit.models import AuditCheckpoint, AuditEntry
+from audit.service import head, lock_log
+
+CHECKPOINT_FORMAT = "schakel-audit-checkpoint/1"
+
+Clock = Callable[[], datetime]
+
+
+def signing_input(*, seq: int, entry_hash: str, recorded_at: str) -> bytes:
+    """The exact bytes a checkpoint signature covers (docs/audit-format.md, "Checkpoints")."""
+    return canonical_json(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "seq": seq,
+            "entry_hash": entry_hash,
+            "recorded_at": recorded_at,
+        }
+    )
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)
+    ).first()
+
+
+def create_checkpoint(
+    *, session: Session, signing_key: AuditSigningKey, clock: Clock
+) -> AuditCheckpoint:
+    """Sign the current head of the log (idempotent: an existing checkpoint there is returned)."""
+    lock_log(session)
+    entry = head(session)
+    if entry is None:
+        raise EmptyLog("the audit log has no entries to checkpoint yet")
+    existing = session.get(AuditCheckpoint, entry.seq)
+    if existing is not None:
+        return existing
+    recorded_at = format_timestamp(entry.recorded_at)
+    checkpoint = AuditCheckpoint(
+        seq=entry.seq,
+        entry_hash=entry.entry_hash,
+        recorded_at=entry.recorded_at,
+        signed_at=clock().astimezone(UTC),
+        kid=signing_key.kid,
+        signature=signing_key.sign(
+            signing_input(seq=entry.seq, entry_hash=entry.entry_hash, recorded_at=recorded_at)
+        ),
+    )
+    session.add(checkpoint)
+    session.flush()
+    return checkpoint
+
+
+def checkpoint_if_due(
+    *,
+    session: Session,
+    signing_key: AuditSigningKey,
+    clock: Clock,
+    every_entries: int,
+    every_seconds: float,
+) -> AuditCheckpoint | None:
+    """Checkpoint the head when ``every_entries`` entries are unsigned, or the oldest unsigned
+    entry is ``every_seconds`` old. Call it after ``append_entry`` in the same transaction."""
+    lock_log(session)
+    entry = head(session)
+    last = latest_checkpoint(session)
+    covered = last.seq if last is not None else 0
+    if entry is None or entry.seq <= covered:
+        return None
+    oldest = session.get(AuditEntry, covered + 1)
+    waited = clock() - oldest.recorded_at if oldest is not None else timedelta(0)
+    if entry.seq - covered >= every_entries or waited >= timedelta(seconds=every_seconds):
+        return create_checkpoint(session=session, signing_key=signing_key, clock=clock)
+    return None
+
+
+def checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+    """A checkpoint as in docs/audit-format.md."""
+    return {
+        "seq": checkpoint.seq,
+        "entry_hash": checkpoint.entry_hash,
+        "recorded_at": format_timestamp(checkpoint.recorded_at),
+        "signed_at": format_timestamp(checkpoint.signed_at),
+        "kid": checkpoint.kid,
+        "signature": checkpoint.signature,
+    }
+
+
+def iter_checkpoints(session: Session) -> Iterator[AuditCheckpoint]:
+    """Every checkpoint in seq order."""
+    yield from session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq))

@@ -1,0 +1,95 @@
+"""FHIR R4 AuditEvent for one entry (validated with the R4B models, which keep R4's shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fhir.resources.R4B.auditevent import AuditEvent
+
+SCHAKEL = "https://schakel.nl/fhir"
+AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+TRACE_ID_EXTENSION = f"{SCHAKEL}/StructureDefinition/trace-id"
+ENTRY_HASH_EXTENSION = f"{SCHAKEL}/StructureDefinition/audit-entry-hash"
+
+# AuditEvent.action (C, R, U, D, E) by Schakel action.
+FHIR_ACTIONS = {
+    "disclose": "R",
+    "deny": "R",
+    "audit.query": "R",
+    "consent.grant": "C",
+    "record.submit": "C",
+    "consent.amend": "U",
+    "consent.revoke": "D",
+}
+# AuditEvent.outcome: 0 success, 4 minor failure (a refusal), 8 serious failure.
+FHIR_OUTCOMES = {"allow": "0", "ok": "0", "deny": "4", "error": "8"}
+
+
+def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry (a document of docs/audit-format.md) as an R4 AuditEvent resource."""
+    resource: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "id": f"schakel-audit-{entry['seq']}",
+        "extension": [{"url": ENTRY_HASH_EXTENSION, "valueString": entry["entry_hash"]}],
+        "type": {"system": AUDIT_EVENT_TYPE, "code": "rest", "display": "RESTful Operation"},
+        "subtype": [{"system": f"{SCHAKEL}/CodeSystem/audit-action", "code": entry["action"]}],
+        "action": FHIR_ACTIONS.get(entry["action"], "E"),
+        "recorded": entry["recorded_at"],
+        "outcome": FHIR_OUTCOMES[entry["outcome"]],
+        "agent": [
+            {
+                "who": {
+                    "identifier": {"system": f"{SCHAKEL}/party", "value": entry["actor_party"]},
+                    "display": f"{entry['actor_party']} ({entry['actor_domain']})",
+                },
+                "requestor": True,
+            }
+        ],
+        "source": {
+            "observer": {"display": "Schakel gateway"},
+            "type": [{"system": f"{SCHAKEL}/CodeSystem/domain", "code": entry["actor_domain"]}],
+        },
+        "entity": _entities(entry),
+    }
+    if entry.get("trace_id"):
+        resource["extension"].append({"url": TRACE_ID_EXTENSION, "valueString": entry["trace_id"]})
+    if entry.get("reason"):
+        resource["outcomeDesc"] = entry["reason"]
+    if entry.get("purpose"):
+        resource["purposeOfEvent"] = [
+            {"coding": [{"system": f"{SCHAKEL}/CodeSystem/purpose", "code": entry["purpose"]}]}
+        ]
+    AuditEvent.model_validate(resource)
+    return resource
+
+
+def _entities(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    entities: list[dict[str, Any]] = []
+    if entry.get("subject_ref"):
+        entities.append(
+            {
+                "what": {
+                    "identifier": {
+                        "system": f"{SCHAKEL}/pseudonym/audit",
+                        "value": entry["subject_ref"],
+                    }
+                },
+                "type": {
+                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "code": "1",
+                },
+                "role": {
+                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                    "code": "1",
+                },
+            }
+        )
+    for consent_id in entry.get("consent_ids", []):
+        entities.append({"what": {"reference": f"Consent/{consent_id}"}})
+    if entry.get("categories") or entry.get("payload_digest"):
+        detail = [{"type": "category", "valueString": c} for c in entry.get("categories", [])]
+        if entry.get("payload_digest"):
+            detail.append({"type": "payload-sha256", "valueString": entry["payload_digest"]})
+        entities.append({"name": "disclosed data", "detail": detail})
+    return entities

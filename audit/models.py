@@ -1,0 +1,80 @@
+"""Tables of the audit log: entries (a hash chain) and signed checkpoints. Append-only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# The same convention as the gateway's tables, so constraint names are predictable everywhere.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on both databases (SQLite drops the offset; we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class AuditBase(DeclarativeBase):
+    """Tables owned by the audit package; its own metadata and its own migration branch."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class AuditEntry(AuditBase):
+    """One link of the chain; its columns are exactly the fields of docs/audit-format.md."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    trace_id: Mapped[str | None] = mapped_column(String(64))
+    actor_party: Mapped[str] = mapped_column(String(64), index=True)
+    actor_domain: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    subject_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(64))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    consent_ids: Mapped[list[str]] = mapped_column(JSON)
+    decision_id: Mapped[str | None] = mapped_column(String(64))
+    policy_revision: Mapped[str | None] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    payload_digest: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(AuditBase):
+    """An Ed25519 signature over one entry's (seq, entry_hash, recorded_at)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kid: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))

@@ -1,0 +1,220 @@
+"""Verify a log offline: the hash chain (docs/audit-format.md) and every signed checkpoint.
+
+Only what is written in the format document is used, so an export and a JWKS are enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.chain import ENTRY_FIELDS, GENESIS_HASH, HEX_DIGEST, TIMESTAMP, compute_entry_hash
+from audit.checkpoint import signing_input
+from audit.keys import b64url_decode, public_keys
+
+OUTCOMES = frozenset({"allow", "deny", "ok", "error"})
+CHECKPOINT_FIELDS = frozenset({"seq", "entry_hash", "recorded_at", "signed_at", "kid", "signature"})
+NULLABLE_TEXT = (
+    "trace_id",
+    "subject_ref",
+    "purpose",
+    "decision_id",
+    "policy_revision",
+    "reason",
+)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """OK, or the first sequence number at which the log is wrong and what is wrong there."""
+
+    ok: bool
+    entries: int
+    checkpoints: int
+    last_seq: int
+    verified_through: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+    def summary(self) -> str:
+        if self.ok:
+            unsigned = self.last_seq - self.verified_through
+            return (
+                f"OK: {self.entries} entries, {self.checkpoints} checkpoints; chain intact "
+                f"through seq {self.last_seq}, signed through seq {self.verified_through}"
+                + (f" ({unsigned} newer entries not yet checkpointed)" if unsigned else "")
+            )
+        where = f"seq {self.first_bad_seq}" if self.first_bad_seq is not None else "the log"
+        return f"FAILED at {where}: {self.problem}"
+
+
+class _Problem(Exception):
+    def __init__(self, seq: int | None, message: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.message = message
+
+
+def verify_log(
+    entries: Iterable[Mapping[str, Any]],
+    checkpoints: Iterable[Mapping[str, Any]],
+    jwks: Mapping[str, Any],
+) -> VerifyReport:
+    """Check every entry from seq 1 in order, and each checkpoint against its entry and key."""
+    keys = public_keys(jwks)
+    pending = sorted(checkpoints, key=_checkpoint_seq)
+    state = _Walk()
+    try:
+        for checkpoint in pending:
+            _check_checkpoint_shape(checkpoint)
+        position = 0
+        for entry in entries:
+            state.step(entry)
+            while position < len(pending) and pending[position]["seq"] <= state.last_seq:
+                _check_checkpoint(pending[position], entry, keys, state.last_seq)
+                state.verified_through = state.last_seq
+                position += 1
+        if position < len(pending):
+            raise _Problem(
+                state.last_seq + 1,
+                f"a checkpoint signs seq {pending[position]['seq']} but the log ends at seq "
+                f"{state.last_seq}: entries were cut off",
+            )
+    except _Problem as problem:
+        return VerifyReport(
+            ok=False,
+            entries=state.count,
+            checkpoints=len(pending),
+            last_seq=state.last_seq,
+            verified_through=state.verified_through,
+            first_bad_seq=problem.seq,
+            problem=problem.message,
+        )
+    return VerifyReport(
+        ok=True,
+        entries=state.count,
+        checkpoints=len(pending),
+        last_seq=state.last_seq,
+        verified_through=state.verified_through,
+    )
+
+
+def _checkpoint_seq(checkpoint: Mapping[str, Any]) -> int:
+    seq = checkpoint.get("seq") if isinstance(checkpoint, Mapping) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else -1
+
+
+class _Walk:
+    """The running state of the chain walk."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_seq = 0
+        self.prev_hash = GENESIS_HASH
+        self.prev_time = ""
+        self.verified_through = 0
+
+    def step(self, entry: Mapping[str, Any]) -> None:
+        expected = self.last_seq + 1
+        _check_entry_shape(entry, expected)
+        if entry["seq"] != expected:
+            raise _Problem(
+                expected,
+                f"found seq {entry['seq']} where seq {expected} belongs "
+                "(an entry is missing, duplicated or out of order)",
+            )
+        if entry["prev_hash"] != self.prev_hash:
+            raise _Problem(expected, "prev_hash is not the entry_hash of the entry before it")
+        if entry["recorded_at"] < self.prev_time:
+            raise _Problem(expected, "recorded_at is earlier than that of the entry before it")
+        if compute_entry_hash(entry) != entry["entry_hash"]:
+            raise _Problem(expected, "entry_hash does not match the entry's content")
+        self.count += 1
+        self.last_seq = expected
+        self.prev_hash = entry["entry_hash"]
+        self.prev_time = entry["recorded_at"]
+
+
+def _check_entry_shape(entry: Mapping[str, Any], expected: int) -> None:
+    if not isinstance(entry, Mapping):
+        raise _Problem(expected, "an entry is not a JSON object")
+    members = set(entry)
+    wanted = {*ENTRY_FIELDS, "entry_hash"}
+    if members != wanted:
+        missing, extra = sorted(wanted - members), sorted(members - wanted)
+        raise _Problem(expected, f"malformed entry (missing {missing}, unexpected {extra})")
+    wrong = _wrong_types(entry)
+    if wrong:
+        raise _Problem(expected, f"malformed entry: {', '.join(wrong)} of the wrong form")
+
+
+def _wrong_types(entry: Mapping[str, Any]) -> list[str]:
+    def text(value: Any) -> bool:
+        return isinstance(value, str)
+
+    def digest(value: Any) -> bool:
+        return isinstance(value, str) and bool(HEX_DIGEST.match(value))
+
+    def sorted_texts(value: Any) -> bool:
+        return (
+            isinstance(value, list)
+            and all(isinstance(item, str) for item in value)
+            and value == sorted(set(value))
+        )
+
+    checks: dict[str, bool] = {
+        "seq": isinstance(entry["seq"], int) and not isinstance(entry["seq"], bool),
+        "recorded_at": text(entry["recorded_at"]) and bool(TIMESTAMP.match(entry["recorded_at"])),
+        "actor_party": text(entry["actor_party"]),
+        "actor_domain": text(entry["actor_domain"]),
+        "action": text(entry["action"]),
+        "categories": sorted_texts(entry["categories"]),
+        "consent_ids": sorted_texts(entry["consent_ids"]),
+        "outcome": entry["outcome"] in OUTCOMES,
+        "payload_digest": entry["payload_digest"] is None or digest(entry["payload_digest"]),
+        "prev_hash": digest(entry["prev_hash"]),
+        "entry_hash": digest(entry["entry_hash"]),
+        **{name: entry[name] is None or text(entry[name]) for name in NULLABLE_TEXT},
+    }
+    return [name for name, good in checks.items() if not good]
+
+
+def _check_checkpoint_shape(checkpoint: Mapping[str, Any]) -> None:
+    seq = _checkpoint_seq(checkpoint)
+    if (
+        set(checkpoint) != CHECKPOINT_FIELDS
+        or seq < 1
+        or not all(isinstance(checkpoint[name], str) for name in CHECKPOINT_FIELDS - {"seq"})
+    ):
+        raise _Problem(seq if seq >= 1 else None, "malformed checkpoint")
+
+
+def _check_checkpoint(
+    checkpoint: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    keys: Mapping[str, Ed25519PublicKey],
+    seq: int,
+) -> None:
+    if checkpoint["seq"] != seq:
+        raise _Problem(checkpoint["seq"], "a checkpoint signs a seq that is not in the log")
+    key = keys.get(checkpoint["kid"])
+    if key is None:
+        raise _Problem(seq, f"checkpoint signed with unknown key {checkpoint['kid']!r}")
+    message = signing_input(
+        seq=checkpoint["seq"],
+        entry_hash=checkpoint["entry_hash"],
+        recorded_at=checkpoint["recorded_at"],
+    )
+    try:
+        key.verify(b64url_decode(checkpoint["signature"]), message)
+    except (InvalidSignature, ValueError):
+        raise _Problem(seq, "checkpoint signature does not verify") from None
+    if (checkpoint["entry_hash"], checkpoint["recorded_at"]) != (
+        entry["entry_hash"],
+        entry["recorded_at"],
+    ):
+        raise _Problem(seq, "the signed checkpoint does not match the entry (log rewritten)")

@@ -1,0 +1,78 @@
+"""Appending: gap-free seq, the hash chain, the caller's transaction, no BSN."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.chain import GENESIS_HASH, compute_entry_hash
+from audit.models import AuditEntry
+from audit.service import append_entry, entry_document
+from gateway.db import transaction
+from tests.audit.conftest import draft
+from tests.support import SettableClock
+
+
+def test_first_entry_links_to_genesis_and_seq_counts_from_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        first = append_entry(session=session, draft=draft(), clock=clock)
+        second = append_entry(session=session, draft=draft(outcome="deny"), clock=clock)
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.entry_hash
+    with transaction(sessions) as session:
+        stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
+    assert [compute_entry_hash(d) for d in stored] == [d["entry_hash"] for d in stored]
+
+
+def test_categories_are_stored_sorted(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        entry = append_entry(session=session, draft=draft(), clock=SettableClock())
+    assert entry.categories == ["care.involvement", "work.capacity"]
+
+
+def test_a_rolled_back_action_leaves_no_entry(sessions: sessionmaker[Session]) -> None:
+    clock = SettableClock()
+    with pytest.raises(RuntimeError), transaction(sessions) as session:
+        append_entry(session=session, draft=draft(), clock=clock)
+        raise RuntimeError("the disclosure failed after the append")
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+        assert append_entry(session=session, draft=draft(), clock=clock).seq == 1
+
+
+def test_recorded_at_never_goes_back(sessions: sessionmaker[Session]) -> None:
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        first = append_entry(session=session, draft=draft(), clock=clock)
+    clock.advance(-60)
+    with transaction(sessions) as session:
+        second = append_entry(session=session, draft=draft(), clock=clock)
+    assert second.recorded_at == first.recorded_at
+    clock.advance(120)
+    with transaction(sessions) as session:
+        third = append_entry(session=session, draft=draft(), clock=clock)
+    assert third.recorded_at - first.recorded_at == timedelta(seconds=60)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"subject_ref": "111222333"},
+        {"reason": "BSN 111222333 was looked up"},
+        {"payload_digest": "not-a-digest"},
+        {"action": "Disclose!"},
+        {"outcome": "maybe"},
+        {"unknown": "field"},
+    ],
+)
+def test_drafts_refuse_bad_fields_and_anything_like_a_bsn(changes: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        draft(**changes)

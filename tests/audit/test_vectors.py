@@ -1,0 +1,30 @@
+"""The published vectors under tests/vectors/audit/ give the verdicts cases.json states."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit.export import verify_export
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "audit"
+CASES: list[dict[str, Any]] = json.loads((VECTORS / "cases.json").read_text("utf-8"))
+JWKS = json.loads((VECTORS / "jwks.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["file"] for case in CASES])
+def test_vector_verdict(case: dict[str, Any]) -> None:
+    report = verify_export(VECTORS / case["file"], JWKS)
+    assert report.ok is case["ok"], report.summary()
+    assert report.first_bad_seq == case["first_bad_seq"], report.summary()
+
+
+def test_a_file_that_is_not_an_export_fails_cleanly(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.ndjson"
+    bogus.write_text('{"entry": {"seq": 1}}\n')
+    report = verify_export(bogus, JWKS)
+    assert not report.ok
+    assert "header" in (report.problem or "")
