@@ -11,7 +11,7 @@ import typer
 
 from gateway.catalogue import Catalogue
 from gateway.cli_common import cli_settings, fail, migrated_engine
-from gateway.cli_data import new_kek, participant_app, rotate_kek
+from gateway.cli_data import init_keys, new_kek, participant_app, rotate_kek
 from gateway.clock import system_clock
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.demo import DEMO_PARTICIPANTS, DEMO_PARTIES, seed_demo, seed_demo_participants
@@ -37,6 +37,7 @@ app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="Verify, export and checkpoint the audit log.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(participant_app, name="participant")
+keys_app.command("init")(init_keys)
 keys_app.command("new-kek")(new_kek)
 keys_app.command("rotate-kek")(rotate_kek)
 
@@ -194,9 +195,35 @@ def client_assertion(
     )
 
 
-@app.command()
-def demo() -> None:
-    """Seed the demo parties, write their keys and show how to call the gateway as each."""
+demo_app = typer.Typer(help="Demo data and the demo story.", invoke_without_command=True)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.command("story")
+def demo_story(
+    url: Annotated[
+        str | None, typer.Option(help="The running gateway (default SCHAKEL_PUBLIC_URL)")
+    ] = None,
+) -> None:
+    """Run the whole exchange against a running gateway (`make run`), printing each step."""
+    import httpx
+
+    from gateway.demo_story import Story, StoryFailed
+
+    settings = cli_settings()
+    base = url or settings.public_url
+    with httpx.Client(base_url=base, timeout=10) as client:
+        try:
+            Story(client, settings.data_dir / "demo", typer.echo).run()
+        except (StoryFailed, httpx.HTTPError, OSError) as error:
+            fail(f"the story stopped: {error}", code=1)
+
+
+@demo_app.callback()
+def demo(context: typer.Context) -> None:
+    """Seed the demo parties and participants, write their keys, and show how to call the gateway."""
+    if context.invoked_subcommand is not None:
+        return
     settings = cli_settings()
     engine = migrated_engine(settings, migrate_sqlite=True)
     folder = settings.data_dir / "demo"

@@ -109,3 +109,42 @@ def token_request(client: TestClient, assertion: str, **extra: str) -> Any:
         **extra,
     }
     return client.post("/oauth/token", data=form)
+
+
+@contextmanager
+def serving(settings: Settings, clock: Any = None) -> Iterator[Runtime]:
+    """The real app on a real uvicorn server at ``settings.port`` on 127.0.0.1, in a thread."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from gateway.clock import system_clock
+
+    engine = make_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    runtime = build_runtime(settings, clock=clock or system_clock)
+    config = uvicorn.Config(
+        create_app(runtime), host="127.0.0.1", port=settings.port, log_config=None
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "gateway did not start"
+    try:
+        yield runtime
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

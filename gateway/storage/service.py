@@ -107,16 +107,20 @@ def store_contribution(
 def latest_items(
     *, session: Session, keks: KekRing, participant_id: str, categories: Sequence[str]
 ) -> list[CaseItem]:
-    """The most recent contribution per category asked for, decrypted; none for an erased one."""
+    """The most recent contribution per category and source, decrypted; none once erased.
+
+    Per source, because two parties may hold different facts in one category (UWV's WIA benefit
+    and the municipality's Participatiewet benefit are both ``income.benefit``).
+    """
     rows = session.scalars(
         select(Contribution)
         .where(Contribution.participant_id == participant_id)
         .where(Contribution.category.in_(list(categories)))
         .order_by(Contribution.observed_at.desc(), Contribution.received_at.desc())
     ).all()
-    latest: dict[str, Contribution] = {}
+    latest: dict[tuple[str, str], Contribution] = {}
     for row in rows:
-        latest.setdefault(row.category, row)
+        latest.setdefault((row.category, row.source_party), row)
     if not latest:
         return []
     key_row = session.get(DataKey, participant_id)
