@@ -62,15 +62,17 @@ def serve() -> None:
 
     from gateway.app import create_app
     from gateway.auth.signing_key import SigningKeyError
+    from gateway.identity.keys import IdentityKeyError
     from gateway.policy.engine import PolicyEngineUnavailable
     from gateway.runtime import build_runtime
+    from gateway.storage.kek import KekError
 
     settings = cli_settings()
     configure_logging(settings.log_level, settings.log_format)
     migrated_engine(settings, migrate_sqlite=True).dispose()
     try:
         runtime = build_runtime(settings, clock=system_clock)
-    except (SigningKeyError, PolicyEngineUnavailable) as error:
+    except (SigningKeyError, PolicyEngineUnavailable, IdentityKeyError, KekError) as error:
         fail(str(error))
     uvicorn.run(
         create_app(runtime),

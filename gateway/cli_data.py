@@ -1,4 +1,4 @@
-"""Operator commands on participant data: erase (crypto-shredding) and KEK rotation."""
+"""Operator commands on keys and participant data: production keys, erasure, KEK rotation."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import typer
 
 from audit.schemas import AuditDraft, Outcome
 from audit.service import append_entry
+from gateway.auth.signing_key import generate_ed25519_pem
 from gateway.cli_common import cli_settings, fail, migrated_engine
 from gateway.clock import system_clock
 from gateway.db import make_sessionmaker, transaction
 from gateway.identity.bsn import is_valid_bsn
+from gateway.identity.keys import load_identity_keys
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, find_by_pseudonym, pseudonym
 from gateway.runtime import identity_keys_for
 from gateway.storage.kek import KekError, load_kek, new_kek_text
@@ -70,13 +72,35 @@ def erase(
     typer.echo("participant erased: their contributions can no longer be decrypted")
 
 
+KEY_FILES = ("token-signing.pem", "audit-signing.pem", "identity.json", "kek.b64")
+
+
+def init_keys(
+    out: Annotated[Path, typer.Option(help="Folder for the production keys (e.g. secrets)")],
+) -> None:
+    """Generate every key a production gateway needs, as the docker-compose secrets expect."""
+    existing = [name for name in KEY_FILES if (out / name).exists()]
+    if existing:
+        fail(f"{', '.join(existing)} already in {out}; keys are never overwritten")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("token-signing.pem", "audit-signing.pem"):
+        _write_secret(out / name, generate_ed25519_pem())
+    load_identity_keys(out / "identity.json", create=True)
+    _write_secret(out / "kek.b64", (new_kek_text() + "\n").encode())
+    typer.echo(f"keys written to {out}: {', '.join(KEY_FILES)}; keep them secret and backed up")
+
+
+def _write_secret(path: Path, content: bytes) -> None:
+    path.touch(mode=0o600, exist_ok=False)
+    path.write_bytes(content)
+
+
 def new_kek(out: Annotated[Path, typer.Option(help="File for the new KEK (base64, 0600)")]) -> None:
     """Generate a key-encryption key for a rotation."""
     if out.exists():
         fail(f"{out} exists")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.touch(mode=0o600)
-    out.write_text(new_kek_text() + "\n")
+    _write_secret(out, (new_kek_text() + "\n").encode())
     typer.echo(f"new KEK written to {out}")
 
 

@@ -19,11 +19,11 @@ from gateway.clock import Clock, system_clock
 from gateway.db import make_engine, make_sessionmaker
 from gateway.identity.keys import IdentityKeys, load_identity_keys
 from gateway.participant_auth import ParticipantVerifier
-from gateway.storage.kek import KekRing, load_kek, parse_kek
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
 from gateway.settings import PolicyEngineKind, Settings
+from gateway.storage.kek import KekRing, load_kek, parse_kek
 
 log = structlog.get_logger("gateway.runtime")
 
@@ -78,7 +78,7 @@ def identity_keys_for(settings: Settings) -> IdentityKeys:
     """The configured identity key file, or one generated in data_dir on the embedded default."""
     return load_identity_keys(
         settings.identity_keys_file or settings.data_dir / "keys" / "identity.json",
-        create=settings.identity_keys_file is None,
+        create=settings.identity_keys_file is None and settings.generate_missing_keys,
     )
 
 
@@ -89,7 +89,7 @@ def kek_ring_for(settings: Settings) -> KekRing:
     else:
         primary = load_kek(
             settings.kek_file or settings.data_dir / "keys" / "kek.b64",
-            create=settings.kek_file is None,
+            create=settings.kek_file is None and settings.generate_missing_keys,
         )
     previous = (
         load_kek(settings.previous_kek_file, create=False) if settings.previous_kek_file else None
@@ -118,6 +118,10 @@ def load_audit_keys(settings: Settings) -> AuditKeys:
     path = settings.audit_signing_key_file
     if path is None:
         path = settings.data_dir / "keys" / "audit-signing.pem"
+        if not path.exists() and not settings.generate_missing_keys:
+            raise SigningKeyError(
+                "set SCHAKEL_AUDIT_SIGNING_KEY_FILE (`schakel keys init` makes one)"
+            )
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600, exist_ok=False)

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
         default=1024 * 1024, description="Largest request body accepted."
     )
+    generate_missing_keys: bool = Field(
+        default=True,
+        description="Generate missing keys in data_dir on first start (the embedded default). "
+        "Set false in production: a missing key then stops the gateway instead of a new one "
+        "silently taking its place.",
+    )
     identity_keys_file: Path | None = Field(
         default=None,
         description="JSON file with the BSN vault, blind-index and pseudonym keys; default "
@@ -125,6 +131,20 @@ class Settings(BaseSettings):
     demo_login: bool = Field(
         default=False,
         description="Offer POST /v1/demo/login for the seeded demo participants (never in production).",
+    )
+    webhook_interval_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=2.0,
+        description="How often the background worker delivers due webhooks; 0 turns it off "
+        "(then run `schakel webhooks deliver`).",
+    )
+    webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=5.0, description="Time a webhook receiver has to answer one attempt."
+    )
+    webhook_max_attempts: Annotated[int, Field(ge=1, le=50)] = Field(
+        default=8, description="Attempts before a webhook message goes to the dead-letter list."
+    )
+    webhook_first_retry_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=30.0, description="Delay after the first failed attempt; doubled after each."
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(default=LogFormat.JSON, description="`json` or `console`.")

@@ -172,3 +172,40 @@ def test_demo_seeds_four_parties_once_and_prints_how_to_call(
     )
     assert assertion.exit_code == 0
     assert assertion.output.count(".") == 2
+
+
+def test_production_keys_from_keys_init_start_a_gateway_that_generates_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from gateway.runtime import build_runtime
+    from gateway.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    made = runner.invoke(app, ["keys", "init", "--out", "secrets"])
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(app, ["keys", "init", "--out", "secrets"]).exit_code == 2
+    for name in ("token-signing.pem", "audit-signing.pem", "identity.json", "kek.b64"):
+        assert (tmp_path / "secrets" / name).stat().st_mode & 0o077 == 0
+    secrets = tmp_path / "secrets"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "empty",
+        generate_missing_keys=False,
+        token_signing_key_file=secrets / "token-signing.pem",
+        audit_signing_key_file=secrets / "audit-signing.pem",
+        identity_keys_file=secrets / "identity.json",
+        kek_file=secrets / "kek.b64",
+    )
+    build_runtime(settings).close()
+    assert not (tmp_path / "empty" / "keys").exists()
+
+
+def test_a_missing_production_key_stops_serve_with_the_setting_to_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _env(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("SCHAKEL_GENERATE_MISSING_KEYS", "false")
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "SCHAKEL_TOKEN_SIGNING_KEY_FILE" in result.output
+    assert not (tmp_path / "var" / "keys").exists()

@@ -48,6 +48,10 @@ def load_token_signing_key(settings: Settings) -> OKPKey:
         return key_from_pem(path.read_bytes())
     default = settings.data_dir / "keys" / "token-signing.pem"
     if not default.exists():
+        if not settings.generate_missing_keys:
+            raise SigningKeyError(
+                "set SCHAKEL_TOKEN_SIGNING_KEY_FILE (`schakel keys init` makes one)"
+            )
         _write_private(default, generate_ed25519_pem())
     return key_from_pem(default.read_bytes())
 

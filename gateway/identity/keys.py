@@ -39,7 +39,10 @@ def load_identity_keys(path: Path, *, create: bool) -> IdentityKeys:
     """Read the key file; on the embedded default create it (mode 0600) on first start."""
     if not path.exists():
         if not create:
-            raise IdentityKeyError(f"no identity key file at {path}")
+            raise IdentityKeyError(
+                f"no identity key file at {path}; set SCHAKEL_IDENTITY_KEYS_FILE "
+                "(`schakel keys init` makes one)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         document = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in _FIELDS}
         path.touch(mode=0o600, exist_ok=False)

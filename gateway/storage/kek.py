@@ -55,7 +55,9 @@ def load_kek(path: Path, *, create: bool) -> Kek:
     """Read the KEK file; the embedded default creates one (mode 0600) on first start."""
     if not path.exists():
         if not create:
-            raise KekError(f"no KEK file at {path}")
+            raise KekError(
+                f"no KEK file at {path}; set SCHAKEL_KEK_FILE (`schakel keys init` makes one)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=False)
         path.write_text(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
