@@ -7,6 +7,7 @@ COPY gateway ./gateway
 COPY consent ./consent
 COPY audit ./audit
 COPY adapters ./adapters
+COPY plan ./plan
 COPY policies ./policies
 RUN pip install --no-cache-dir . \
     && useradd --system --home /var/lib/schakel --create-home schakel

@@ -7,12 +7,26 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway import audit_api, consent_api, demo_api, health, partners, policy_admin
+from gateway import (
+    access_log_api,
+    audit_api,
+    consent_api,
+    demo_api,
+    health,
+    partners,
+    plan_api,
+    plan_query,
+    policy_admin,
+    signals_api,
+    webhooks_api,
+)
 from gateway.auth import api as auth_api
 from gateway.disclosure import api as disclosure_api
+from gateway.ingest import api as ingest_api
 from gateway.middleware import BodySizeLimitMiddleware, TraceMiddleware
 from gateway.problems import install_problem_handlers
 from gateway.runtime import Runtime
+from gateway.webhooks import WebhookWorker
 
 DESCRIPTION = """
 Schakel lets GGZ providers, UWV and municipalities exchange the minimum of case data a participant
@@ -29,7 +43,16 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if runtime.settings.webhook_interval_seconds > 0:
+            worker = WebhookWorker(
+                sessions=runtime.sessions, keks=runtime.keks, clock=runtime.clock,
+                settings=runtime.settings,
+            )  # fmt: skip
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         runtime.close()
 
     app = FastAPI(
@@ -50,7 +73,16 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(consent_api.participant_router)
     app.include_router(consent_api.partner_router)
     app.include_router(disclosure_api.router)
+    app.include_router(access_log_api.router)
     if runtime.settings.demo_login:
         app.include_router(demo_api.router)
     app.include_router(policy_admin.router)
+    app.include_router(ingest_api.router)
+    app.include_router(plan_api.participant_router)
+    app.include_router(signals_api.participant_router)
+    app.include_router(plan_api.partner_router)
+    app.include_router(plan_query.router)
+    app.include_router(signals_api.partner_router)
+    app.include_router(webhooks_api.router)
+    app.include_router(webhooks_api.operator_router)
     return app

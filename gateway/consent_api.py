@@ -36,7 +36,10 @@ from gateway.identity.models import Participant
 from gateway.identity.vault import pseudonym
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
+from gateway.signals import notify_involved
 from gateway.subjects import SubjectRef, resolve_or_enrol_subject, resolve_subject
+
+COORDINATION = "case-coordination"
 
 participant_router = APIRouter(prefix="/v1/me/consents", tags=["participant: consents"])
 partner_router = APIRouter(prefix="/v1/consents", tags=["partner: consents"])
@@ -59,6 +62,14 @@ def grantee_kind(runtime: Runtime, session: SessionDep, grantee: str) -> str:
         field="grantee",
         valid=sorted(runtime.catalogue.domains),
     )
+
+
+def _after_grant(
+    session: SessionDep, runtime: Runtime, request: Request, participant: Participant, purpose: str
+) -> None:
+    """A coordination consent may let parties that signalled involvement learn of each other."""
+    if purpose == COORDINATION:
+        notify_involved(session=session, runtime=runtime, request=request, participant=participant)
 
 
 def _audit_change(
@@ -121,6 +132,7 @@ def give_consent(
         session=session, runtime=runtime, request=request, action="consent.grant", consent=shown,
         participant=participant, actor_party=PARTICIPANT_ACTOR, actor_domain=PARTICIPANT_ACTOR,
     )  # fmt: skip
+    _after_grant(session, runtime, request, participant, terms.purpose)
     return shown
 
 
@@ -350,6 +362,7 @@ def record_consent(
         session=session, runtime=runtime, request=request, action="consent.grant", consent=shown,
         participant=participant, actor_party=caller.party, actor_domain=caller.domain,
     )  # fmt: skip
+    _after_grant(session, runtime, request, participant, terms.purpose)
     return PartnerConsentView(
         subject_pseudonym=_caller_pseudonym(runtime, caller, participant), consent=shown
     )

@@ -15,6 +15,13 @@ from adapters.errors import PayloadError
 from consent.errors import ConsentClosed, ConsentError, ConsentNotFound, InvalidConsent
 from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
 from gateway.policy.engine import PolicyEngineUnavailable
+from plan.errors import (
+    DirectorNotAllowed,
+    InvalidPlanInput,
+    NotYours,
+    PlanError,
+    StaleVersion,
+)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://schakel.nl/problems/"
@@ -50,6 +57,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)  # type: ignore[arg-type]
     app.add_exception_handler(ConsentError, _consent_error)  # type: ignore[arg-type]
     app.add_exception_handler(PayloadError, _payload_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PlanError, _plan_error)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
@@ -120,6 +128,32 @@ async def _consent_error(request: Request, error: ConsentError) -> JSONResponse:
         422, slug="invalid-consent", title="Invalid consent", detail=str(error), request=request,
         **extensions,
     )  # fmt: skip
+
+
+async def _plan_error(request: Request, error: PlanError) -> JSONResponse:
+    """Plan errors: 403 (another party's action), 409 (stale version, director refused), 422, 404."""
+    if isinstance(error, NotYours):
+        return problem_response(
+            403, slug="forbidden", title="Forbidden", detail=str(error), request=request
+        )
+    if isinstance(error, StaleVersion):
+        return problem_response(
+            409, slug="plan-version-conflict", title="The item changed", detail=str(error),
+            request=request,
+        )  # fmt: skip
+    if isinstance(error, DirectorNotAllowed):
+        return problem_response(
+            409, slug="director-not-allowed", title="Director not assigned", detail=str(error),
+            request=request, reason=error.reason,
+        )  # fmt: skip
+    if isinstance(error, InvalidPlanInput):
+        return problem_response(
+            422, slug="invalid-input", title="Invalid input", detail=str(error), request=request,
+            errors=[{"pointer": f"#/{error.field}", "detail": str(error)}],
+        )  # fmt: skip
+    return problem_response(
+        404, slug="not-found", title="Not found", detail=str(error), request=request
+    )
 
 
 async def _payload_error(request: Request, error: PayloadError) -> JSONResponse:

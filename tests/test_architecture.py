@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAINS = ("consent", "audit", "adapters")
+DOMAINS = ("consent", "audit", "adapters", "plan")
 
 
 def _imported_packages(path: Path) -> set[str]:

@@ -31,6 +31,7 @@ from gateway.policy_input import decision_input
 from gateway.runtime import Runtime
 from gateway.storage.service import latest_items
 from gateway.subjects import resolve_subject
+from plan.service import director_of
 
 NO_DATA = "data.none"
 
@@ -88,7 +89,9 @@ def prepare(
             purpose=request.purpose,
             categories=request.categories,
             consents=consents,
-            director=None,
+            director=director_of(session=session, participant_id=participant.id, consents=consents)
+            if participant is not None
+            else None,
             now=now,
         )
     )

@@ -19,10 +19,12 @@ def target_metadata() -> list[MetaData]:
     from consent.models import ConsentBase
     from gateway.db import Base
     from gateway.identity import models as _identity  # noqa: F401 - registers the tables
+    from gateway.ingest import models as _ingest  # noqa: F401 - registers the tables
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables
     from gateway.storage import models as _storage  # noqa: F401 - registers the tables
+    from plan.models import PlanBase
 
-    return [Base.metadata, ConsentBase.metadata, AuditBase.metadata]
+    return [Base.metadata, ConsentBase.metadata, AuditBase.metadata, PlanBase.metadata]
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -18,7 +18,7 @@ AUDIENCE = "schakel"
 
 
 @dataclass
-class TestIssuer:
+class ParticipantIssuer:
     url: str
     key: ECKey
 
@@ -38,7 +38,7 @@ class TestIssuer:
 
 
 @contextmanager
-def running_issuer() -> Iterator[TestIssuer]:
+def running_issuer() -> Iterator[ParticipantIssuer]:
     key = ECKey.generate_key(
         "P-256", parameters={"kid": "test-issuer-1", "alg": "ES256"}, private=True
     )
@@ -62,7 +62,7 @@ def running_issuer() -> Iterator[TestIssuer]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield TestIssuer(url=f"http://127.0.0.1:{server.server_address[1]}", key=key)
+        yield ParticipantIssuer(url=f"http://127.0.0.1:{server.server_address[1]}", key=key)
     finally:
         server.shutdown()
         server.server_close()

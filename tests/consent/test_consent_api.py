@@ -18,7 +18,7 @@ from gateway.db import transaction
 from gateway.registry.service import disable_party
 from gateway.runtime import Runtime
 from gateway.settings import Settings
-from tests.consent.oidc import TestIssuer, running_issuer
+from tests.consent.oidc import ParticipantIssuer, running_issuer
 from tests.support import (
     Partner,
     SettableClock,
@@ -37,7 +37,7 @@ AUDIENCE = "http://testserver/oauth/token"
 class World:
     runtime: Runtime
     client: TestClient
-    issuer: TestIssuer
+    issuer: ParticipantIssuer
     clock: SettableClock
     uwv: Partner
     ggz: Partner

@@ -17,7 +17,7 @@ from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.storage.service import store_contribution
-from tests.consent.oidc import TestIssuer, running_issuer
+from tests.consent.oidc import ParticipantIssuer, running_issuer
 from tests.support import (
     Partner,
     SettableClock,
@@ -45,7 +45,7 @@ SAMPLE_FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
 class World:
     runtime: Runtime
     client: TestClient
-    issuer: TestIssuer
+    issuer: ParticipantIssuer
     clock: SettableClock
     partners: dict[str, Partner]
 
@@ -70,24 +70,16 @@ class World:
         return result
 
     def contribute(self, bsn: str, category: str, **fields: Any) -> None:
+        """A realistic sample contribution from the category's usual source party."""
         party, sample = SAMPLE_FIELDS[category]
-        domain = self.partners[party].domain
-        with transaction(self.runtime.sessions) as session:
-            participant = enrol(
-                session=session, keys=self.runtime.identity_keys, bsn=bsn,
-                domains=self.runtime.catalogue.domains, now=self.clock(),
-            )  # fmt: skip
-            store_contribution(
-                session=session, keks=self.runtime.keks, participant_id=participant.id,
-                category=category, source_party=party, source_domain=domain,
-                observed_at=self.clock(), fields={**sample, **fields}, now=self.clock(),
-            )  # fmt: skip
+        self._store(bsn, category, party, {**sample, **fields})
 
     def contribute_raw(self, bsn: str, category: str, party: str) -> None:
         """A contribution with one value per catalogue field of the category."""
-        fields = {
-            name: f"{category}:{name}" for name in self.runtime.catalogue.categories[category]
-        }
+        catalogue_fields = self.runtime.catalogue.categories[category]
+        self._store(bsn, category, party, {name: f"{category}:{name}" for name in catalogue_fields})
+
+    def _store(self, bsn: str, category: str, party: str, fields: dict[str, Any]) -> None:
         with transaction(self.runtime.sessions) as session:
             participant = enrol(
                 session=session, keys=self.runtime.identity_keys, bsn=bsn,

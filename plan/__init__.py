@@ -1,0 +1,1 @@
+"""The shared plan, the director and involvement signals around one participant."""
