@@ -8,6 +8,7 @@ COPY consent ./consent
 COPY audit ./audit
 COPY adapters ./adapters
 COPY plan ./plan
+COPY dbtypes ./dbtypes
 COPY policies ./policies
 RUN pip install --no-cache-dir . \
     && useradd --system --home /var/lib/schakel --create-home schakel

@@ -37,3 +37,11 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from gateway.db import Base\nimport audit.chain\n")
     assert _imported_packages(sample) == {"gateway", "audit"}
+
+
+def test_shared_column_types_import_nothing_of_the_project() -> None:
+    project = {"gateway", *DOMAINS}
+    imported = {
+        package for path in (ROOT / "dbtypes").rglob("*.py") for package in _imported_packages(path)
+    }
+    assert imported & project == set()

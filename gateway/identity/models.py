@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, UTCDateTime
+from dbtypes import UTCDateTime
+from gateway.db import Base
 
 
 class Participant(Base):

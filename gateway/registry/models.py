@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, UTCDateTime
+from dbtypes import UTCDateTime
+from gateway.db import Base
 
 
 class Party(Base):
