@@ -11,7 +11,7 @@ import typer
 
 from gateway.catalogue import Catalogue
 from gateway.cli_common import cli_settings, fail, migrated_engine
-from gateway.cli_data import init_keys, new_kek, participant_app, rotate_kek
+from gateway.cli_data import init_keys, new_kek, participant_app, retention_app, rotate_kek
 from gateway.clock import system_clock
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.demo import DEMO_PARTICIPANTS, DEMO_PARTIES, seed_demo, seed_demo_participants
@@ -37,6 +37,7 @@ app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="Verify, export and checkpoint the audit log.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(participant_app, name="participant")
+app.add_typer(retention_app, name="retention")
 keys_app.command("init")(init_keys)
 keys_app.command("new-kek")(new_kek)
 keys_app.command("rotate-kek")(rotate_kek)

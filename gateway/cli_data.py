@@ -2,29 +2,54 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from audit.schemas import AuditDraft, Outcome
 from audit.service import append_entry
+from consent.service import consents_in_force
 from gateway.auth.signing_key import generate_ed25519_pem
 from gateway.cli_common import cli_settings, fail, migrated_engine
 from gateway.clock import system_clock
 from gateway.db import make_sessionmaker, transaction
 from gateway.identity.bsn import is_valid_bsn
-from gateway.identity.keys import load_identity_keys
+from gateway.identity.keys import IdentityKeys, load_identity_keys
+from gateway.identity.models import Participant
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, find_by_pseudonym, pseudonym
 from gateway.runtime import identity_keys_for
 from gateway.storage.kek import KekError, load_kek, new_kek_text
-from gateway.storage.service import erase_participant, rewrap_batch
+from gateway.storage.service import erase_participant, participants_idle_since, rewrap_batch
 
 participant_app = typer.Typer(help="Participant data: crypto-shredding.")
+retention_app = typer.Typer(help="Retention: erase participants idle longer than configured.")
 OPERATOR = "operator"
 
 
 @participant_app.command("erase")
+def _erase(session: Session, keys: IdentityKeys, participant: Participant, reason: str) -> bool:
+    """Destroy the data key and record it; the audit entry names the participant by pseudonym."""
+    destroyed = erase_participant(
+        session=session, participant_id=participant.id, now=system_clock()
+    )
+    append_entry(
+        session=session,
+        draft=AuditDraft(
+            actor_party=OPERATOR,
+            actor_domain=OPERATOR,
+            action="participant.erase",
+            subject_ref=pseudonym(keys, AUDIT_DOMAIN, participant.id),
+            outcome=Outcome.OK,
+            reason=reason if destroyed else f"{reason}; no data held, erasure recorded",
+        ),
+        clock=system_clock,
+    )
+    return destroyed
+
+
 def erase(
     bsn: Annotated[str | None, typer.Option(help="The participant's BSN")] = None,
     pseudonym_value: Annotated[
@@ -55,21 +80,41 @@ def erase(
             participant = find_by_pseudonym(session, domain, pseudonym_value or "")
         if participant is None:
             fail("no such participant")
-        now = system_clock()
-        destroyed = erase_participant(session=session, participant_id=participant.id, now=now)
-        append_entry(
-            session=session,
-            draft=AuditDraft(
-                actor_party=OPERATOR,
-                actor_domain=OPERATOR,
-                action="participant.erase",
-                subject_ref=pseudonym(keys, AUDIT_DOMAIN, participant.id),
-                outcome=Outcome.OK,
-                reason="data key destroyed" if destroyed else "no data held; erasure recorded",
-            ),
-            clock=system_clock,
-        )
+        _erase(session, keys, participant, "erased on request: data key destroyed")
     typer.echo("participant erased: their contributions can no longer be decrypted")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list who is due")] = False,
+) -> None:
+    """Erase participants idle longer than SCHAKEL_RETENTION_YEARS with no consent in force."""
+    settings = cli_settings()
+    if settings.retention_years is None:
+        typer.echo("SCHAKEL_RETENTION_YEARS is not set: nothing expires")
+        return
+    keys = identity_keys_for(settings)
+    now = system_clock()
+    cutoff = now - timedelta(days=365 * settings.retention_years)
+    sessions = make_sessionmaker(migrated_engine(settings, migrate_sqlite=True))
+    with transaction(sessions) as session:
+        due = [
+            participant_id
+            for participant_id in participants_idle_since(session=session, cutoff=cutoff)
+            if not consents_in_force(session=session, participant_id=participant_id, at=now)
+        ]
+    for participant_id in due:
+        if dry_run:
+            typer.echo(f"due: {pseudonym(keys, AUDIT_DOMAIN, participant_id)}")
+            continue
+        with transaction(sessions) as session:
+            participant = session.get(Participant, participant_id)
+            assert participant is not None
+            _erase(
+                session, keys, participant, f"retention: idle over {settings.retention_years} years"
+            )
+    verb = "due for erasure" if dry_run else "erased"
+    typer.echo(f"{len(due)} participant(s) {verb} (idle since before {cutoff.date()})")
 
 
 KEY_FILES = ("token-signing.pem", "audit-signing.pem", "identity.json", "kek.b64")

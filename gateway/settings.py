@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         description="JSON file with the BSN vault, blind-index and pseudonym keys; default "
         "data_dir/keys/identity.json (generated on first start of the embedded default).",
     )
+    retention_years: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None,
+        description="`schakel retention run` erases participants whose newest contribution is "
+        "older than this and who have no consent in force; unset: nothing expires.",
+    )
     kek_file: Path | None = Field(
         default=None,
         description="Key-encryption key (32 bytes, base64) wrapping the participants' data keys;"

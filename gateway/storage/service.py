@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.storage.kek import Kek, KekRing
@@ -184,3 +184,20 @@ def rewrap_batch(*, session: Session, old: Kek, new: Kek, limit: int = 500) -> i
         row.kek_id = new.kek_id
     session.flush()
     return len(rows)
+
+
+def participants_idle_since(*, session: Session, cutoff: datetime) -> list[str]:
+    """Participants holding a live data key whose newest contribution is older than ``cutoff``."""
+    newest = (
+        select(Contribution.participant_id, func.max(Contribution.received_at).label("newest"))
+        .group_by(Contribution.participant_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(DataKey.participant_id)
+        .join(newest, newest.c.participant_id == DataKey.participant_id)
+        .where(DataKey.wrapped_key.is_not(None))
+        .where(newest.c.newest < cutoff)
+        .order_by(DataKey.participant_id)
+    )
+    return [row[0] for row in rows]

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from gateway.cli import app
 from gateway.settings import Settings
 from gateway.storage.kek import new_kek_text
-from tests.disclosure.world import SAM, running_world
+from tests.disclosure.world import NOOR, SAM, running_world
 
 runner = CliRunner()
 
@@ -77,3 +77,30 @@ def test_kek_rotation_rewraps_every_key_while_gateways_keep_serving(
     with running_world(settings.model_copy(update={"kek_file": new}), partners) as world:
         served = world.disclose("uwv-leiden", SAM, "reintegration", ["care.involvement"]).json()
         assert served["disclosed"], "data keys must open with the new KEK alone"
+
+
+def test_retention_erases_only_idle_participants_without_consent(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    with running_world(settings) as world:
+        world.clock.now -= timedelta(days=3 * 365)
+        world.contribute(SAM, "care.involvement")
+        world.contribute(NOOR, "care.involvement")
+        world.consent(NOOR, "uwv", "reintegration", ["care.involvement"])
+        world.clock.now += timedelta(days=3 * 365)
+
+        _cli_env(monkeypatch, settings)
+        assert "nothing expires" in runner.invoke(app, ["retention", "run"]).output
+        monkeypatch.setenv("SCHAKEL_RETENTION_YEARS", "2")
+        dry = runner.invoke(app, ["retention", "run", "--dry-run"])
+        assert "1 participant(s) due for erasure" in dry.output, dry.output
+        done = runner.invoke(app, ["retention", "run"])
+        assert "1 participant(s) erased" in done.output, done.output
+        assert world.audit_entries()[-1].action == "participant.erase"
+
+        world.consent(SAM, "uwv", "reintegration", ["care.involvement"])
+        for bsn, expected in ((SAM, []), (NOOR, ["care.involvement"])):
+            view = world.disclose("uwv-leiden", bsn, "reintegration", ["care.involvement"]).json()
+            assert [item["category"] for item in view["disclosed"]] == expected
