@@ -29,7 +29,8 @@ KNOWN_ACTIONS = (
 )
 
 # A BSN stands alone; digits inside a longer token (a hex pseudonym, a uuid) are no BSN.
-_NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{8,9}(?![0-9A-Za-z])")
+# A BSN stands alone as nine digits; digits inside a token (a hex pseudonym, a uuid) are no BSN.
+_NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z-])\d{9}(?![0-9A-Za-z-])")
 
 
 class Outcome(StrEnum):
@@ -49,11 +50,16 @@ def passes_eleven_test(digits: str) -> bool:
 
 def _refuse_bsn(value: str | None, field: str) -> str | None:
     """No BSN ever enters the log: the subject is an audit-domain pseudonym (DESIGN.md)."""
-    if value is not None:
-        for match in _NINE_DIGITS.finditer(value):
-            if passes_eleven_test(match.group(0)):
-                raise ValueError(f"{field} looks like it holds a BSN; audit entries never do")
+    if value is not None and redact_bsns(value) != value:
+        raise ValueError(f"{field} looks like it holds a BSN; audit entries never do")
     return value
+
+
+def redact_bsns(text: str) -> str:
+    """Free text (a reason) keeps its meaning but loses anything that passes for a BSN."""
+    return _NINE_DIGITS.sub(
+        lambda match: "[redacted]" if passes_eleven_test(match.group(0)) else match.group(0), text
+    )
 
 
 Text = Annotated[str, Field(min_length=1, max_length=64)]
@@ -83,10 +89,16 @@ class AuditDraft(BaseModel):
     def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(value)))
 
-    @field_validator("subject_ref", "reason")
+    @field_validator("subject_ref")
     @classmethod
     def _no_bsn(cls, value: str | None) -> str | None:
-        return _refuse_bsn(value, "subject_ref or reason")
+        return _refuse_bsn(value, "subject_ref")
+
+    @field_validator("reason")
+    @classmethod
+    def _no_bsn_in_reason(cls, value: str | None) -> str | None:
+        # Redacted, not refused: a refusal here would fail the action the entry records.
+        return None if value is None else redact_bsns(value)
 
 
 class AuditQuery(BaseModel):

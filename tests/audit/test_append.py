@@ -66,7 +66,6 @@ def test_recorded_at_never_goes_back(sessions: sessionmaker[Session]) -> None:
     "changes",
     [
         {"subject_ref": "111222333"},
-        {"reason": "BSN 111222333 was looked up"},
         {"payload_digest": "not-a-digest"},
         {"action": "Disclose!"},
         {"outcome": "maybe"},
@@ -76,3 +75,10 @@ def test_recorded_at_never_goes_back(sessions: sessionmaker[Session]) -> None:
 def test_drafts_refuse_bad_fields_and_anything_like_a_bsn(changes: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         draft(**changes)
+
+
+def test_a_bsn_in_a_reason_is_redacted_and_tokens_that_merely_hold_digits_are_kept() -> None:
+    redacted = draft(reason="BSN 111222333 was looked up for action 84729144-1915-4da0")
+    assert redacted.reason == "BSN [redacted] was looked up for action 84729144-1915-4da0"
+    kept = draft(subject_ref="ab999900006cd" + "0" * 51)
+    assert kept.subject_ref is not None
