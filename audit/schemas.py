@@ -87,16 +87,16 @@ class AuditDraft(BaseModel):
     @field_validator("categories", "consent_ids")
     @classmethod
     def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(sorted(set(value)))
+        return tuple(sorted({redact_bsns(item) for item in value}))
 
     @field_validator("subject_ref")
     @classmethod
     def _no_bsn(cls, value: str | None) -> str | None:
         return _refuse_bsn(value, "subject_ref")
 
-    @field_validator("reason")
+    @field_validator("reason", "purpose")
     @classmethod
-    def _no_bsn_in_reason(cls, value: str | None) -> str | None:
+    def _no_bsn_in_text(cls, value: str | None) -> str | None:
         # Redacted, not refused: a refusal here would fail the action the entry records.
         return None if value is None else redact_bsns(value)
 

@@ -43,7 +43,7 @@ def grant(
     """Record a new consent (version 1) after checking it against the catalogue."""
     now = clock()
     valid_from = terms.valid_from or now
-    _check_terms(terms.purpose, terms.categories, valid_from, terms.valid_until, vocabulary, now)
+    check_terms(terms.purpose, terms.categories, valid_from, terms.valid_until, vocabulary, now)
     consent = Consent(
         id=str(uuid.uuid4()),
         participant_id=participant_id,
@@ -77,7 +77,7 @@ def amend(
     vocabulary: Vocabulary,
     clock: Clock,
 ) -> Consent:
-    """Supersede a consent by a new version; both stay readable in the history."""
+    """Supersede a consent by a new version (narrowed or changed); both stay in the history."""
     now = clock()
     current = _open_consent(session, participant_id, consent_id, now)
     categories = amendment.categories if amendment.categories is not None else current.categories
@@ -86,7 +86,7 @@ def amend(
         if "valid_until" in amendment.model_fields_set
         else current.valid_until
     )
-    _check_terms(current.purpose, categories, current.valid_from, valid_until, vocabulary, now)
+    check_terms(current.purpose, categories, current.valid_from, valid_until, vocabulary, now)
     successor = Consent(
         id=str(uuid.uuid4()),
         participant_id=participant_id,
@@ -220,7 +220,7 @@ def history(
     return sorted(events, key=lambda event: event.at)
 
 
-def _check_terms(
+def check_terms(
     purpose: str,
     categories: Sequence[str],
     valid_from: datetime,
@@ -228,6 +228,7 @@ def _check_terms(
     vocabulary: Vocabulary,
     now: datetime,
 ) -> None:
+    """Refuse an unknown purpose, categories outside it, or a period that is empty or past."""
     if purpose not in vocabulary.purposes:
         valid = sorted(vocabulary.purposes)
         raise InvalidConsent(f"unknown purpose {purpose!r}", field="purpose", valid=valid)
@@ -250,6 +251,9 @@ def _open_consent(session: Session, participant_id: str, consent_id: str, now: d
     closing = _closing_events(session, participant_id).get(consent.id)
     if closing is not None:
         raise ConsentClosed(f"consent {consent_id} was already {closing.kind}")
+    if consent.valid_until is not None and consent.valid_until <= now:
+        # An expired consent is history; amending it must not bring it back into force.
+        raise ConsentClosed(f"consent {consent_id} expired; give a new consent instead")
     return consent
 
 

@@ -11,6 +11,7 @@ from gateway import (
     access_log_api,
     audit_api,
     consent_api,
+    consent_partner_api,
     demo_api,
     health,
     partners,
@@ -71,7 +72,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(partners.router)
     app.include_router(audit_api.router)
     app.include_router(consent_api.participant_router)
-    app.include_router(consent_api.partner_router)
+    app.include_router(consent_partner_api.partner_router)
     app.include_router(disclosure_api.router)
     app.include_router(access_log_api.router)
     if runtime.settings.demo_login:

@@ -6,12 +6,14 @@ Every officer request is itself recorded (``audit.query``), refusals included.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
 
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.errors import EntryNotFound, InvalidAuditQuery
@@ -40,9 +42,13 @@ from gateway.auth.access_tokens import Caller
 from gateway.db import transaction
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 from gateway.errors import Forbidden, InvalidInput, NotFound
+from gateway.identity.bsn import is_valid_bsn
+from gateway.identity.models import DomainPseudonym
+from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
 
+NO_SUCH_SUBJECT = "unknown-participant"  # matches no entry: entries hold 64-hex pseudonyms
 OFFICER_ROLE = "privacy-officer"
 EXPORT_BATCH = 500
 
@@ -120,6 +126,10 @@ def _officer_query(
     **paging: Any,
 ) -> AuditQuery:
     """Refuse (and record the refusal) unless the caller is a privacy officer; check the filters."""
+    filters = {
+        **filters,
+        "subject_ref": _subject_filter(runtime, session, filters.get("subject_ref")),
+    }
     if OFFICER_ROLE not in caller.roles:
         _record_query(
             runtime=runtime,
@@ -143,6 +153,32 @@ def _officer_query(
     if query.party is not None and find_party(session, query.party) is None:
         raise InvalidInput(f"unknown party {query.party!r}", field="party")
     return query
+
+
+def _subject_filter(runtime: Runtime, session: SessionDep, given: str | None) -> str | None:
+    """Officers name a participant by BSN or any domain pseudonym; entries hold the audit one."""
+    if given is None:
+        return None
+    participant_id: str | None = None
+    if re.fullmatch(r"[0-9]{9}", given):
+        if not is_valid_bsn(given):
+            raise InvalidInput("subject_ref: the BSN fails the 11-proof", field="subject_ref")
+        found = find_by_bsn(session, runtime.identity_keys, given)
+        participant_id = found.id if found is not None else None
+    elif re.fullmatch(r"[0-9a-f]{64}", given.lower()):
+        row = session.scalars(
+            select(DomainPseudonym).where(DomainPseudonym.pseudonym == given.lower())
+        ).first()
+        if row is None:
+            return given.lower()  # not ours: it can only match entries that carry it verbatim
+        participant_id = row.participant_id
+    else:
+        raise InvalidInput(
+            "subject_ref is a BSN or a participant pseudonym (64 hex digits)", field="subject_ref"
+        )
+    if participant_id is None:
+        return NO_SUCH_SUBJECT
+    return pseudonym(runtime.identity_keys, AUDIT_DOMAIN, participant_id)
 
 
 def _answered(

@@ -12,7 +12,7 @@ from typing import Any
 from gateway.errors import InvalidInput
 
 CATALOGUE_FILE = Path("schakel") / "catalogue" / "data.json"
-PARTY_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+PARTY_ID = re.compile(r"^[a-z](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Catalogue:
 def check_party_id(party_id: str) -> None:
     if not PARTY_ID.match(party_id):
         raise InvalidInput(
-            "a party id is 1-64 lowercase letters, digits and inner hyphens (e.g. uwv-leiden)",
+            "a party id is 1-64 lowercase letters, digits and inner hyphens, starting with a "
+            "letter (e.g. uwv-leiden)",
             field="id",
         )

@@ -29,7 +29,6 @@ retention_app = typer.Typer(help="Retention: erase participants idle longer than
 OPERATOR = "operator"
 
 
-@participant_app.command("erase")
 def _erase(session: Session, keys: IdentityKeys, participant: Participant, reason: str) -> bool:
     """Destroy the data key and record it; the audit entry names the participant by pseudonym."""
     destroyed = erase_participant(
@@ -50,6 +49,7 @@ def _erase(session: Session, keys: IdentityKeys, participant: Participant, reaso
     return destroyed
 
 
+@participant_app.command("erase")
 def erase(
     bsn: Annotated[str | None, typer.Option(help="The participant's BSN")] = None,
     pseudonym_value: Annotated[

@@ -1,4 +1,4 @@
-"""Consent over HTTP: participants manage their own consents; professionals record paper ones.
+"""Consent over HTTP, participant side: list, give, amend, revoke, history, FHIR, receipt.
 
 Every change is written to the audit log in the same transaction (GDPR Art. 7(1): the controller
 must be able to demonstrate consent). A consent of another participant is 'not found'.
@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from audit.schemas import Outcome
 from consent import service
@@ -24,25 +24,20 @@ from consent.schemas import (
     ConsentView,
     GivenBy,
     GivenHow,
-    RepresentativeRole,
     Revocation,
     Vocabulary,
 )
 from gateway.audit_trail import PARTICIPANT_ACTOR, record
-from gateway.auth.access_tokens import Caller
-from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep
-from gateway.errors import NotFound
+from gateway.deps import ParticipantDep, RuntimeDep, SessionDep
 from gateway.identity.models import Participant
 from gateway.identity.vault import pseudonym
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
 from gateway.signals import notify_involved
-from gateway.subjects import SubjectRef, resolve_or_enrol_subject, resolve_subject
 
 COORDINATION = "case-coordination"
 
 participant_router = APIRouter(prefix="/v1/me/consents", tags=["participant: consents"])
-partner_router = APIRouter(prefix="/v1/consents", tags=["partner: consents"])
 
 
 def vocabulary(runtime: Runtime) -> Vocabulary:
@@ -64,7 +59,7 @@ def grantee_kind(runtime: Runtime, session: SessionDep, grantee: str) -> str:
     )
 
 
-def _after_grant(
+def after_grant(
     session: SessionDep, runtime: Runtime, request: Request, participant: Participant, purpose: str
 ) -> None:
     """A coordination consent may let parties that signalled involvement learn of each other."""
@@ -72,7 +67,7 @@ def _after_grant(
         notify_involved(session=session, runtime=runtime, request=request, participant=participant)
 
 
-def _audit_change(
+def audit_change(
     *,
     session: SessionDep,
     runtime: Runtime,
@@ -128,11 +123,11 @@ def give_consent(
         clock=runtime.clock,
     )
     shown = service.view_of(session=session, consent=consent, at=runtime.clock())
-    _audit_change(
+    audit_change(
         session=session, runtime=runtime, request=request, action="consent.grant", consent=shown,
         participant=participant, actor_party=PARTICIPANT_ACTOR, actor_domain=PARTICIPANT_ACTOR,
     )  # fmt: skip
-    _after_grant(session, runtime, request, participant, terms.purpose)
+    after_grant(session, runtime, request, participant, terms.purpose)
     return shown
 
 
@@ -169,7 +164,7 @@ def amend_consent(
         clock=runtime.clock,
     )
     shown = service.view_of(session=session, consent=successor, at=runtime.clock())
-    _audit_change(
+    audit_change(
         session=session, runtime=runtime, request=request, action="consent.amend", consent=shown,
         participant=participant, actor_party=PARTICIPANT_ACTOR, actor_domain=PARTICIPANT_ACTOR,
     )  # fmt: skip
@@ -196,7 +191,7 @@ def revoke_consent(
         clock=runtime.clock,
     )
     shown = service.view_of(session=session, consent=revoked, at=runtime.clock())
-    _audit_change(
+    audit_change(
         session=session, runtime=runtime, request=request, action="consent.revoke", consent=shown,
         participant=participant, actor_party=PARTICIPANT_ACTOR, actor_domain=PARTICIPANT_ACTOR,
         reason=revocation.reason,
@@ -285,116 +280,3 @@ def _lineage(session: SessionDep, participant_id: str, consent_id: str, at: date
         lineage.append(current)
         current = successor.get(current)
     return lineage
-
-
-# --- partner side -----------------------------------------------------------------------------
-
-
-class RecordedConsent(ConsentTerms):
-    """A consent the participant gave on paper, recorded by a professional, with its evidence."""
-
-    subject: SubjectRef
-    given_by: GivenBy = GivenBy.PROFESSIONAL
-    representative_role: RepresentativeRole | None = None
-    evidence_ref: str = Field(
-        min_length=1, max_length=500, description="Reference to the signed form"
-    )
-
-    @model_validator(mode="after")
-    def _representative_has_a_role(self) -> RecordedConsent:
-        if self.given_by is GivenBy.PARTICIPANT:
-            raise ValueError("a professional records consent given on paper or by a representative")
-        if (self.given_by is GivenBy.REPRESENTATIVE) != (self.representative_role is not None):
-            raise ValueError("representative_role is required for, and only for, a representative")
-        return self
-
-
-class PartnerConsentView(BaseModel):
-    """What a party sees of a consent concerning itself: no BSN, its own domain's pseudonym."""
-
-    subject_pseudonym: str
-    consent: ConsentView
-
-
-class ConsentQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    subject: SubjectRef
-
-
-@partner_router.post(
-    "", status_code=status.HTTP_201_CREATED, summary="Record a consent given on paper"
-)
-def record_consent(
-    recorded: RecordedConsent,
-    request: Request,
-    caller: PartnerDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-) -> PartnerConsentView:
-    now = runtime.clock()
-    participant = resolve_or_enrol_subject(
-        session,
-        runtime.identity_keys,
-        caller,
-        recorded.subject,
-        domains=runtime.catalogue.domains,
-        now=now,
-    )
-    if participant is None:
-        raise NotFound("no participant with this pseudonym in your domain")
-    terms = ConsentTerms.model_validate(recorded.model_dump(include=set(ConsentTerms.model_fields)))
-    consent = service.grant(
-        session=session,
-        participant_id=participant.id,
-        terms=terms,
-        how=GivenHow(
-            given_by=recorded.given_by,
-            recorded_by=caller.party,
-            evidence_ref=recorded.evidence_ref,
-            representative_role=recorded.representative_role,
-        ),
-        grantee_kind=grantee_kind(runtime, session, terms.grantee),
-        vocabulary=vocabulary(runtime),
-        clock=runtime.clock,
-    )
-    shown = service.view_of(session=session, consent=consent, at=now)
-    _audit_change(
-        session=session, runtime=runtime, request=request, action="consent.grant", consent=shown,
-        participant=participant, actor_party=caller.party, actor_domain=caller.domain,
-    )  # fmt: skip
-    _after_grant(session, runtime, request, participant, terms.purpose)
-    return PartnerConsentView(
-        subject_pseudonym=_caller_pseudonym(runtime, caller, participant), consent=shown
-    )
-
-
-@partner_router.post(
-    "/in-force",
-    summary="Consents in force now that concern your party or your domain",
-    description="An unknown participant and one without such consents give the same empty list.",
-)
-def consents_concerning_caller(
-    query: ConsentQuery, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep
-) -> list[PartnerConsentView]:
-    participant = resolve_subject(session, runtime.identity_keys, caller, query.subject)
-    if participant is None:
-        return []
-    now = runtime.clock()
-    concerning = [
-        consent
-        for consent in service.consents_in_force(
-            session=session, participant_id=participant.id, at=now
-        )
-        if consent.grantee in {caller.party, caller.domain}
-    ]
-    return [
-        PartnerConsentView(
-            subject_pseudonym=_caller_pseudonym(runtime, caller, participant),
-            consent=service.view_of(session=session, consent=consent, at=now),
-        )
-        for consent in concerning
-    ]
-
-
-def _caller_pseudonym(runtime: Runtime, caller: Caller, participant: Participant) -> str:
-    return pseudonym(runtime.identity_keys, caller.domain, participant.id)

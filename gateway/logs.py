@@ -10,9 +10,18 @@ from typing import Any, TextIO
 
 import structlog
 
+from audit.schemas import redact_bsns
 from gateway.settings import LogFormat
 
 _SECRET_KEYS = {"authorization", "client_assertion", "access_token", "bsn", "password"}
+
+
+def _redact_bsns(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Last line of defence: a BSN-like number in any text (an error message, say) is masked."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = redact_bsns(value)
+    return event
 
 
 def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -59,6 +68,7 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = LogFormat.JSO
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _redact_bsns,
             renderer,
         ],
     )

@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from audit.schemas import Outcome
 from consent.service import consents_in_force
 from gateway.audit_trail import record
+from gateway.auth.access_tokens import check_scope
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
-from gateway.disclosure.flow import acting_role, check_scope
+from gateway.disclosure.flow import acting_role
 from gateway.disclosure.schemas import Name, Withheld
 from gateway.identity.vault import pseudonym
 from gateway.plan_api import InvolvementView, director_view, involvement_views

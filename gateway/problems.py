@@ -15,6 +15,7 @@ from adapters.errors import PayloadError
 from consent.errors import ConsentClosed, ConsentError, ConsentNotFound, InvalidConsent
 from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
 from gateway.policy.engine import PolicyEngineUnavailable
+from gateway.storage.service import ParticipantErased
 from plan.errors import (
     DirectorNotAllowed,
     InvalidPlanInput,
@@ -56,6 +57,7 @@ def problem_response(
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)  # type: ignore[arg-type]
     app.add_exception_handler(ConsentError, _consent_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ParticipantErased, _participant_erased)  # type: ignore[arg-type]
     app.add_exception_handler(PayloadError, _payload_error)  # type: ignore[arg-type]
     app.add_exception_handler(PlanError, _plan_error)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
@@ -106,6 +108,16 @@ def _challenge(error: AuthenticationFailed) -> str:
         return f'Bearer realm="schakel", error="{error.error}", error_description="{description}"'
     # RFC 6749 §5.2: invalid_client answers with the scheme the client tried to use.
     return f'{error.scheme} realm="schakel", error="{error.error}"'
+
+
+async def _participant_erased(request: Request, _: ParticipantErased) -> JSONResponse:
+    return problem_response(
+        409,
+        slug="participant-erased",
+        title="Participant erased",
+        detail="this participant's data were erased; no contributions are accepted for them",
+        request=request,
+    )
 
 
 async def _consent_error(request: Request, error: ConsentError) -> JSONResponse:

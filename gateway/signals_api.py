@@ -18,9 +18,9 @@ from audit.schemas import Outcome
 from consent import service as consents
 from consent.schemas import ConsentTerms, ConsentView, GivenBy, GivenHow
 from gateway.audit_trail import PARTICIPANT_ACTOR, record
+from gateway.auth.access_tokens import check_scope
 from gateway.consent_api import grantee_kind, vocabulary
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep
-from gateway.disclosure.flow import check_scope
 from gateway.errors import InvalidInput, NotFound
 from gateway.identity.vault import pseudonym
 from gateway.plan_api import UNREACHABLE

@@ -10,8 +10,10 @@ fails the request that caused the message.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -115,6 +117,9 @@ def _attempt(
         secret = keks.for_id(message.key_id).unwrap(message.sealed_secret, _binding(message.party))
     except KekError as error:
         return None, f"secret unreadable: {error}"
+    refused = refused_target(message.url)
+    if refused is not None:
+        return None, refused
     body, headers = signed_request(message, secret, timestamp=int(clock().timestamp()))
     try:
         response = http.post(message.url, content=body, headers=headers)
@@ -125,6 +130,34 @@ def _attempt(
     if 200 <= response.status_code < 300:
         return response.status_code, None
     return response.status_code, f"HTTP {response.status_code}"
+
+
+_UNSAFE = ("is_private", "is_link_local", "is_reserved", "is_multicast", "is_unspecified")
+
+
+def refused_target(url: str) -> str | None:
+    """Why a receiver may not be called now, or None: a name may resolve to an internal address
+    after registration (DNS rebinding), so every attempt checks where it would connect."""
+    host = (httpx.URL(url).host or "").strip("[]")
+    literal_loopback = host == "localhost" or _ip_flag(host, "is_loopback")
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except OSError as error:
+        return f"receiver host does not resolve: {error.strerror or error}"
+    for address in addresses:
+        if _ip_flag(address, "is_loopback"):
+            if not literal_loopback:
+                return "receiver resolves to a loopback address"
+        elif any(_ip_flag(address, flag) for flag in _UNSAFE):
+            return "receiver resolves to a private, link-local or reserved address"
+    return None
+
+
+def _ip_flag(host: str, flag: str) -> bool:
+    try:
+        return bool(getattr(ipaddress.ip_address(host.split("%")[0]), flag))
+    except ValueError:
+        return False
 
 
 class WebhookWorker:

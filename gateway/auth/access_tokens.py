@@ -12,7 +12,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from sqlalchemy.orm import Session
 
-from gateway.errors import AuthenticationFailed
+from gateway.errors import AuthenticationFailed, Forbidden
 from gateway.registry.models import Party
 from gateway.registry.service import find_party
 
@@ -89,3 +89,9 @@ def _verified_claims(key: OKPKey, token: str) -> dict[str, Any]:
     if decoded.header.get("typ") != TOKEN_TYPE:
         raise invalid_token("not an access token of this gateway")
     return dict(decoded.claims)
+
+
+def check_scope(caller: Caller, purpose: str) -> None:
+    """Purpose binding at the token: the access token must carry the purpose (RFC 6749 §3.3)."""
+    if purpose not in caller.purposes:
+        raise Forbidden("the access token does not carry the purpose of this request")

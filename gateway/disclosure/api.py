@@ -6,13 +6,13 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from gateway.auth.access_tokens import check_scope
 from gateway.db import transaction
 from gateway.deps import PartnerDep, RuntimeDep
 from gateway.disclosure.flow import (
     Prepared,
     audit_disclosure,
     audit_refusal,
-    check_scope,
     prepare,
 )
 from gateway.disclosure.render import FHIR_JSON, render

@@ -23,7 +23,7 @@ from gateway.disclosure.schemas import (
     DisclosureView,
     Withheld,
 )
-from gateway.errors import Forbidden, InvalidInput
+from gateway.errors import InvalidInput
 from gateway.identity.models import Participant
 from gateway.identity.vault import pseudonym
 from gateway.policy.engine import Decision
@@ -62,12 +62,6 @@ def acting_role(caller: Caller, requested: str | None) -> str:
             field="role",
         )
     return caller.roles[0]
-
-
-def check_scope(caller: Caller, purpose: str) -> None:
-    """Purpose binding at the token: the access token must carry the purpose (RFC 6749 §3.3)."""
-    if purpose not in caller.purposes:
-        raise Forbidden(f"the access token does not carry purpose {purpose!r}")
 
 
 def prepare(

@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from gateway.subjects import SubjectRef
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9._-]+$")]
+# Catalogue names and party ids start with a letter, so no number (and no BSN) passes as one.
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")
+]
 
 
 class DisclosureRequest(BaseModel):

@@ -19,6 +19,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gateway.storage.kek import Kek, KekRing
@@ -54,16 +56,21 @@ def data_key(session: Session, keks: KekRing, participant_id: str, now: datetime
     row = session.get(DataKey, participant_id, with_for_update=True)
     if row is None:
         key = AESGCM.generate_key(bit_length=256)
-        session.add(
-            DataKey(
-                participant_id=participant_id,
-                wrapped_key=keks.primary.wrap(key, participant_id),
-                kek_id=keks.primary.kek_id,
-                created_at=now,
-            )
+        values = {
+            "participant_id": participant_id,
+            "wrapped_key": keks.primary.wrap(key, participant_id),
+            "kek_id": keks.primary.kek_id,
+            "created_at": now,
+        }
+        # Two first contributions at once: one key wins, the other request uses it.
+        insert = (
+            postgresql_insert
+            if session.bind and session.bind.dialect.name == "postgresql"
+            else sqlite_insert
         )
-        session.flush()
-        return key
+        session.execute(insert(DataKey).values(**values).on_conflict_do_nothing())
+        row = session.get(DataKey, participant_id, with_for_update=True, populate_existing=True)
+        assert row is not None
     if row.wrapped_key is None or row.kek_id is None:
         raise ParticipantErased(f"participant {participant_id} was erased")
     return keks.for_id(row.kek_id).unwrap(row.wrapped_key, participant_id)

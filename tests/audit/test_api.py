@@ -54,7 +54,7 @@ def gateway(settings: Settings) -> Iterator[Gateway]:
                 append_entry(
                     session=session,
                     draft=draft(
-                        subject_ref=f"ps-{index % 2}", outcome="allow" if index else "deny"
+                        subject_ref=f"{index % 2}" * 64, outcome="allow" if index else "deny"
                     ),
                     clock=clock,
                 )
@@ -80,13 +80,13 @@ def test_a_party_without_the_officer_role_is_refused_and_the_attempt_recorded(
 ) -> None:
     headers = gateway.token("uwv-leiden", "uwv", ("reintegration-advisor",))
     response = gateway.client.get(
-        "/v1/audit/entries", params={"subject_ref": "ps-1"}, headers=headers
+        "/v1/audit/entries", params={"subject_ref": "1" * 64}, headers=headers
     )
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
     last = gateway.entries()[-1]
     assert (last.action, last.outcome, last.actor_party) == ("audit.query", "deny", "uwv-leiden")
-    assert last.subject_ref == "ps-1"
+    assert last.subject_ref == "1" * 64
 
 
 def test_officer_searches_by_subject_and_pages_by_seq(
@@ -94,7 +94,7 @@ def test_officer_searches_by_subject_and_pages_by_seq(
 ) -> None:
     first = gateway.client.get(
         "/v1/audit/entries",
-        params={"subject_ref": "ps-0", "action": "disclose", "limit": 2},
+        params={"subject_ref": "0" * 64, "action": "disclose", "limit": 2},
         headers=officer,
     )
     assert first.status_code == 200, first.text
@@ -103,7 +103,7 @@ def test_officer_searches_by_subject_and_pages_by_seq(
     assert page["next_after_seq"] == 3
     rest = gateway.client.get(
         "/v1/audit/entries",
-        params={"subject_ref": "ps-0", "action": "disclose", "limit": 2, "after_seq": 3},
+        params={"subject_ref": "0" * 64, "action": "disclose", "limit": 2, "after_seq": 3},
         headers=officer,
     ).json()
     assert [e["seq"] for e in rest["entries"]] == [5]
@@ -231,3 +231,35 @@ def test_officer_queries_get_checkpointed(settings: Settings) -> None:
         latest = client.get("/v1/audit/checkpoints/latest").json()
     assert latest["seq"] == 2
     assert latest["kid"] == runtime.audit_keys.signing_key.kid
+
+
+def test_officers_name_the_participant_by_bsn_and_refusals_never_store_one(
+    gateway: Gateway, officer: dict[str, str]
+) -> None:
+    from gateway.identity.vault import AUDIT_DOMAIN, enrol, pseudonym
+
+    bsn = "999900006"
+    runtime = gateway.runtime
+    with transaction(runtime.sessions) as session:
+        participant = enrol(
+            session=session, keys=runtime.identity_keys, bsn=bsn,
+            domains=runtime.catalogue.domains, now=gateway.clock(),
+        )  # fmt: skip
+        subject = pseudonym(runtime.identity_keys, AUDIT_DOMAIN, participant.id)
+        append_entry(session=session, draft=draft(subject_ref=subject), clock=gateway.clock)
+    found = gateway.client.get("/v1/audit/entries", params={"subject_ref": bsn}, headers=officer)
+    assert [entry["subject_ref"] for entry in found.json()["entries"]] == [subject]
+    unknown = gateway.client.get(
+        "/v1/audit/entries", params={"subject_ref": "999900018"}, headers=officer
+    )
+    assert unknown.status_code == 200 and unknown.json()["entries"] == []
+    bad = gateway.client.get(
+        "/v1/audit/entries", params={"subject_ref": "123456789"}, headers=officer
+    )
+    assert bad.status_code == 422
+
+    outsider = gateway.token("uwv-leiden", "uwv", ("reintegration-advisor",))
+    refused = gateway.client.get("/v1/audit/entries", params={"subject_ref": bsn}, headers=outsider)
+    assert refused.status_code == 403
+    stored = " ".join(str(vars(entry)) for entry in gateway.entries())
+    assert bsn not in stored

@@ -240,3 +240,11 @@ def test_a_coordination_consent_given_later_matches_the_signals_at_once(settings
             "notifications"
         ]
         assert [item["party"] for item in told] == [GGZ]
+
+
+def test_delivery_refuses_receivers_that_resolve_to_internal_addresses() -> None:
+    from gateway.webhooks import refused_target
+
+    assert refused_target("http://127.0.0.1:9000/hooks") is None
+    assert refused_target("https://10.0.0.7/hooks") is not None
+    assert refused_target("https://name-that-does-not-resolve.invalid/hooks") is not None
