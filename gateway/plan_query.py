@@ -20,14 +20,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from audit.schemas import Outcome
 from consent.service import consents_in_force
 from gateway.audit_trail import record
-from gateway.auth.access_tokens import check_scope
+from gateway.auth.access_tokens import Caller, check_scope
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 from gateway.disclosure.flow import acting_role
 from gateway.disclosure.schemas import Name, Withheld
+from gateway.errors import Forbidden, ServiceUnavailable
+from gateway.identity.models import Participant
 from gateway.identity.vault import pseudonym
 from gateway.plan_api import InvolvementView, director_view, involvement_views
-from gateway.policy.engine import Decision
+from gateway.policy.engine import Decision, PolicyEngineUnavailable
 from gateway.policy_input import decision_input
+from gateway.runtime import Runtime
 from gateway.subjects import SubjectRef, resolve_subject
 from plan import service
 from plan.models import PlanItem
@@ -37,6 +40,7 @@ GOALS, ACTIONS = "plan.goals", "plan.actions"
 PLAN_CATEGORIES = (GOALS, ACTIONS)
 FIELD_OF = {GOALS: "goals", ACTIONS: "actions"}
 DIRECTOR_OVERVIEW = "director.overview"
+UNAVAILABLE = "policy-engine-unavailable"
 
 router = APIRouter(prefix="/v1/plans", tags=["partner: plan"])
 
@@ -83,7 +87,44 @@ def query_plan(
     runtime: RuntimeDep,
     session: SessionDep,
 ) -> Response:
-    check_scope(caller, body.purpose)
+    """Decide with the same policy path as disclosures; every answer and refusal is audited."""
+    try:
+        check_scope(caller, body.purpose)
+        view, participant, decision = _decided_view(session, runtime, caller, body)
+    except (Forbidden, PolicyEngineUnavailable) as refused:
+        _audit_refusal(session, runtime, request, caller, body, refused)
+        session.commit()  # the refusal stays on record although the request fails
+        if isinstance(refused, Forbidden):
+            raise
+        raise ServiceUnavailable(
+            "the policy engine is unavailable; nothing was disclosed", reason=UNAVAILABLE
+        ) from None
+    payload = view.model_dump_json().encode("utf-8")
+    shown = view.subject is not None
+    allowed = {item for item in PLAN_CATEGORIES if item not in {w.category for w in view.withheld}}
+    consent_ids = {
+        consent_id
+        for reason in decision.reasons
+        if reason.get("category") in allowed
+        for consent_id in reason.get("consent_ids", [])
+    }
+    record(
+        session=session, runtime=runtime, request=request, actor_party=caller.party,
+        actor_domain=caller.domain, action="disclose" if shown else "deny",
+        outcome=Outcome.ALLOW if shown else Outcome.DENY, participant=participant,
+        purpose=body.purpose, categories=sorted(allowed) if shown else PLAN_CATEGORIES,
+        consent_ids=sorted(consent_ids),
+        reason=", ".join(f"{w.category}: {w.code}" for w in view.withheld) or None,
+        decision_id=view.decision_id, policy_revision=view.policy_revision,
+        payload_digest=hashlib.sha256(payload).hexdigest(),
+    )  # fmt: skip
+    return Response(content=payload, media_type="application/json")
+
+
+def _decided_view(
+    session: SessionDep, runtime: Runtime, caller: Caller, body: PlanQuery
+) -> tuple[PlanDisclosure, Participant | None, Decision]:
+    """The plan as far as the decision allows: goals, actions, and (for the director) who is in."""
     role = acting_role(caller, body.role)
     now = runtime.clock()
     participant = resolve_subject(session, runtime.identity_keys, caller, body.subject)
@@ -130,24 +171,29 @@ def query_plan(
         else None,
         withheld=_withheld(decision, allowed),
     )
-    payload = view.model_dump_json().encode("utf-8")
-    consent_ids = {
-        consent_id
-        for reason in decision.reasons
-        if reason.get("category") in allowed
-        for consent_id in reason.get("consent_ids", [])
-    }
+    return view, participant, decision
+
+
+def _audit_refusal(
+    session: SessionDep,
+    runtime: Runtime,
+    request: Request,
+    caller: Caller,
+    body: PlanQuery,
+    refused: Exception,
+) -> None:
+    reason = (
+        UNAVAILABLE
+        if isinstance(refused, PolicyEngineUnavailable)
+        else "scope: purpose not in token"
+    )
     record(
         session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action="disclose" if shown else "deny",
-        outcome=Outcome.ALLOW if shown else Outcome.DENY, participant=participant,
-        purpose=body.purpose, categories=sorted(allowed) if shown else PLAN_CATEGORIES,
-        consent_ids=sorted(consent_ids),
-        reason=", ".join(f"{w.category}: {w.code}" for w in view.withheld) or None,
-        decision_id=view.decision_id, policy_revision=view.policy_revision,
-        payload_digest=hashlib.sha256(payload).hexdigest(),
+        actor_domain=caller.domain, action="deny", outcome=Outcome.DENY,
+        participant=resolve_subject(session, runtime.identity_keys, caller, body.subject),
+        purpose=body.purpose, categories=PLAN_CATEGORIES, reason=reason,
+        policy_revision=runtime.policy_engine.revision,
     )  # fmt: skip
-    return Response(content=payload, media_type="application/json")
 
 
 def _items(items: list[PlanItem], kind: ItemKind) -> list[ItemView]:

@@ -248,3 +248,19 @@ def test_delivery_refuses_receivers_that_resolve_to_internal_addresses() -> None
     assert refused_target("http://127.0.0.1:9000/hooks") is None
     assert refused_target("https://10.0.0.7/hooks") is not None
     assert refused_target("https://name-that-does-not-resolve.invalid/hooks") is not None
+
+
+def test_a_plan_query_outside_the_tokens_purposes_is_refused_and_audited(
+    settings: Settings,
+) -> None:
+    with plan_world(settings) as world:
+        signal(world, UWV, SAM)
+        token = world.partner_headers(UWV, scope="reintegration")
+        response = world.client.post(
+            "/v1/plans/query",
+            json={"subject": {"bsn": SAM}, "purpose": "case-coordination"},
+            headers=token,
+        )
+        assert response.status_code == 403
+        last = world.audit_entries()[-1]
+        assert (last.action, last.outcome, last.actor_party) == ("deny", "deny", UWV)
