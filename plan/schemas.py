@@ -10,7 +10,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # Catalogue names and party ids start with a letter, so no number (and no BSN) passes as one.
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")
+]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 Contact = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
