@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -222,6 +223,12 @@ def demo_story(
             fail(f"the story stopped: {error}", code=1)
 
 
+def _invoked_as() -> str:
+    """How the operator ran us (e.g. .venv/bin/schakel), so printed commands work as pasted."""
+    invoked = Path(sys.argv[0])
+    return str(invoked) if invoked.name == "schakel" and invoked.parent != Path() else "schakel"
+
+
 @demo_app.callback()
 def demo(context: typer.Context) -> None:
     """Seed the demo parties and participants, write their keys, and show how to call the gateway."""
@@ -248,6 +255,7 @@ def demo(context: typer.Context) -> None:
     for party in DEMO_PARTIES:
         typer.echo(f"  {party.id:<20} {party.domain:<15} {party.display_name}")
     example = DEMO_PARTIES[1].id
+    command = _invoked_as()
     typer.echo(
         f"""
 Call the gateway as {example} (any demo party works the same way):
@@ -255,7 +263,7 @@ Call the gateway as {example} (any demo party works the same way):
   TOKEN=$(curl -s {settings.token_endpoint} \\
     -d grant_type=client_credentials \\
     -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \\
-    -d client_assertion=$(schakel client-assertion {example} \\
+    -d client_assertion=$({command} client-assertion {example} \\
          --key {folder}/{example}/private.jwk.json) \\
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -s -H "Authorization: Bearer $TOKEN" {settings.public_url}/v1/whoami
@@ -263,6 +271,7 @@ Call the gateway as {example} (any demo party works the same way):
 Demo participants ({", ".join(f"{p.name} (BSN {p.bsn})" for p in DEMO_PARTICIPANTS)})
 log in with POST {settings.public_url}/v1/demo/login {{"bsn": "..."}} when the gateway runs
 with SCHAKEL_DEMO_LOGIN=true (as `make run` does), then manage consents at /v1/me/consents.
+With the gateway running, `{command} demo story` plays a whole exchange and prints each step.
 
 API documentation: {settings.public_url}/docs"""
     )
