@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,24 +16,11 @@ from gateway.settings import Settings
 from tests.support import SettableClock, new_partner, register, running_gateway, token_request
 
 AUDIENCE = "http://testserver/oauth/token"
-DESIGN_EXAMPLE: dict[str, Any] = {
-    "requester": {"party": "uwv-leiden", "domain": "uwv", "role": "reintegration-advisor"},
-    "purpose": "reintegration",
-    "categories": ["care.involvement", "work.capacity"],
-    "subject": {
-        "consents": [
-            {
-                "id": "c1",
-                "grantee": "uwv",
-                "purpose": "reintegration",
-                "categories": ["care.involvement"],
-                "in_force": True,
-            }
-        ],
-        "director": "gemeente-leiden",
-    },
-    "now": "2026-11-24T10:00:00Z",
-}
+DESIGN_EXAMPLE: dict[str, Any] = json.loads(
+    (
+        Path(__file__).resolve().parents[1] / "vectors/decisions/design-example.input.json"
+    ).read_text()
+)
 
 
 def gateway_settings(

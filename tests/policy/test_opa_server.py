@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,24 +15,11 @@ from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.policy.opa_server import OpaServerEngine
 
-DESIGN_EXAMPLE = {
-    "requester": {"party": "uwv-leiden", "domain": "uwv", "role": "reintegration-advisor"},
-    "purpose": "reintegration",
-    "categories": ["care.involvement", "work.capacity"],
-    "subject": {
-        "consents": [
-            {
-                "id": "c1",
-                "grantee": "uwv",
-                "purpose": "reintegration",
-                "categories": ["care.involvement"],
-                "in_force": True,
-            }
-        ],
-        "director": "gemeente-leiden",
-    },
-    "now": "2026-11-24T10:00:00Z",
-}
+DESIGN_EXAMPLE: dict[str, Any] = json.loads(
+    (
+        Path(__file__).resolve().parents[1] / "vectors/decisions/design-example.input.json"
+    ).read_text()
+)
 
 
 def _closed_port() -> int:
