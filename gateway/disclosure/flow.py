@@ -70,36 +70,66 @@ def prepare(
     """Steps 2-5: resolve the participant, read consents in force, decide, assemble."""
     role = acting_role(caller, request.role)
     participant = resolve_subject(session, runtime.identity_keys, caller, request.subject)
+    decision = _decide(session, runtime, caller, role, request, participant, now)
+    disclosed = _assemble(session, runtime, participant, decision)
+    view = DisclosureView(
+        decision_id=str(uuid.uuid4()),
+        purpose=request.purpose,
+        decided_at=now,
+        policy_revision=decision.policy_revision,
+        subject=(
+            pseudonym(runtime.identity_keys, caller.domain, participant.id)
+            if participant is not None and disclosed
+            else None
+        ),
+        disclosed=disclosed,
+        withheld=_withheld(decision, {item.category for item in disclosed}),
+        obligations=decision.obligations if disclosed else [],
+    )
+    return Prepared(view=view, participant=participant, decision=decision)
+
+
+def _decide(
+    session: Session,
+    runtime: Runtime,
+    caller: Caller,
+    role: str,
+    request: DisclosureRequest,
+    participant: Participant | None,
+    now: datetime,
+) -> Decision:
+    """Only consents in force now count; an unknown participant simply has none."""
     consents = (
         consents_in_force(session=session, participant_id=participant.id, at=now)
         if participant is not None
         else []
     )
-    decision = runtime.policy_engine.decide(
+    director = (
+        director_of(session=session, participant_id=participant.id, consents=consents)
+        if participant is not None
+        else None
+    )
+    return runtime.policy_engine.decide(
         decision_input(
-            party=caller.party,
-            domain=caller.domain,
-            role=role,
-            purpose=request.purpose,
-            categories=request.categories,
-            consents=consents,
-            director=director_of(session=session, participant_id=participant.id, consents=consents)
-            if participant is not None
-            else None,
-            now=now,
+            party=caller.party, domain=caller.domain, role=role, purpose=request.purpose,
+            categories=request.categories, consents=consents, director=director, now=now,
         )
+    )  # fmt: skip
+
+
+def _assemble(
+    session: Session, runtime: Runtime, participant: Participant | None, decision: Decision
+) -> list[DisclosedCategory]:
+    """The latest contribution per allowed category and source, cut to the allowed fields."""
+    if participant is None or not decision.categories:
+        return []
+    items = latest_items(
+        session=session,
+        keks=runtime.keks,
+        participant_id=participant.id,
+        categories=decision.categories,
     )
-    items = (
-        latest_items(
-            session=session,
-            keks=runtime.keks,
-            participant_id=participant.id,
-            categories=decision.categories,
-        )
-        if participant is not None and decision.categories
-        else []
-    )
-    disclosed = [
+    return [
         DisclosedCategory(
             category=item.category,
             source_party=item.source_party,
@@ -112,22 +142,6 @@ def prepare(
         )
         for item in items
     ]
-    withheld = _withheld(decision, {item.category for item in items})
-    view = DisclosureView(
-        decision_id=str(uuid.uuid4()),
-        purpose=request.purpose,
-        decided_at=now,
-        policy_revision=decision.policy_revision,
-        subject=(
-            pseudonym(runtime.identity_keys, caller.domain, participant.id)
-            if participant is not None and disclosed
-            else None
-        ),
-        disclosed=disclosed,
-        withheld=withheld,
-        obligations=decision.obligations if disclosed else [],
-    )
-    return Prepared(view=view, participant=participant, decision=decision)
 
 
 def _withheld(decision: Decision, with_data: set[str]) -> list[Withheld]:
