@@ -13,6 +13,7 @@ from gateway import (
     consent_api,
     consent_partner_api,
     demo_api,
+    director_api,
     health,
     partners,
     plan_api,
@@ -80,6 +81,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(policy_admin.router)
     app.include_router(ingest_api.router)
     app.include_router(plan_api.participant_router)
+    app.include_router(director_api.participant_router)
+    app.include_router(director_api.partner_router)
     app.include_router(signals_api.participant_router)
     app.include_router(plan_api.partner_router)
     app.include_router(plan_query.router)
