@@ -28,6 +28,7 @@ from gateway.ingest import api as ingest_api
 from gateway.middleware import BodySizeLimitMiddleware, TraceMiddleware
 from gateway.problems import install_problem_handlers
 from gateway.runtime import Runtime
+from gateway.web.routes import install_web_pages
 from gateway.webhooks import WebhookWorker
 
 DESCRIPTION = """
@@ -89,4 +90,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(signals_api.partner_router)
     app.include_router(webhooks_api.router)
     app.include_router(webhooks_api.operator_router)
+    install_web_pages(app, runtime)
     return app

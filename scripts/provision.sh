@@ -12,6 +12,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql >/dev/null
 fi
 
+# Browser tests (tests/web/) drive Debian's Chromium; `playwright install` cannot download here.
+[ -x /usr/bin/chromium ] || {
+  echo "installing Chromium"
+  SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium >/dev/null
+}
+
 if ! [ -x .tools/bin/opa ] || ! .tools/bin/opa version | grep -q "Version: ${OPA_VERSION#v}"; then
   echo "building OPA $OPA_VERSION (about two minutes)"
   mkdir -p .tools/bin

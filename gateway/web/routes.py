@@ -1,0 +1,31 @@
+"""Mounting the web pages: the portal and officer routers, and the one stylesheet they use."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import Response
+
+from gateway.runtime import Runtime
+from gateway.web import officer_pages, participant_pages
+from gateway.web.rendering import SECURITY_HEADERS, build_web
+
+STYLESHEET = "/web/static/schakel.css"
+
+static_router = APIRouter(include_in_schema=False)
+
+
+@static_router.get(STYLESHEET)
+def stylesheet() -> Response:
+    css = files("gateway.web").joinpath("static/schakel.css").read_bytes()
+    headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
+    return Response(css, media_type="text/css", headers=headers)
+
+
+def install_web_pages(app: FastAPI, runtime: Runtime) -> None:
+    """The participant portal (/portal) and the privacy-officer dashboard (/officer)."""
+    app.state.web = build_web(runtime)
+    app.include_router(static_router)
+    app.include_router(participant_pages.router)
+    app.include_router(officer_pages.router)
