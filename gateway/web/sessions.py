@@ -71,7 +71,7 @@ class SessionCodec:
 
     def decode(self, cookie: str | None) -> WebSession | None:
         """The session if the MAC is right and it has not expired; otherwise none."""
-        if not cookie or cookie.count(".") != 1:
+        if not cookie or cookie.count(".") != 1 or not cookie.isascii():
             return None
         payload, mac = cookie.split(".")
         if not hmac.compare_digest(mac, self._mac(payload)):

@@ -166,3 +166,15 @@ def test_language_follows_the_query_then_the_cookie(client: TestClient) -> None:
     assert 'lang="en"' in client.get("/portal/login?lang=en").text
     assert 'lang="en"' in client.get("/portal/login").text
     assert csrf_token(client.get("/portal/login").text)
+
+
+def test_a_forged_or_garbled_session_cookie_is_no_session() -> None:
+    from datetime import UTC, datetime
+
+    from gateway.web.sessions import SessionCodec
+
+    codec = SessionCodec(b"k" * 32, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC))
+    good = codec.encode(codec.issue("participant", "p-1"))
+    assert codec.decode(good) is not None
+    for cookie in ("é.x", good[:-2] + "xx", good.replace(".", ""), "a.b.c"):
+        assert codec.decode(cookie) is None
