@@ -1,0 +1,127 @@
+"""Policy decisions: the embedded regorus engine vs an OPA server over REST, same input."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from common import Row, summary
+
+from gateway.policy.bundle import load_bundle
+from gateway.policy.embedded import EmbeddedEngine
+from gateway.policy.opa_server import OpaServerEngine
+
+INPUT = Path(__file__).parent.parent / "tests/vectors/decisions/design-example.input.json"
+
+
+def _time(engine: Any, policy_input: dict[str, Any], n: int) -> list[float]:
+    for _ in range(min(200, n)):  # warm-up: connection pool, caches
+        engine.decide(policy_input)
+    latencies = []
+    clock = time.perf_counter
+    for _ in range(n):
+        start = clock()
+        engine.decide(policy_input)
+        latencies.append(clock() - start)
+    return latencies
+
+
+def _breakdown(policy_input: dict[str, Any], n: int) -> dict[str, float]:
+    """Where an embedded decision's time goes: regorus on this thread, without the thread hop."""
+    from gateway.policy.embedded import _build_engine, _evaluate
+
+    engine = _build_engine(load_bundle())
+    input_json = json.dumps(policy_input)
+    clock = time.perf_counter
+    parts: dict[str, list[float]] = {"clone": [], "eval (set_input+eval+json)": []}
+    for _ in range(n):
+        start = clock()
+        copy = engine.clone()
+        middle = clock()
+        _evaluate(engine, input_json)
+        end = clock()
+        parts["clone"].append(middle - start)
+        parts["eval (set_input+eval+json)"].append(end - middle)
+    del engine
+    return {name: summary(values)["p50_us"] for name, values in parts.items()} | {
+        "_copy": float(bool(copy))
+    }
+
+
+def run(opa_url: str | None, n: int = 2000) -> tuple[list[Row], dict[str, Any]]:
+    policy_input = json.loads(INPUT.read_text())
+    bundle = load_bundle()
+    embedded = EmbeddedEngine(bundle)
+    try:
+        decision = embedded.decide(policy_input)
+        emb = summary(_time(embedded, policy_input, n))
+    finally:
+        embedded.close()
+    breakdown = _breakdown(policy_input, n)
+    breakdown.pop("_copy")
+    figures: dict[str, Any] = {"embedded": emb, "decision_allow": decision.allow}
+    figures["embedded_breakdown_p50_us"] = breakdown
+    print(f"policy embedded, same-thread p50 parts (us): {breakdown}", flush=True)
+    print(
+        f"policy embedded: p50 {emb['p50_us']:.1f} us, p99 {emb['p99_us']:.1f} us, "
+        f"{emb['per_s']:.0f} decisions/s (N={n})",
+        flush=True,
+    )
+    rows = [
+        Row(
+            "policy: embedded p50",
+            f"{emb['p50_us']:.1f} us",
+            "-",
+            "-",
+            "<= 50 us",
+            "yes" if emb["p50_us"] <= 50 else "NO",
+        )
+    ]
+    if opa_url is None:
+        rows.append(Row("policy: OPA server", "not run (no OPA)", "-", "-", "-", "-"))
+        return rows, figures
+    opa = OpaServerEngine(opa_url, bundle, timeout=2.0)
+    try:
+        opa.sync()
+        same = opa.decide(policy_input)
+        assert same.allow == decision.allow, "OPA and embedded disagree"
+        srv = summary(_time(opa, policy_input, n))
+    finally:
+        opa.close()
+    figures["opa"] = srv
+    print(
+        f"policy OPA REST: p50 {srv['p50_us']:.1f} us, p99 {srv['p99_us']:.1f} us, "
+        f"{srv['per_s']:.0f} decisions/s (N={n})",
+        flush=True,
+    )
+    ratio = srv["p50_us"] / emb["p50_us"]
+    rate_ratio = emb["per_s"] / srv["per_s"]
+    rows += [
+        Row(
+            "policy: embedded vs OPA p50",
+            f"{emb['p50_us']:.1f} us",
+            f"OPA {srv['p50_us']:.1f} us",
+            f"{ratio:.1f}x faster",
+            ">= 20x",
+            "yes" if ratio >= 20 else "NO",
+        ),
+        Row(
+            "policy: embedded vs OPA p99",
+            f"{emb['p99_us']:.1f} us",
+            f"OPA {srv['p99_us']:.1f} us",
+            f"{srv['p99_us'] / emb['p99_us']:.1f}x faster",
+            "-",
+            "-",
+        ),
+        Row(
+            "policy: decisions/s (serial)",
+            f"{emb['per_s']:.0f}/s",
+            f"OPA {srv['per_s']:.0f}/s",
+            f"{rate_ratio:.1f}x",
+            ">= 20x",
+            "yes" if rate_ratio >= 20 else "NO",
+        ),
+    ]
+    return rows, figures
