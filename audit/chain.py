@@ -6,6 +6,7 @@ entry_hash = lowercase-hex( SHA-256( bytes.fromhex(prev_hash) || JCS(entry witho
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -54,9 +55,44 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def canonical_json(document: Mapping[str, Any]) -> bytes:
-    """RFC 8785 JSON Canonicalization Scheme: sorted keys, no whitespace, UTF-8."""
+    """RFC 8785 JSON Canonicalization Scheme: sorted keys, no whitespace, UTF-8.
+
+    Audit documents hold only ASCII keys, strings, safe integers, booleans, null, lists and
+    objects; for those the standard library's sorted, compact ``json.dumps`` writes exactly the
+    JCS bytes (same escapes, same key order) many times faster than the pure-Python ``rfc8785``,
+    which stays the reference (a property test holds the two equal) and takes anything else.
+    """
+    if _jcs_plain(document):
+        text = json.dumps(
+            document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+        )
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 refuses it, as JCS requires
     encoded: bytes = rfc8785.dumps(dict(document))
     return encoded
+
+
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _jcs_plain(value: Any) -> bool:
+    """True for values whose compact sorted JSON is their JCS form (RFC 8785 §3.2)."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if isinstance(value, str):
+        return True  # a lone surrogate fails the UTF-8 encoding, which falls back to rfc8785
+    if isinstance(value, list | tuple):
+        return all(_jcs_plain(item) for item in value)
+    if isinstance(value, Mapping):
+        return all(
+            isinstance(key, str) and key.isascii() and _jcs_plain(item)
+            for key, item in value.items()
+        )
+    return False
 
 
 def entry_hash_input(document: Mapping[str, Any]) -> bytes:
