@@ -128,7 +128,7 @@ def _officer_query(
     """Refuse (and record the refusal) unless the caller is a privacy officer; check the filters."""
     filters = {
         **filters,
-        "subject_ref": _subject_filter(runtime, session, filters.get("subject_ref")),
+        "subject_ref": subject_filter(runtime, session, filters.get("subject_ref")),
     }
     if OFFICER_ROLE not in caller.roles:
         _record_query(
@@ -155,7 +155,7 @@ def _officer_query(
     return query
 
 
-def _subject_filter(runtime: Runtime, session: SessionDep, given: str | None) -> str | None:
+def subject_filter(runtime: Runtime, session: SessionDep, given: str | None) -> str | None:
     """Officers name a participant by BSN or any domain pseudonym; entries hold the audit one."""
     if given is None:
         return None

@@ -88,7 +88,7 @@ def shown_subject(runtime: Runtime, session: Session, given: str) -> str:
     if not re.fullmatch(r"[0-9]{9}", given):
         return given
     try:
-        resolved = audit_api._subject_filter(runtime, session, given)
+        resolved = audit_api.subject_filter(runtime, session, given)
     except GatewayError:
         return ""
     return resolved if resolved and re.fullmatch(r"[0-9a-f]{64}", resolved) else ""
