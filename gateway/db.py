@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,13 +22,76 @@ class Base(DeclarativeBase):
     metadata = named_metadata()
 
 
+_BUSY_TIMEOUT_SECONDS = 30
+
+
+class WriterTimeout(Exception):
+    """No turn to write came within the busy timeout."""
+
+
+class WriterGate:
+    """One SQLite transaction at a time per process, in arrival order.
+
+    SQLite has one write lock per file. Threads that all ask for it at BEGIN IMMEDIATE poll
+    through SQLite's busy handler, which sleeps up to 100 ms between tries: the losers of a race
+    wait long after the lock is free, and tails grow to seconds. Queuing here first hands the
+    turn over the moment the previous transaction ends, first come first served; the busy
+    timeout stays as the fallback for other processes (the CLI) on the same file.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._held = False
+        self._holder: int | None = None
+
+    @property
+    def queued(self) -> int:
+        """How many transactions wait for their turn."""
+        return len(self._waiting)
+
+    def held_here(self) -> bool:
+        """True when the current thread holds the turn (a nested transaction must not queue)."""
+        return self._holder == threading.get_ident()
+
+    def acquire(self, timeout: float = _BUSY_TIMEOUT_SECONDS) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                self._holder = threading.get_ident()
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        if not turn.acquire(timeout=timeout):
+            with self._mutex:
+                if turn in self._waiting:  # not handed over while the wait timed out
+                    self._waiting.remove(turn)
+                    raise WriterTimeout(f"no turn to write within {timeout:.0f} s")
+        self._holder = threading.get_ident()
+
+    def release(self) -> None:
+        with self._mutex:
+            self._holder = None
+            if self._waiting:
+                self._waiting.popleft().release()  # handed over: the gate stays held
+            else:
+                self._held = False
+
+
+_WRITER_GATES: weakref.WeakKeyDictionary[Engine, WriterGate] = weakref.WeakKeyDictionary()
+
+
 def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and a writer gate."""
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+        _WRITER_GATES[engine] = WriterGate()
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -58,6 +124,19 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit when the block ends normally, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    """One unit of work: commit when the block ends normally, roll back on any error.
+
+    On SQLite the transaction first waits for its turn at the engine's WriterGate.
+    """
+    bind = factory.kw.get("bind")
+    gate = _WRITER_GATES.get(bind) if isinstance(bind, Engine) else None
+    if gate is None or gate.held_here():
+        with factory() as session, session.begin():
+            yield session
+        return
+    gate.acquire()
+    try:
+        with factory() as session, session.begin():
+            yield session
+    finally:
+        gate.release()

@@ -26,7 +26,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:
     """One transaction per request, committed by the gateway when the handler returns."""
-    with runtime.sessions() as session, session.begin():
+    with transaction(runtime.sessions) as session:
         yield session
 
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.errors import PayloadError
 from consent.errors import ConsentClosed, ConsentError, ConsentNotFound, InvalidConsent
+from gateway.db import WriterTimeout
 from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.storage.service import ParticipantErased
@@ -61,6 +62,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PayloadError, _payload_error)  # type: ignore[arg-type]
     app.add_exception_handler(PlanError, _plan_error)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(WriterTimeout, _database_busy)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
@@ -99,6 +101,19 @@ async def _policy_engine_unavailable(
         detail="the policy engine could not decide; the request is denied and nothing was disclosed",
         request=request,
         reason="policy-engine-unavailable",
+    )
+
+
+async def _database_busy(request: Request, error: WriterTimeout) -> JSONResponse:
+    """Nothing was written: the request waited its whole turn for the database and gave up."""
+    log.warning("database busy", error=str(error), path=request.url.path)
+    return problem_response(
+        503,
+        slug="database-busy",
+        title="Database busy",
+        detail="the database did not take this request in time; nothing was changed",
+        request=request,
+        headers={"Retry-After": "1"},
     )
 
 
