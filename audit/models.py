@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dbtypes import UTCDateTime, named_metadata
@@ -22,6 +22,8 @@ class AuditEntry(AuditBase):
     """One link of the chain; its columns are exactly the fields of docs/audit-format.md."""
 
     __tablename__ = "audit_entries"
+    # A participant's history is read by subject in seq order (migration audit_0002).
+    __table_args__ = (Index("ix_audit_entries_subject_ref_seq", "subject_ref", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -29,7 +31,7 @@ class AuditEntry(AuditBase):
     actor_party: Mapped[str] = mapped_column(String(64), index=True)
     actor_domain: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(40), index=True)
-    subject_ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    subject_ref: Mapped[str | None] = mapped_column(String(128))
     purpose: Mapped[str | None] = mapped_column(String(64))
     categories: Mapped[list[str]] = mapped_column(JSON)
     consent_ids: Mapped[list[str]] = mapped_column(JSON)
