@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit.chain import canonical_json, format_timestamp
@@ -76,20 +76,36 @@ def checkpoint_if_due(
     clock: Clock,
     every_entries: int,
     every_seconds: float,
+    newest: AuditEntry | None = None,
 ) -> AuditCheckpoint | None:
     """Checkpoint the head when ``every_entries`` entries are unsigned, or the oldest unsigned
-    entry is ``every_seconds`` old. Call it after ``append_entry`` in the same transaction."""
-    lock_log(session)
-    entry = head(session)
-    last = latest_checkpoint(session)
-    covered = last.seq if last is not None else 0
-    if entry is None or entry.seq <= covered:
+    entry is ``every_seconds`` old. Call it after ``append_entry`` in the same transaction.
+
+    ``newest`` is the entry that append_entry just returned: the head, read under the log's lock
+    that this transaction still holds, so it need not be locked and read again.
+    """
+    if newest is None:
+        lock_log(session)
+        newest = head(session)
+        if newest is None:
+            return None
+    oldest = _oldest_unsigned(session)
+    if oldest is None:
         return None
-    oldest = session.get(AuditEntry, covered + 1)
-    waited = clock() - oldest.recorded_at if oldest is not None else timedelta(0)
-    if entry.seq - covered >= every_entries or waited >= timedelta(seconds=every_seconds):
+    oldest_seq, oldest_at = oldest
+    unsigned = newest.seq - oldest_seq + 1
+    waited = clock() - oldest_at
+    if unsigned >= every_entries or waited >= timedelta(seconds=every_seconds):
         return create_checkpoint(session=session, signing_key=signing_key, clock=clock)
     return None
+
+
+def _oldest_unsigned(session: Session) -> tuple[int, datetime] | None:
+    """(seq, recorded_at) of the first entry after the latest checkpoint, in one round trip."""
+    covered = select(func.coalesce(func.max(AuditCheckpoint.seq), 0)).scalar_subquery()
+    statement = select(AuditEntry.seq, AuditEntry.recorded_at).where(AuditEntry.seq == covered + 1)
+    row = session.execute(statement).first()
+    return None if row is None else (row[0], row[1])
 
 
 def checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:

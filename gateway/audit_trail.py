@@ -66,7 +66,7 @@ def record(
 
 def append(*, session: Session, runtime: Runtime, draft: AuditDraft) -> None:
     """Append, then sign a checkpoint if one is due (every N entries or T seconds)."""
-    append_entry(session=session, draft=draft, clock=runtime.clock)
+    entry = append_entry(session=session, draft=draft, clock=runtime.clock)
     settings = runtime.settings
     checkpoint_if_due(
         session=session,
@@ -74,4 +74,5 @@ def append(*, session: Session, runtime: Runtime, draft: AuditDraft) -> None:
         clock=runtime.clock,
         every_entries=settings.audit_checkpoint_every_entries,
         every_seconds=settings.audit_checkpoint_every_seconds,
+        newest=entry,
     )

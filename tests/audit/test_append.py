@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.chain import GENESIS_HASH, compute_entry_hash
+from audit.checkpoint import checkpoint_if_due
+from audit.keys import AuditSigningKey
 from audit.models import AuditEntry
 from audit.service import append_entry, entry_document
 from gateway.db import transaction
@@ -82,3 +84,21 @@ def test_a_bsn_in_a_reason_is_redacted_and_tokens_that_merely_hold_digits_are_ke
     assert redacted.reason == "BSN [redacted] was looked up for action 84729144-1915-4da0"
     kept = draft(subject_ref="ab999900006cd" + "0" * 51)
     assert kept.subject_ref is not None
+
+
+def test_a_checkpoint_falls_due_by_count_or_by_the_age_of_the_oldest_unsigned_entry(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock, key = SettableClock(), AuditSigningKey.generate()
+    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    signed = []
+    for _ in range(4):
+        with transaction(sessions) as session:
+            entry = append_entry(session=session, draft=draft(), clock=clock)
+            checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
+            signed.append(checkpoint.seq if checkpoint else None)
+    assert signed == [None, None, 3, None]
+    clock.advance(61)
+    with transaction(sessions) as session:
+        checkpoint = checkpoint_if_due(session=session, **due)  # the head, read again
+    assert checkpoint is not None and checkpoint.seq == 4
