@@ -16,8 +16,8 @@ from audit.chain import ENTRY_FIELDS, format_timestamp
 from audit.checkpoint import checkpoint_document, iter_checkpoints
 from audit.errors import MalformedExport
 from audit.schemas import AuditQuery
-from audit.service import entry_document, head, iter_entries
-from audit.verify import VerifyReport, verify_log
+from audit.service import entry_document, head, iter_documents, iter_entries
+from audit.verify import Progress, VerifyReport, verify_log
 
 EXPORT_FORMAT = "schakel-audit-export/1"
 CSV_COLUMNS = (*ENTRY_FIELDS, "entry_hash")
@@ -97,21 +97,19 @@ def verify_export(path: Path, jwks: Mapping[str, Any]) -> VerifyReport:
         )
 
 
-def verify_database(*, session: Session, jwks: Mapping[str, Any]) -> VerifyReport:
+def verify_database(
+    *, session: Session, jwks: Mapping[str, Any], progress: Progress | None = None
+) -> VerifyReport:
     """Verify the log as stored, up to the head seen when the check starts."""
     last = head(session)
     through = last.seq if last is not None else 0
-    entries = (
-        entry_document(entry)
-        for entry in iter_entries(session=session, query=AuditQuery())
-        if entry.seq <= through
-    )
     checkpoints = [
         checkpoint_document(checkpoint)
         for checkpoint in iter_checkpoints(session)
         if checkpoint.seq <= through
     ]
-    return verify_log(entries, checkpoints, jwks)
+    entries = iter_documents(session=session, through=through)
+    return verify_log(entries, checkpoints, jwks, progress=progress)
 
 
 def ndjson_lines(entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:
