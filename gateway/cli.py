@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -296,16 +298,29 @@ def audit_verify(
             jwks = json.loads(keys.read_text("utf-8"))
         except (OSError, ValueError) as error:
             fail(f"cannot read the JWKS file {keys}: {error}")
-        report = verify_export(export, jwks)
+        report = verify_export(export, jwks, progress=_verify_progress())
     else:
         settings = cli_settings()
         engine = migrated_engine(settings, migrate_sqlite=False)
         jwks = _audit_keys(settings).jwks
         with transaction(make_sessionmaker(engine)) as session:
-            report = verify_database(session=session, jwks=jwks)
+            report = verify_database(session=session, jwks=jwks, progress=_verify_progress())
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _verify_progress() -> Callable[[int], None] | None:
+    """Entries checked so far and the rate, on stderr when a person is watching it."""
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+
+    def report(entries: int) -> None:
+        rate = entries / max(time.monotonic() - start, 1e-9)
+        typer.echo(f"verified {entries:,} entries ({rate:,.0f}/s)", err=True)
+
+    return report
 
 
 @audit_app.command("export")
