@@ -23,6 +23,7 @@ class Base(DeclarativeBase):
 
 
 _BUSY_TIMEOUT_SECONDS = 30
+_READ_ONLY = "schakel_read_only"  # execution option: this transaction only reads
 
 
 class WriterTimeout(Exception):
@@ -114,8 +115,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    """Take the write lock at BEGIN: readers never upgrade mid-transaction and deadlock."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at BEGIN: readers never upgrade mid-transaction and deadlock.
+
+    A transaction opened by :func:`read_transaction` only reads: a deferred BEGIN suffices.
+    """
+    if connection.get_execution_options().get(_READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -140,3 +147,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     finally:
         gate.release()
+
+
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: it never waits for a turn to write.
+
+    On SQLite it starts with a deferred BEGIN outside the writer gate; in WAL mode it reads the
+    last committed state while a writer works. Writing in it is a programming error.
+    """
+    with factory() as session, session.begin():
+        session.connection(execution_options={_READ_ONLY: True})
+        yield session

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.access_tokens import Caller, authenticate_bearer, invalid_token
 from gateway.clock import Clock
-from gateway.db import transaction
+from gateway.db import read_transaction, transaction
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
@@ -43,14 +43,14 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
     """The partner behind the bearer token (RFC 6750 §2.1); 401 with a challenge otherwise.
 
-    The party look-up has a short transaction of its own, so that handlers which run their own
-    transaction (the disclosure flow) never wait on a lock this one holds.
+    The party look-up has a short, read-only transaction of its own: it never queues behind
+    writers, and handlers that run their own transaction (the disclosure flow) never wait on it.
     """
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise invalid_token("a bearer access token from /oauth/token is required")
-    with transaction(runtime.sessions) as session:
+    with read_transaction(runtime.sessions) as session:
         return authenticate_bearer(
             session=session,
             key=runtime.token_key,

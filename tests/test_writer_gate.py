@@ -5,11 +5,19 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from gateway.db import WriterGate, WriterTimeout, make_engine, make_sessionmaker, transaction
+from gateway.db import (
+    WriterGate,
+    WriterTimeout,
+    make_engine,
+    make_sessionmaker,
+    read_transaction,
+    transaction,
+)
 
 
 def _wait_until(condition: object, seconds: float = 5.0) -> None:
@@ -114,3 +122,26 @@ def test_a_failed_transaction_gives_its_turn_back(tmp_path: Path) -> None:
     threading.Thread(target=next_writer).start()
     assert done.wait(5)
     engine.dispose()
+
+
+def test_a_read_transaction_does_not_wait_for_the_writer(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        session.execute(text("CREATE TABLE t (n INTEGER NOT NULL)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+    seen: list[int] = []
+    with transaction(sessions) as writer:
+        writer.execute(text("UPDATE t SET n = 2"))
+        reader = threading.Thread(target=lambda: seen.append(_read(sessions)))
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "the reader queued behind the writer"
+    assert seen == [1]  # the last committed state
+    assert _read(sessions) == 2
+    engine.dispose()
+
+
+def _read(sessions: Any) -> int:
+    with read_transaction(sessions) as session:
+        return int(session.execute(text("SELECT n FROM t")).scalar_one())
