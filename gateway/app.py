@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from gateway import (
@@ -46,6 +47,10 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Sync handlers run on anyio's thread pool: bound it, since every thread that decides
+        # builds a policy engine of its own.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = runtime.settings.worker_threads
         worker = None
         if runtime.settings.webhook_interval_seconds > 0:
             worker = WebhookWorker(

@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     webhook_first_retry_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
         default=30.0, description="Delay after the first failed attempt; doubled after each."
     )
+    worker_threads: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=8,
+        description="Threads that run request handlers at once; each keeps its own policy "
+        "engine (~5 MB) and database connection. More do not help on SQLite, which writes one "
+        "transaction at a time.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(default=LogFormat.JSON, description="`json` or `console`.")
 
