@@ -100,11 +100,16 @@ def checkpoint_if_due(
     return None
 
 
+# Built once: it runs after every append.
+_COVERED = select(func.coalesce(func.max(AuditCheckpoint.seq), 0)).scalar_subquery()
+_OLDEST_UNSIGNED = select(AuditEntry.seq, AuditEntry.recorded_at).where(
+    AuditEntry.seq == _COVERED + 1
+)
+
+
 def _oldest_unsigned(session: Session) -> tuple[int, datetime] | None:
     """(seq, recorded_at) of the first entry after the latest checkpoint, in one round trip."""
-    covered = select(func.coalesce(func.max(AuditCheckpoint.seq), 0)).scalar_subquery()
-    statement = select(AuditEntry.seq, AuditEntry.recorded_at).where(AuditEntry.seq == covered + 1)
-    row = session.execute(statement).first()
+    row = session.execute(_OLDEST_UNSIGNED).first()
     return None if row is None else (row[0], row[1])
 
 

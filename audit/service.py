@@ -32,9 +32,13 @@ def lock_log(session: Session) -> None:
         session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY)))
 
 
+# Built once: every append asks for the head, and building the statement cost more than running it.
+_HEAD = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
+
+
 def head(session: Session) -> AuditEntry | None:
     """The entry with the highest seq, or None on an empty log."""
-    return session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return session.scalars(_HEAD).first()
 
 
 def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditEntry:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -262,6 +262,15 @@ def _first_recorded(session: Session, participant_id: str) -> dict[str, datetime
 # --- the director -----------------------------------------------------------------------------
 
 
+# Built once: it runs on every disclosure, where building it cost more than running it.
+_LATEST_ASSIGNMENT = (
+    select(DirectorAssignment)
+    .where(DirectorAssignment.participant_id == bindparam("participant_id"))
+    .order_by(DirectorAssignment.id.desc())
+    .limit(1)
+)
+
+
 def current_director(
     *, session: Session, participant_id: str, consents: Iterable[GrantLike]
 ) -> Director | None:
@@ -271,12 +280,7 @@ def current_director(
     strength of a consent holds while a ``case-coordination`` consent naming that party is in
     force (GDPR Art. 7(3): withdrawing that consent ends the directorship at once).
     """
-    latest = session.scalars(
-        select(DirectorAssignment)
-        .where(DirectorAssignment.participant_id == participant_id)
-        .order_by(DirectorAssignment.id.desc())
-        .limit(1)
-    ).first()
+    latest = session.scalars(_LATEST_ASSIGNMENT, {"participant_id": participant_id}).first()
     if latest is None or latest.party is None or latest.domain is None:
         return None
     if latest.basis != PARTICIPANT and not coordination_consented(consents, latest.party):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,10 +32,11 @@ def pseudonym(keys: IdentityKeys, domain: str, participant_id: str) -> str:
     return hmac.new(key, participant_id.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+_BY_BSN_INDEX = select(Participant).where(Participant.bsn_index == bindparam("index"))  # built once
+
+
 def find_by_bsn(session: Session, keys: IdentityKeys, bsn: str) -> Participant | None:
-    return session.scalars(
-        select(Participant).where(Participant.bsn_index == blind_index(keys, bsn))
-    ).first()
+    return session.scalars(_BY_BSN_INDEX, {"index": blind_index(keys, bsn)}).first()
 
 
 def find_by_pseudonym(session: Session, domain: str, value: str) -> Participant | None:
