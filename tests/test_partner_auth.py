@@ -281,6 +281,8 @@ def test_expired_access_token_is_refused(
     token = token_request(client, uwv.assertion(audience=AUDIENCE, now=clock())).json()[
         "access_token"
     ]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/whoami", headers=headers).status_code == 200  # verified, remembered
     clock.advance(301)
     assert_unauthorized(
         client.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"}), "expired"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,7 +81,30 @@ def authenticate_bearer(
     )
 
 
+_VERIFIED_CACHE_SIZE = 4096
+_verified: dict[tuple[int, str], tuple[weakref.ref[OKPKey], dict[str, Any]]] = {}
+_verified_lock = threading.Lock()
+
+
 def _verified_claims(key: OKPKey, token: str) -> dict[str, Any]:
+    """The claims of a token whose signature ``key`` verifies.
+
+    A partner sends the same token on every request for its lifetime; the signature check of
+    a given token under a given key cannot change, so it is remembered (for a bounded number of
+    tokens). Expiry and the party's standing are checked by the caller on every request.
+    """
+    remembered = _verified.get((id(key), token))
+    if remembered is not None and remembered[0]() is key:
+        return dict(remembered[1])
+    claims = _signature_checked_claims(key, token)
+    with _verified_lock:
+        if len(_verified) >= _VERIFIED_CACHE_SIZE:
+            del _verified[next(iter(_verified))]  # the oldest
+        _verified[(id(key), token)] = (weakref.ref(key), claims)
+    return dict(claims)
+
+
+def _signature_checked_claims(key: OKPKey, token: str) -> dict[str, Any]:
     try:
         decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
     except (JoseError, ValueError, UnicodeError, TypeError):
