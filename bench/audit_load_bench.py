@@ -14,14 +14,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -249,8 +246,8 @@ def _query_figures(pg_url: str, total: int, requests: int, warm_up: int) -> dict
     _progress(f"audit query: filled in {figures['fill_seconds']:.0f} s")
     figures["explain"] = _explain(pg_url, subject, 100)
     schakel = str(Path(sys.executable).parent / "schakel")
-    with _no_bench_marker(), _process([schakel, "serve"], environment,
-                                      f"{settings.public_url}/healthz", folder / "gateway.log"):  # fmt: skip
+    with _process([schakel, "serve"], environment, f"{settings.public_url}/healthz",
+                  folder / "gateway.log"):  # fmt: skip
         _consent_and_token(settings)  # the participant's consent and a disclosure, audited
         with httpx.Client(base_url=settings.public_url, timeout=10) as client:
             client.headers["Authorization"] = f"Bearer {_officer_token(settings, client)}"
@@ -262,17 +259,6 @@ def _query_figures(pg_url: str, total: int, requests: int, warm_up: int) -> dict
         "max_ms": max(samples) * 1000, "mean_ms": sum(samples) / len(samples) * 1000,
     })  # fmt: skip
     return figures
-
-
-@contextmanager
-def _no_bench_marker() -> Iterator[None]:
-    """`schakel serve` refuses unknown SCHAKEL_ variables, and bench/run.py sets one for itself."""
-    marker = os.environ.pop("SCHAKEL_BENCH_INNER", None)
-    try:
-        yield
-    finally:
-        if marker is not None:
-            os.environ["SCHAKEL_BENCH_INNER"] = marker
 
 
 def _progress(message: str) -> None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import statistics
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -48,3 +53,18 @@ def print_table(rows: list[Row]) -> str:
     text = "\n".join(lines)
     print(text, flush=True)
     return text
+
+
+def fresh_postgres(admin_url: str) -> tuple[str, Callable[[], None]]:
+    """A new, empty database on the server of ``admin_url``, and the function that drops it."""
+    name = f"schakel_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop

@@ -1,9 +1,9 @@
-"""End to end: POST /v1/disclosures on a real uvicorn gateway (SQLite) vs a reference endpoint.
+"""End to end: POST /v1/disclosures on a real `schakel serve` process vs a reference endpoint.
 
-The reference is a tiny FastAPI app (reference_app.py) on the same SQLite engine settings
-(gateway.db.make_engine: WAL, synchronous=FULL, BEGIN IMMEDIATE) that validates the same request
-body (gateway.disclosure.schemas.DisclosureRequest) and INSERTs one ~1 KB row in its own
-transaction. Load: wrk, 16 connections (= 16 concurrent clients), 2 threads.
+Both run as processes of their own (uvicorn, one worker), on SQLite and on PostgreSQL, loaded by
+wrk with 16 and then 64 connections (= concurrent clients; the partner's token is obtained
+once). The reference (reference_app.py) validates the same body and INSERTs ~1 KB in its own
+transaction. The gateway's peak RSS (VmHWM) is read from /proc after its runs.
 """
 
 from __future__ import annotations
@@ -15,29 +15,36 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from common import Row
 
-from gateway.db import transaction
+from gateway.db import make_engine, transaction
 from gateway.demo import DEMO_PARTICIPANTS, seed_demo, seed_demo_participants
 from gateway.identity.vault import enrol
+from gateway.migrations.runner import upgrade_to_head
 from gateway.partner_keys import read_private_key, sign_client_assertion
+from gateway.runtime import build_runtime
 from gateway.settings import Settings
 from gateway.storage.service import store_contribution
 from tests.disclosure.world import SAMPLE_FIELDS
-from tests.support import free_port, serving
+from tests.support import free_port
 
+BENCH = Path(__file__).resolve().parent
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CONSENTED = ["care.involvement", "care.work_readiness", "income.benefit", "work.capacity"]
 ASKED = [*CONSENTED, "care.diagnosis"]
 DOMAINS = {"ggz-leiden": "ggz", "uwv-leiden": "uwv", "gemeente-leiden": "gemeente"}
+CLIENTS = (16, 64)
+GOAL_RATIO = 0.6
+GOAL_P99_MS = 25.0
+GOAL_RSS_MIB = 150.0
 
 LUA = """
 local bodies = {%(bodies)s}
@@ -56,13 +63,13 @@ end
 """
 
 
-def _wrk(
-    url: str, path: str, token: str, bodies: list[str], seconds: int, folder: Path
-) -> dict[str, float]:
+def _wrk(url: str, path: str, token: str, bodies: list[str], seconds: int, clients: int,
+         folder: Path) -> dict[str, float]:  # fmt: skip
     script = folder / f"load-{path.strip('/').replace('/', '-')}.lua"
     quoted = ", ".join(json.dumps(body) for body in bodies)
     script.write_text(LUA % {"bodies": quoted, "path": path, "token": token})
-    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url]
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s",
+               str(script), url]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     found = re.search(r"BENCH (\d+) (\d+) (\d+) (\d+) (\S+) (\S+) (\S+)", output)
     assert found, output
@@ -78,24 +85,52 @@ def _wrk(
     }
 
 
-def _seed(runtime: Any, settings: Settings, base: str) -> str:
-    """Demo parties and participants, data for each, consents via the API; UWV's token."""
-    with transaction(runtime.sessions) as session:
-        seed_demo(session=session, catalogue=runtime.catalogue, clock=runtime.clock,
-                  folder=settings.data_dir / "demo")  # fmt: skip
-        seed_demo_participants(session=session, keys=runtime.identity_keys,
-                               catalogue=runtime.catalogue, clock=runtime.clock)  # fmt: skip
-    now = datetime.now(UTC)
-    for demo in DEMO_PARTICIPANTS:
+def _settings(folder: Path, database_url: str, port: int) -> dict[str, str]:
+    """The gateway's configuration, as SCHAKEL_ environment variables for `schakel serve`."""
+    return {
+        "SCHAKEL_DATA_DIR": str(folder / "var"),
+        "SCHAKEL_DATABASE_URL": database_url,
+        "SCHAKEL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SCHAKEL_PORT": str(port),
+        "SCHAKEL_DEMO_LOGIN": "true",
+        "SCHAKEL_WEBHOOK_INTERVAL_SECONDS": "0",
+    }
+
+
+def _seed_database(environment: dict[str, str]) -> Settings:
+    """Migrate; demo parties and participants with data in five categories each."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        **{name.removeprefix("SCHAKEL_").lower(): value for name, value in environment.items()},
+    )
+    engine = make_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    runtime = build_runtime(settings)
+    try:
         with transaction(runtime.sessions) as session:
-            participant = enrol(session=session, keys=runtime.identity_keys, bsn=demo.bsn,
-                                domains=runtime.catalogue.domains, now=now)  # fmt: skip
-            for category, (party, fields) in SAMPLE_FIELDS.items():
-                store_contribution(session=session, keks=runtime.keks,
-                                   participant_id=participant.id, category=category,
-                                   source_party=party, source_domain=DOMAINS[party],
-                                   observed_at=now, fields=fields, now=now)  # fmt: skip
-    with httpx.Client(base_url=base, timeout=10) as client:
+            seed_demo(session=session, catalogue=runtime.catalogue, clock=runtime.clock,
+                      folder=settings.data_dir / "demo")  # fmt: skip
+            seed_demo_participants(session=session, keys=runtime.identity_keys,
+                                   catalogue=runtime.catalogue, clock=runtime.clock)  # fmt: skip
+        now = datetime.now(UTC)
+        for demo in DEMO_PARTICIPANTS:
+            with transaction(runtime.sessions) as session:
+                participant = enrol(session=session, keys=runtime.identity_keys, bsn=demo.bsn,
+                                    domains=runtime.catalogue.domains, now=now)  # fmt: skip
+                for category, (party, fields) in SAMPLE_FIELDS.items():
+                    store_contribution(session=session, keks=runtime.keks,
+                                       participant_id=participant.id, category=category,
+                                       source_party=party, source_domain=DOMAINS[party],
+                                       observed_at=now, fields=fields, now=now)  # fmt: skip
+    finally:
+        runtime.close()
+    return settings
+
+
+def _consent_and_token(settings: Settings) -> str:
+    """Consents given through the API as each participant would; UWV's access token."""
+    with httpx.Client(base_url=settings.public_url, timeout=10) as client:
         for demo in DEMO_PARTICIPANTS:
             login = client.post("/v1/demo/login", json={"bsn": demo.bsn})
             login.raise_for_status()
@@ -128,77 +163,115 @@ def _body(bsn: str) -> dict[str, Any]:
     return {"subject": {"bsn": bsn}, "purpose": "reintegration", "categories": ASKED}
 
 
-def _serve_reference(database_url: str, port: int) -> uvicorn.Server:
-    from reference_app import create_reference_app
+@contextmanager
+def _process(command: list[str], environment: dict[str, str], ready_url: str,
+             log: Path) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env={**os.environ, **environment},  # noqa: S603
+                                   stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, f"{command[0]} exited; see {log}"
+            try:
+                if httpx.get(ready_url, timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"{command[0]} did not start; see {log}"
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
-    config = uvicorn.Config(create_reference_app(database_url), host="127.0.0.1", port=port,
-                            log_config=None, access_log=False)  # fmt: skip
-    server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True).start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    return server
+
+def _peak_rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert found, status
+    return int(found[1]) / 1024
 
 
-def run(seconds: int = 10) -> tuple[list[Row], dict[str, Any]]:
+def _loads(url: str, path: str, token: str, bodies: list[str], seconds: int,
+           folder: Path) -> dict[int, dict[str, float]]:  # fmt: skip
+    results = {}
+    for clients in CLIENTS:
+        _wrk(url, path, token, bodies, 2, clients, folder)  # warm-up
+        results[clients] = _wrk(url, path, token, bodies, seconds, clients, folder)
+        print(f"  {path} {clients} clients: {results[clients]}", flush=True)
+    return results
+
+
+def _one_database(name: str, database_url: str, reference_url: str, seconds: int,
+                  folder: Path) -> dict[str, Any]:  # fmt: skip
+    port = free_port()
+    environment = _settings(folder, database_url, port)
+    settings = _seed_database(environment)
+    schakel = str(Path(sys.executable).parent / "schakel")
+    bodies = [json.dumps(_body(demo.bsn)) for demo in DEMO_PARTICIPANTS]
+    print(f"e2e {name}: gateway on {settings.public_url}", flush=True)
+    with _process([schakel, "serve"], environment, f"{settings.public_url}/healthz",
+                  folder / f"gateway-{name}.log") as gateway:  # fmt: skip
+        token = _consent_and_token(settings)
+        found: dict[str, Any] = {"gateway": _loads(settings.public_url, "/v1/disclosures", token,
+                                                   bodies, seconds, folder)}  # fmt: skip
+        found["gateway_peak_rss_mib"] = _peak_rss_mib(gateway.pid)
+    reference_port = free_port()
+    base = f"http://127.0.0.1:{reference_port}"
+    command = [sys.executable, str(BENCH / "reference_app.py"), reference_url, str(reference_port)]
+    with _process(command, {}, f"{base}/docs", folder / f"reference-{name}.log"):
+        found["reference"] = _loads(base, "/reference", token, bodies, seconds, folder)
+    return found
+
+
+def _rows(name: str, found: dict[str, Any]) -> list[Row]:
+    rows = []
+    for clients in CLIENTS:
+        gateway, reference = found["gateway"][clients], found["reference"][clients]
+        ratio = gateway["rps"] / reference["rps"]
+        p99_goal = clients == 16 and name == "SQLite"
+        rows += [
+            Row(f"e2e {name}: disclosures/s, {clients} clients", f"{gateway['rps']:.0f}/s",
+                f"ref {reference['rps']:.0f}/s", f"{ratio:.2f}x", f">= {GOAL_RATIO}x",
+                "yes" if ratio >= GOAL_RATIO else "NO"),
+            Row(f"e2e {name}: p50, {clients} clients", f"{gateway['p50_ms']:.1f} ms",
+                f"ref {reference['p50_ms']:.1f} ms",
+                f"{gateway['p50_ms'] / reference['p50_ms']:.2f}x", "-", "-"),
+            Row(f"e2e {name}: p99, {clients} clients", f"{gateway['p99_ms']:.1f} ms",
+                f"ref {reference['p99_ms']:.1f} ms",
+                f"{gateway['p99_ms'] / reference['p99_ms']:.2f}x",
+                f"<= {GOAL_P99_MS:.0f} ms" if p99_goal else "-",
+                ("yes" if gateway["p99_ms"] <= GOAL_P99_MS else "NO") if p99_goal else "-"),
+            Row(f"e2e {name}: errors, {clients} clients",
+                f"{gateway['errors']} of {gateway['requests']}",
+                f"ref {reference['errors']} of {reference['requests']}", "-", "0",
+                "yes" if gateway["errors"] == 0 else "NO"),
+        ]  # fmt: skip
+    rss = found["gateway_peak_rss_mib"]
+    rows.append(Row(f"e2e {name}: gateway peak RSS", f"{rss:.0f} MiB", "-", "-",
+                    f"<= {GOAL_RSS_MIB:.0f} MiB", "yes" if rss <= GOAL_RSS_MIB else "NO"))  # fmt: skip
+    return rows
+
+
+def run(postgres_url: str | None, seconds: int = 10) -> tuple[list[Row], dict[str, Any]]:
+    """Both databases when PostgreSQL is at hand; ``postgres_url`` names a throwaway database."""
     if shutil.which("wrk") is None:
         return [Row("e2e: disclosures", "not run (wrk not installed)", "-", "-", "-", "-")], {}
-    folder = Path(tempfile.mkdtemp(prefix="schakel-bench-e2e-"))
-    port = free_port()
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=folder / "var",
-        database_url=f"sqlite:///{folder / 'var' / 'schakel.db'}",
-        public_url=f"http://127.0.0.1:{port}",
-        port=port,
-        demo_login=True,
-        log_level="WARNING",
-        webhook_interval_seconds=0,
-    )
-    bodies = [json.dumps(_body(demo.bsn)) for demo in DEMO_PARTICIPANTS]
     figures: dict[str, Any] = {}
-    # The gateway logs every request to stdout (its production behaviour, kept): send that to a
-    # file so the table stays readable.
-    saved = os.dup(1)
-    with (folder / "gateway.log").open("w") as log:
-        os.dup2(log.fileno(), 1)
-        try:
-            with serving(settings) as runtime:
-                token = _seed(runtime, settings, settings.public_url)
-                _wrk(settings.public_url, "/v1/disclosures", token, bodies, 2, folder)  # warm-up
-                figures["gateway"] = _wrk(
-                    settings.public_url, "/v1/disclosures", token, bodies, seconds, folder
-                )
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-    print(f"e2e gateway: {figures['gateway']}", flush=True)
-    ref_port = free_port()
-    server = _serve_reference(f"sqlite:///{folder / 'reference.db'}", ref_port)
-    try:
-        url = f"http://127.0.0.1:{ref_port}"
-        _wrk(url, "/reference", token, bodies, 2, folder)
-        figures["reference"] = _wrk(url, "/reference", token, bodies, seconds, folder)
-    finally:
-        server.should_exit = True
-    print(f"e2e reference: {figures['reference']}", flush=True)
-    gateway, reference = figures["gateway"], figures["reference"]
-    ratio = gateway["rps"] / reference["rps"]
-    rows = [
-        Row("e2e: disclosures req/s (16 clients)", f"{gateway['rps']:.0f}/s",
-            f"ref {reference['rps']:.0f}/s", f"{ratio:.2f}x", ">= 0.6x",
-            "yes" if ratio >= 0.6 else "NO"),
-        Row("e2e: disclosures p50", f"{gateway['p50_ms']:.1f} ms",
-            f"ref {reference['p50_ms']:.1f} ms", f"{gateway['p50_ms'] / reference['p50_ms']:.2f}x",
-            "-", "-"),
-        Row("e2e: disclosures p99", f"{gateway['p99_ms']:.1f} ms",
-            f"ref {reference['p99_ms']:.1f} ms", f"{gateway['p99_ms'] / reference['p99_ms']:.2f}x",
-            "<= 25 ms", "yes" if gateway["p99_ms"] <= 25 else "NO"),
-        Row("e2e: errors / non-2xx", f"{gateway['errors']}/{gateway['requests']}",
-            f"ref {reference['errors']}/{reference['requests']}", "-", "0",
-            "yes" if gateway["errors"] == 0 else "NO"),
-    ]  # fmt: skip
+    rows: list[Row] = []
+    folder = Path(tempfile.mkdtemp(prefix="schakel-bench-e2e-"))
+    sqlite = folder / "sqlite"
+    sqlite.mkdir()
+    figures["sqlite"] = _one_database("SQLite", f"sqlite:///{sqlite / 'var' / 'schakel.db'}",
+                                      f"sqlite:///{sqlite / 'reference.db'}", seconds, sqlite)  # fmt: skip
+    rows += _rows("SQLite", figures["sqlite"])
+    if postgres_url:
+        postgres = folder / "postgresql"
+        postgres.mkdir()
+        figures["postgresql"] = _one_database("PostgreSQL", postgres_url, postgres_url, seconds,
+                                              postgres)  # fmt: skip
+        rows += _rows("PostgreSQL", figures["postgresql"])
+    else:
+        rows.append(Row("e2e PostgreSQL", "not run (no PostgreSQL)", "-", "-", "-", "-"))
     return rows, figures

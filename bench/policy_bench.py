@@ -28,28 +28,6 @@ def _time(engine: Any, policy_input: dict[str, Any], n: int) -> list[float]:
     return latencies
 
 
-def _breakdown(policy_input: dict[str, Any], n: int) -> dict[str, float]:
-    """Where an embedded decision's time goes: regorus on this thread, without the thread hop."""
-    from gateway.policy.embedded import _build_engine, _evaluate
-
-    engine = _build_engine(load_bundle())
-    input_json = json.dumps(policy_input)
-    clock = time.perf_counter
-    parts: dict[str, list[float]] = {"clone": [], "eval (set_input+eval+json)": []}
-    for _ in range(n):
-        start = clock()
-        copy = engine.clone()
-        middle = clock()
-        _evaluate(engine, input_json)
-        end = clock()
-        parts["clone"].append(middle - start)
-        parts["eval (set_input+eval+json)"].append(end - middle)
-    del engine
-    return {name: summary(values)["p50_us"] for name, values in parts.items()} | {
-        "_copy": float(bool(copy))
-    }
-
-
 def run(opa_url: str | None, n: int = 2000) -> tuple[list[Row], dict[str, Any]]:
     policy_input = json.loads(INPUT.read_text())
     bundle = load_bundle()
@@ -59,11 +37,7 @@ def run(opa_url: str | None, n: int = 2000) -> tuple[list[Row], dict[str, Any]]:
         emb = summary(_time(embedded, policy_input, n))
     finally:
         embedded.close()
-    breakdown = _breakdown(policy_input, n)
-    breakdown.pop("_copy")
     figures: dict[str, Any] = {"embedded": emb, "decision_allow": decision.allow}
-    figures["embedded_breakdown_p50_us"] = breakdown
-    print(f"policy embedded, same-thread p50 parts (us): {breakdown}", flush=True)
     print(
         f"policy embedded: p50 {emb['p50_us']:.1f} us, p99 {emb['p99_us']:.1f} us, "
         f"{emb['per_s']:.0f} decisions/s (N={n})",

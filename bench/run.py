@@ -24,21 +24,22 @@ def _with_services() -> int:
     script = (
         "set -u; source scripts/services.sh; start_postgres || echo 'no PostgreSQL';"
         " start_opa || echo 'no OPA';"
-        f" SCHAKEL_BENCH_INNER=1 {sys.executable} bench/run.py {' '.join(sys.argv[1:])};"
+        f" BENCH_WITH_SERVICES=1 {sys.executable} bench/run.py {' '.join(sys.argv[1:])};"
         " rc=$?; stop_services; exit $rc"
     )
     return subprocess.call(["bash", "-c", script], cwd=ROOT)  # noqa: S603, S607
 
 
 def main() -> int:
-    if not os.environ.get("SCHAKEL_BENCH_INNER") and not (
+    if not os.environ.get("BENCH_WITH_SERVICES") and not (
         os.environ.get("SCHAKEL_TEST_POSTGRES_URL") and os.environ.get("SCHAKEL_TEST_OPA_URL")
     ):
         return _with_services()
     import audit_bench
+    import audit_load_bench
     import e2e_bench
     import policy_bench
-    from common import print_table
+    from common import fresh_postgres, print_table
 
     from gateway.logs import silence_eddsa_name_warning
 
@@ -54,8 +55,15 @@ def main() -> int:
                                   verify_total=5000 if quick else 50_000)  # fmt: skip
     rows += part
     figures["audit"] = found
+    part, found = audit_load_bench.run(pg_url, quick=quick)
+    rows += part
+    figures["audit_load"] = found
     if "--skip-e2e" not in sys.argv:
-        part, found = e2e_bench.run(seconds=3 if quick else 10)
+        e2e_pg, drop = fresh_postgres(pg_url) if pg_url else (None, lambda: None)
+        try:
+            part, found = e2e_bench.run(e2e_pg, seconds=3 if quick else 10)
+        finally:
+            drop()
         rows += part
         figures["e2e"] = found
     print()
