@@ -20,7 +20,6 @@ from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.demo import DEMO_PARTICIPANTS, DEMO_PARTIES, seed_demo, seed_demo_participants
 from gateway.errors import GatewayError
 from gateway.logs import configure_logging
-from gateway.migrations.runner import upgrade_to_head
 from gateway.partner_keys import (
     KEY_ALGORITHMS,
     generate_partner_key,
@@ -55,6 +54,8 @@ def migrate() -> None:
     """Upgrade the database schema to the latest version."""
     settings = cli_settings()
     configure_logging(settings.log_level, settings.log_format)
+    from gateway.migrations.runner import upgrade_to_head
+
     upgrade_to_head(make_engine(settings.effective_database_url))
     typer.echo("database schema is up to date")
 

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import Engine
 
 from gateway.db import make_engine
-from gateway.migrations.runner import pending_migrations, upgrade_to_head
+from gateway.migrations.current import schema_is_current
 from gateway.settings import Settings, SettingsError, load_settings
 
 
@@ -27,13 +27,16 @@ def cli_settings() -> Settings:
 def migrated_engine(settings: Settings, *, migrate_sqlite: bool) -> Engine:
     """Open the database; migrate SQLite ourselves, refuse an un-migrated PostgreSQL."""
     engine = make_engine(settings.effective_database_url)
+    with engine.connect() as connection:
+        current = schema_is_current(connection)
+    if current:
+        return engine  # Alembic is not even loaded
     if settings.is_sqlite and migrate_sqlite:
+        from gateway.migrations.runner import upgrade_to_head
+
         upgrade_to_head(engine)
         return engine
-    with engine.connect() as connection:
-        if pending_migrations(connection):
-            fail(
-                "the database schema is not up to date; run `schakel migrate` "
-                "(with the same SCHAKEL_DATABASE_URL) and start again"
-            )
-    return engine
+    fail(
+        "the database schema is not up to date; run `schakel migrate` "
+        "(with the same SCHAKEL_DATABASE_URL) and start again"
+    )

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.deps import RuntimeDep
-from gateway.migrations.runner import pending_migrations
+from gateway.migrations.current import schema_is_current
 from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
 
 router = APIRouter(tags=["health"])
@@ -59,7 +59,7 @@ def _database_ready(runtime: RuntimeDep) -> str:
     try:
         with runtime.database.connect() as connection:
             connection.execute(text("SELECT 1"))
-            if pending_migrations(connection):
+            if not schema_is_current(connection):
                 return "migrations pending: run `schakel migrate`"
     except SQLAlchemyError as error:
         log.warning("database probe failed", error=str(error).splitlines()[0])

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from gateway.cli import app
 from gateway.db import make_engine
-from gateway.migrations.runner import pending_migrations, upgrade_to_head
+from gateway.migrations.current import HEADS, schema_is_current
+from gateway.migrations.runner import head_revisions, pending_migrations, upgrade_to_head
 
 runner = CliRunner()
 
@@ -26,12 +27,36 @@ def test_migrate_creates_every_table(database_url: str) -> None:
     engine = make_engine(database_url)
     with engine.connect() as connection:
         assert pending_migrations(connection)
+        assert not schema_is_current(connection)
     upgrade_to_head(engine)
     tables = set(inspect(engine).get_table_names())
     assert {"parties", "seen_client_assertions", "alembic_version"} <= tables
     with engine.connect() as connection:
         assert not pending_migrations(connection)
+        assert schema_is_current(connection)
     upgrade_to_head(engine)  # a second run is a no-op
+
+
+def test_the_heads_a_server_checks_are_alembics() -> None:
+    assert head_revisions() == HEADS
+
+
+def test_a_serving_process_does_not_load_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+    upgrade_to_head(make_engine(database))
+    probe = (
+        "import sys; from gateway.cli_common import migrated_engine; from gateway.app import"
+        " create_app; from gateway.settings import Settings;"
+        f" migrated_engine(Settings(_env_file=None, database_url={database!r}),"
+        " migrate_sqlite=True); print('alembic' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "False"
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
