@@ -152,7 +152,7 @@ class Settings(BaseSettings):
         default=30.0, description="Delay after the first failed attempt; doubled after each."
     )
     worker_threads: Annotated[int, Field(ge=1, le=256)] = Field(
-        default=8,
+        default=4,
         description="Threads that run request handlers at once; each keeps its own policy "
         "engine (~5 MB) and database connection. More do not help on SQLite, which writes one "
         "transaction at a time.",
