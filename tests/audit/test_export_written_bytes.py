@@ -1,0 +1,135 @@
+"""Exports hold entries in JCS, so verifying one hashes each line's bytes as they are.
+
+Every change to such a file sends the verifier back to the careful reading, whose report names
+the problem; an untouched export verifies on the bytes alone.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.checkpoint import create_checkpoint
+from audit.export import (
+    _entry_of,
+    _verify_export_carefully,
+    _written_entries,
+    verify_export,
+    write_export,
+)
+from audit.keys import AuditSigningKey, publish_jwks
+from audit.service import append_entry
+from audit.verify import verify_written_chain
+from gateway.db import transaction
+from tests.audit.conftest import draft
+from tests.support import SettableClock
+
+KEY = AuditSigningKey.generate()
+JWKS = publish_jwks(KEY)
+REASONS = ['tab\t, quote ", back\\slash, \u001f', "é ✓ 𝄞 \u2028", None, "plain"]
+
+
+@pytest.fixture
+def lines(sessions: sessionmaker[Session]) -> list[bytes]:
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        for number in range(12):
+            clock.advance(1.5)
+            reason = REASONS[number % len(REASONS)]
+            append_entry(session=session, draft=draft(reason=reason), clock=clock)
+            if number % 5 == 4:
+                create_checkpoint(session=session, signing_key=KEY, clock=clock)
+        out = io.StringIO()
+        write_export(session=session, out=out, clock=clock)
+    return [line.encode() + b"\n" for line in out.getvalue().split("\n") if line]
+
+
+def _file(tmp_path: Path, lines: list[bytes]) -> Path:
+    path = tmp_path / "export.ndjson"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def _written(path: Path) -> object:
+    checkpoints = [
+        orjson.loads(line)["checkpoint"] for line in path.read_bytes().splitlines()
+        if line.startswith(b'{"checkpoint"')
+    ]  # fmt: skip
+    return verify_written_chain(_written_entries(path), checkpoints, JWKS, document=_entry_of)
+
+
+def test_entry_lines_are_the_jcs_of_the_entry(lines: list[bytes]) -> None:
+    from audit.chain import canonical_json
+
+    entries = [line for line in lines if line.startswith(b'{"entry":')]
+    assert len(entries) == 12
+    for line in entries:
+        assert line == b'{"entry":' + canonical_json(orjson.loads(line)["entry"]) + b"}\n"
+
+
+def test_an_untouched_export_verifies_on_its_bytes(tmp_path: Path, lines: list[bytes]) -> None:
+    path = _file(tmp_path, lines)
+    written = _written(path)
+    assert written is not None
+    assert written == verify_export(path, JWKS) == _verify_export_carefully(path, JWKS)
+    assert written.ok and written.entries == 12 and written.verified_through == 10
+
+
+def _changed_entry(lines: list[bytes]) -> list[bytes]:
+    assert b'"outcome":"allow"' in lines[2]
+    return [
+        lines[0],
+        lines[1],
+        lines[2].replace(b'"outcome":"allow"', b'"outcome":"deny"'),
+        *lines[3:],
+    ]
+
+
+def _dropped_entry(lines: list[bytes]) -> list[bytes]:
+    return [*lines[:4], *lines[5:]]
+
+
+def _swapped_entries(lines: list[bytes]) -> list[bytes]:
+    return [*lines[:3], lines[4], lines[3], *lines[5:]]
+
+
+def _spaced_entry(lines: list[bytes]) -> list[bytes]:
+    return [*lines[:2], lines[2].replace(b'{"entry":', b'{"entry": '), *lines[3:]]
+
+
+def _forged_checkpoint(lines: list[bytes]) -> list[bytes]:
+    last = lines[-1]
+    document = orjson.loads(last)
+    document["checkpoint"]["signature"] = "A" * 86
+    return [*lines[:-1], orjson.dumps(document) + b"\n"]
+
+
+def _cut_tail(lines: list[bytes]) -> list[bytes]:
+    entries = [line for line in lines if line.startswith(b'{"entry":')]
+    others = [line for line in lines[1:] if not line.startswith(b'{"entry":')]
+    return [lines[0], *entries[:8], *others]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_changed_entry, _dropped_entry, _swapped_entries, _forged_checkpoint, _cut_tail],
+)
+def test_a_changed_export_is_read_carefully_and_fails(
+    tmp_path: Path, lines: list[bytes], change: object
+) -> None:
+    path = _file(tmp_path, change(lines))  # type: ignore[operator]
+    assert _written(path) is None
+    report = verify_export(path, JWKS)
+    assert not report.ok
+    assert report == _verify_export_carefully(path, JWKS)
+
+
+def test_an_export_reformatted_but_equal_still_verifies(tmp_path: Path, lines: list[bytes]) -> None:
+    path = _file(tmp_path, _spaced_entry(lines))
+    assert _written(path) is None  # not the written bytes: parsed instead
+    report = verify_export(path, JWKS)
+    assert report.ok and report.entries == 12
