@@ -129,59 +129,55 @@ def verify_log(
     )
 
 
-def verify_written_chain(
-    entries: Iterable[tuple[bytes, str, bytes]],
-    checkpoints: Sequence[Mapping[str, Any]],
-    jwks: Mapping[str, Any],
-    *,
-    document: Callable[[bytes], Any],
-    progress: Progress | None = None,
-) -> VerifyReport | None:
-    """The quick reading of entries kept in their written bytes: an OK report, or None.
+class SignedPoints:
+    """The checkpoints of a quick reading that hashes entries as written (see audit/export.py).
 
-    Each of ``entries`` is (body, entry_hash, record): body is the JCS of the entry without
-    ``entry_hash``, byte for byte as it was hashed when written, and ``document(record)`` parses
-    the whole entry. When every body, with the previous entry's hash in front, hashes to the
-    entry_hash beside it, the chain from the genesis hash is intact and every body is exactly
-    as the gateway wrote it, having checked the rules of §7 on the way in; so only the entries
-    that checkpoints sign are parsed. On anything else it returns None, and the caller reads
-    every entry with :func:`verify_log`, which names the first problem.
+    Such a reading proves the chain from the genesis hash by hashing each entry's written JCS
+    bytes; the gateway checked the rules of §7 when it wrote them, so only the entries that
+    checkpoints sign need parsing, to hold each checkpoint against its entry and key. Every
+    method answers False or None where the careful reading (:func:`verify_log`) must decide.
     """
-    keys = public_keys(jwks)
-    try:
-        for checkpoint in checkpoints:
-            _check_checkpoint_shape(checkpoint)
-    except _Problem:
-        return None
-    signed = {checkpoint["seq"]: checkpoint for checkpoint in checkpoints}
-    if len(signed) != len(checkpoints):
-        return None
-    sha256 = hashlib.sha256
-    previous = bytes.fromhex(GENESIS_HASH)
-    seq = verified = 0
-    for body, entry_hash, record in entries:
-        digest = sha256(previous + body)
-        if digest.hexdigest() != entry_hash:
+
+    def __init__(self, checkpoints: Sequence[Mapping[str, Any]], keys: Mapping[str, Any]) -> None:
+        self.by_seq = {_checkpoint_seq(checkpoint): checkpoint for checkpoint in checkpoints}
+        self._count = len(checkpoints)
+        self._keys = keys
+        self.verified_through = 0
+
+    @classmethod
+    def of(
+        cls, checkpoints: Sequence[Mapping[str, Any]], jwks: Mapping[str, Any]
+    ) -> SignedPoints | None:
+        try:
+            for checkpoint in checkpoints:
+                _check_checkpoint_shape(checkpoint)
+        except _Problem:
             return None
-        previous = digest.digest()
-        seq += 1
-        signing = signed.get(seq)
-        if signing is not None:
-            entry = document(record)
-            if not isinstance(entry, Mapping) or entry.get("seq") != seq:
-                return None
-            try:
-                _check_checkpoint(signing, entry, keys, seq)
-            except _Problem:
-                return None
-            verified = seq
-        if progress is not None and seq % PROGRESS_EVERY == 0:
-            progress(seq)
-    if any(signed_seq > seq for signed_seq in signed):
-        return None
-    return VerifyReport(
-        ok=True, entries=seq, checkpoints=len(checkpoints), last_seq=seq, verified_through=verified
-    )
+        points = cls(checkpoints, public_keys(jwks))
+        return points if len(points.by_seq) == len(checkpoints) else None
+
+    def confirm(self, seq: int, entry: Any) -> bool:
+        """The checkpoint at ``seq`` signs ``entry`` (the parsed entry at that seq) with a known key."""
+        if not isinstance(entry, Mapping) or entry.get("seq") != seq:
+            return False
+        try:
+            _check_checkpoint(self.by_seq[seq], entry, self._keys, seq)
+        except _Problem:
+            return False
+        self.verified_through = seq
+        return True
+
+    def report(self, entries: int) -> VerifyReport | None:
+        """OK for a chain of ``entries`` entries, unless a checkpoint signs past its end."""
+        if any(seq > entries for seq in self.by_seq):
+            return None
+        return VerifyReport(
+            ok=True,
+            entries=entries,
+            checkpoints=self._count,
+            last_seq=entries,
+            verified_through=self.verified_through,
+        )
 
 
 def _checkpoint_seq(checkpoint: Mapping[str, Any]) -> int:
