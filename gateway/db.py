@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -84,17 +85,22 @@ _WRITER_GATES: weakref.WeakKeyDictionary[Engine, WriterGate] = weakref.WeakKeyDi
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and a writer gate."""
+    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and a writer gate.
+
+    JSON columns are parsed by orjson: they are read on every disclosure and audit query.
+    """
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS}
+            url,
+            connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS},
+            json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         _WRITER_GATES[engine] = WriterGate()
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_deserializer=orjson.loads)
 
 
 def _ensure_sqlite_folder(url: str) -> None:
