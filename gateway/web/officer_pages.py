@@ -146,10 +146,9 @@ def dashboard(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Resp
             return page.redirect(LOGIN)
         request = page.request
         try:
-            found = audit_api.search_entries(
+            entries, next_after = audit_api.officer_search(
                 request, runtime, session, caller, page_filters(given), after_seq, PAGE_SIZE
             )
-            entries, next_after = found.entries, found.next_after_seq
         except GatewayError as problem:
             error = problem.detail
         stats = audit_api.statistics(request, runtime, session, caller, window)
