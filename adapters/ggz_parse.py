@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import pydantic
-from fhir.resources.R4B.bundle import Bundle
 
 from adapters.errors import MalformedPayload, PayloadError, PayloadFault, UnknownCode
 from adapters.fhir_codes import (
@@ -128,6 +127,8 @@ def _validated(document: dict[str, Any], kept: list[int]) -> dict[str, Any]:
     shell = dict(document)
     if "entry" in document:
         shell["entry"] = [document["entry"][index] for index in kept]
+    from fhir.resources.R4B.bundle import Bundle  # R4B's models cost ~5 MB: loaded on first use
+
     try:
         bundle = Bundle.model_validate(shell)
     except pydantic.ValidationError as error:

@@ -6,8 +6,6 @@ import json
 import uuid
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
-
 from adapters.fhir_codes import (
     CATEGORY_SYSTEM,
     FIELD_SYSTEM,
@@ -50,6 +48,8 @@ def render_disclosure_bundle(view: DisclosedView) -> dict[str, Any]:
         "timestamp": view.decided_at.isoformat(),
         "entry": entries,
     }
+    from fhir.resources.R4B.bundle import Bundle  # R4B's models cost ~5 MB: loaded on first use
+
     return Bundle.model_validate(document).model_dump(mode="json", exclude_none=True)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fhir.resources.R4B.auditevent import AuditEvent
-
 SCHAKEL = "https://schakel.nl/fhir"
 AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 TRACE_ID_EXTENSION = f"{SCHAKEL}/StructureDefinition/trace-id"
@@ -60,6 +58,10 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
         resource["purposeOfEvent"] = [
             {"coding": [{"system": f"{SCHAKEL}/CodeSystem/purpose", "code": entry["purpose"]}]}
         ]
+    from fhir.resources.R4B.auditevent import (
+        AuditEvent,  # R4B's models cost ~5 MB: loaded on first use
+    )
+
     AuditEvent.model_validate(resource)
     return resource
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir.resources.R4B.consent import Consent as FhirConsent
-
 from consent.schemas import ConsentStatus, ConsentView
 
 PURPOSE_SYSTEM = "https://schakel.nl/fhir/CodeSystem/purpose"
@@ -81,6 +79,10 @@ def consent_resource(consent: ConsentView, *, subject_pseudonym: str) -> dict[st
     }
     if consent.evidence_ref:
         document["sourceReference"] = {"display": consent.evidence_ref}
+    from fhir.resources.R4B.consent import (
+        Consent as FhirConsent,  # R4B's models cost ~5 MB: loaded on first use
+    )
+
     return FhirConsent.model_validate(document).model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
