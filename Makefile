@@ -24,7 +24,7 @@ test: install-dev
 	scripts/test.sh
 
 # Benchmarks on demand (not part of `make test`); prints a table, see docs/performance.md.
-bench: install
+bench: install-dev
 	$(BIN)/python bench/run.py
 
 clean:
