@@ -13,9 +13,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from common import Row
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from common import Row, fresh_postgres
+from sqlalchemy import insert
 
 from audit.chain import format_timestamp, seal
 from audit.export import verify_database, verify_export, write_export
@@ -161,20 +160,6 @@ def _profile(documents: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _fresh_postgres(admin_url: str) -> tuple[str, Any]:
-    name = f"schakel_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
-
-
 def _migrated(url: str) -> None:
     engine = make_engine(url)
     upgrade_to_head(engine)
@@ -196,7 +181,7 @@ def run(
     rows.append(Row("audit: appends/s SQLite (1 writer)", f"{figures['append_sqlite_per_s']:.0f}/s",
                     "-", "-", "-", "-"))  # fmt: skip
     if postgres_admin_url:
-        pg_url, drop = _fresh_postgres(postgres_admin_url)
+        pg_url, drop = fresh_postgres(postgres_admin_url)
         try:
             _migrated(pg_url)
             figures["append_pg_per_s"] = _appends(pg_url, appends)
