@@ -16,7 +16,8 @@ from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async, so FastAPI resolves it on the event loop instead of a thread-pool round trip."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -33,7 +34,8 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_clock(runtime: RuntimeDep) -> Clock:
+async def get_clock(runtime: RuntimeDep) -> Clock:
+    """Async for the same reason as get_runtime."""
     return runtime.clock
 
 

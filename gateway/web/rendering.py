@@ -115,7 +115,8 @@ class Page:
         return response
 
 
-def get_page(request: Request, runtime: RuntimeDep) -> Page:
+async def get_page(request: Request, runtime: RuntimeDep) -> Page:
+    """Pure (a cookie is decoded, nothing is read): async, so it costs no thread-pool trip."""
     web: Web = request.app.state.web
     language = choose_language(
         request.query_params.get("lang"),
