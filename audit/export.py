@@ -154,6 +154,8 @@ def _verify_as_written(
             for line in itertools.chain([after], lines):
                 if line != next(expected, None):
                     return None
+            if next(expected, None) is not None:
+                return None
         elif tail:
             return None
     return points.report(seq)
