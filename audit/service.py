@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from audit.chain import GENESIS_HASH, format_timestamp, seal
 from audit.errors import EntryNotFound
 from audit.models import AuditEntry
-from audit.schemas import AuditDraft, AuditQuery, DailyStatistic, EntryView
+from audit.schemas import AuditDraft, AuditQuery, DailyStatistic
 
 Clock = Callable[[], datetime]
 
@@ -91,48 +91,24 @@ def entry_document(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-_DOCUMENT_COLUMNS = tuple(
-    AuditEntry.__table__.c[name]
-    for name in (
-        "seq", "recorded_at", "trace_id", "actor_party", "actor_domain", "action", "subject_ref",
-        "purpose", "categories", "consent_ids", "decision_id", "policy_revision", "outcome",
-        "reason", "payload_digest", "prev_hash", "entry_hash",
-    )
-)  # fmt: skip
-
-
 def find_documents(
     *, session: Session, query: AuditQuery
 ) -> tuple[list[dict[str, Any]], int | None]:
     """As :func:`find_entries`, as entry documents read from plain rows (no ORM objects).
 
-    The officer API answers every search this way: it is the hot path of an audit query.
+    The officer API answers every search this way: it is the hot path of an audit query. Rows
+    are read as :func:`iter_documents` reads them; an unusual one goes through the ORM.
     """
-    statement = _filtered(query).with_only_columns(*_DOCUMENT_COLUMNS).limit(query.limit + 1)
-    rows = session.execute(statement).all()
+    columns = _document_columns(session.get_bind().dialect.name)
+    statement = _filtered(query).with_only_columns(*columns).limit(query.limit + 1)
     documents = [
-        {
-            "seq": seq, "recorded_at": format_timestamp(recorded_at), "trace_id": trace_id,
-            "actor_party": actor_party, "actor_domain": actor_domain, "action": action,
-            "subject_ref": subject_ref, "purpose": purpose, "categories": list(categories),
-            "consent_ids": list(consent_ids), "decision_id": decision_id,
-            "policy_revision": policy_revision, "outcome": outcome, "reason": reason,
-            "payload_digest": payload_digest, "prev_hash": prev_hash, "entry_hash": entry_hash,
-        }
-        for (
-            seq, recorded_at, trace_id, actor_party, actor_domain, action, subject_ref, purpose,
-            categories, consent_ids, decision_id, policy_revision, outcome, reason,
-            payload_digest, prev_hash, entry_hash,
-        ) in rows
-    ]  # fmt: skip
+        _row_document(row) or entry_document(entry_by_seq(session, row[0]))
+        for row in session.execute(statement)
+    ]
     if len(documents) > query.limit:
         documents = documents[: query.limit]
         return documents, documents[-1]["seq"]
     return documents, None
-
-
-def entry_view(entry: AuditEntry) -> EntryView:
-    return EntryView(**entry_document(entry))
 
 
 def entry_by_seq(session: Session, seq: int) -> AuditEntry:
