@@ -6,7 +6,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,12 @@ class WriterGate:
                     self._waiting.remove(turn)
                     raise WriterTimeout(f"no turn to write within {timeout:.0f} s")
         self._holder = threading.get_ident()
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
 
     def release(self) -> None:
         with self._mutex:
@@ -143,16 +149,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """
     bind = factory.kw.get("bind")
     gate = _WRITER_GATES.get(bind) if isinstance(bind, Engine) else None
-    if gate is None or gate.held_here():
-        with factory() as session, session.begin():
-            yield session
-        return
-    gate.acquire()
-    try:
-        with factory() as session, session.begin():
-            yield session
-    finally:
-        gate.release()
+    turn: AbstractContextManager[None] = (
+        gate if gate is not None and not gate.held_here() else nullcontext()
+    )
+    with turn, factory() as session, session.begin():
+        yield session
 
 
 @contextmanager
