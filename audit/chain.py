@@ -118,9 +118,19 @@ def compute_entry_hash(document: Mapping[str, Any]) -> str:
 
 def seal(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Complete an entry document with its ``entry_hash`` (all of ENTRY_FIELDS must be present)."""
+    return seal_with_jcs(fields)[0]
+
+
+def seal_with_jcs(fields: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """As :func:`seal`, with the JCS bytes that were hashed (the entry without entry_hash).
+
+    The gateway stores those bytes next to the entry's columns, so that verifying the stored log
+    hashes them as they are instead of writing the JCS of every entry again.
+    """
     missing = [name for name in ENTRY_FIELDS if name not in fields]
     if missing:
         raise ValueError(f"entry lacks {', '.join(missing)}")
     document = {name: fields[name] for name in ENTRY_FIELDS}
-    document["entry_hash"] = compute_entry_hash(document)
-    return document
+    hashed = entry_hash_input(document)
+    document["entry_hash"] = hashlib.sha256(hashed).hexdigest()
+    return document, hashed[32:]

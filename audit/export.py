@@ -269,21 +269,6 @@ def _verify_export_carefully(path: Path, jwks: Mapping[str, Any]) -> VerifyRepor
         )
 
 
-def verify_database(
-    *, session: Session, jwks: Mapping[str, Any], progress: Progress | None = None
-) -> VerifyReport:
-    """Verify the log as stored, up to the head seen when the check starts."""
-    last = head(session)
-    through = last.seq if last is not None else 0
-    checkpoints = [
-        checkpoint_document(checkpoint)
-        for checkpoint in iter_checkpoints(session)
-        if checkpoint.seq <= through
-    ]
-    entries = iter_documents(session=session, through=through)
-    return verify_log(entries, checkpoints, jwks, progress=progress)
-
-
 def ndjson_lines(entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     """Officer export: one entry object per line (not a verifiable export when filtered)."""
     for entry in entries:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, String
+from sqlalchemy import JSON, BigInteger, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dbtypes import UTCDateTime, named_metadata
@@ -42,6 +42,9 @@ class AuditEntry(AuditBase):
     payload_digest: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The JCS the entry_hash was taken over (the members above but entry_hash), as written by the
+    # gateway: verifying the stored log hashes these bytes and holds the columns against them.
+    canonical: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class AuditCheckpoint(AuditBase):

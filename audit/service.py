@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import ColumnElement, Select, String, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from audit.chain import GENESIS_HASH, format_timestamp, seal
+from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
 from audit.errors import EntryNotFound
 from audit.models import AuditEntry
 from audit.schemas import AuditDraft, AuditQuery, DailyStatistic
@@ -61,8 +61,8 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
         "recorded_at": format_timestamp(now),
         "prev_hash": GENESIS_HASH if previous is None else previous.entry_hash,
     }
-    document = seal(fields)
-    entry = AuditEntry(**{**document, "recorded_at": now})
+    document, jcs = seal_with_jcs(fields)
+    entry = AuditEntry(**{**document, "recorded_at": now}, canonical=jcs.decode())
     session.add(entry)
     session.flush()
     return entry

@@ -16,12 +16,13 @@ from typing import Any
 from common import Row, fresh_postgres
 from sqlalchemy import insert
 
-from audit.chain import format_timestamp, seal
-from audit.export import verify_database, verify_export, write_export
+from audit.chain import format_timestamp, seal_with_jcs
+from audit.export import verify_export, write_export
 from audit.models import AuditEntry
 from audit.schemas import AuditDraft, Outcome
 from audit.service import append_entry, head, iter_documents
 from audit.verify import verify_log
+from audit.verify_stored import verify_database
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head
 
@@ -90,9 +91,9 @@ def _fill(url: str, total: int) -> None:
                 "recorded_at": format_timestamp(moment),
                 "prev_hash": prev,
             }
-            document = seal(fields)
+            document, jcs = seal_with_jcs(fields)
             prev = document["entry_hash"]
-            batch.append({**document, "recorded_at": moment})
+            batch.append({**document, "recorded_at": moment, "canonical": jcs.decode()})
             if len(batch) == 5000:
                 session.execute(insert(AuditEntry), batch)
                 batch = []

@@ -29,11 +29,11 @@ from common import Row, fresh_postgres, percentile
 from e2e_bench import ASSERTION_TYPE, _consent_and_token, _process, _seed_database, _settings
 from sqlalchemy import func, select, text
 
-from audit.chain import format_timestamp, seal
-from audit.export import verify_database
+from audit.chain import format_timestamp, seal_with_jcs
 from audit.models import AuditEntry
 from audit.schemas import AuditDraft
 from audit.service import append_entry, head
+from audit.verify_stored import verify_database
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.demo import DEMO_PARTICIPANTS
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
@@ -49,7 +49,7 @@ GOAL_P99_MS = 15.0
 COLUMNS = (
     "seq", "recorded_at", "trace_id", "actor_party", "actor_domain", "action", "subject_ref",
     "purpose", "categories", "consent_ids", "decision_id", "policy_revision", "outcome", "reason",
-    "payload_digest", "prev_hash", "entry_hash",
+    "payload_digest", "prev_hash", "entry_hash", "canonical",
 )  # fmt: skip
 
 
@@ -133,7 +133,9 @@ def _fill(url: str, total: int, subjects: list[str]) -> None:
     prev = last.entry_hash if last else "0" * 64
     moment = (last.recorded_at if last else datetime.now(UTC)).astimezone(UTC)
     template = _draft(0).model_dump(mode="json")
-    categories, consent_ids = json.dumps(template["categories"]), json.dumps(["c-1"])
+    compact = {"separators": (",", ":")}  # as the gateway's engine writes JSON columns
+    categories = json.dumps(template["categories"], **compact)
+    consent_ids = json.dumps(["c-1"], **compact)
     started, reported = time.perf_counter(), seq
     statement = f"COPY audit_entries ({', '.join(COLUMNS)}) FROM STDIN"
     raw = engine.raw_connection()
@@ -152,10 +154,10 @@ def _fill(url: str, total: int, subjects: list[str]) -> None:
                     "recorded_at": format_timestamp(moment),
                     "prev_hash": prev,
                 }
-                document = seal(fields)
+                document, jcs = seal_with_jcs(fields)
                 prev = document["entry_hash"]
                 row = {**document, "recorded_at": moment, "categories": categories,
-                       "consent_ids": consent_ids}  # fmt: skip
+                       "consent_ids": consent_ids, "canonical": jcs.decode()}  # fmt: skip
                 copy.write_row(tuple(row[name] for name in COLUMNS))
                 if seq - reported >= 100_000:
                     reported = seq

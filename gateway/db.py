@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from collections import deque
@@ -93,20 +94,29 @@ _WRITER_GATES: weakref.WeakKeyDictionary[Engine, WriterGate] = weakref.WeakKeyDi
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and a writer gate.
 
-    JSON columns are parsed by orjson: they are read on every disclosure and audit query.
+    JSON columns are written compact and parsed by orjson: they are read on every disclosure
+    and audit query, and verifying the audit log compares them with stored JCS as text.
     """
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS},
+            json_serializer=_compact_json,
             json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         _WRITER_GATES[engine] = WriterGate()
         return engine
-    return create_engine(url, pool_pre_ping=True, json_deserializer=orjson.loads)
+    return create_engine(
+        url, pool_pre_ping=True, json_serializer=_compact_json, json_deserializer=orjson.loads
+    )
+
+
+def _compact_json(value: Any) -> str:
+    """JSON without spaces; non-ASCII as UTF-8, as JCS writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _ensure_sqlite_folder(url: str) -> None:

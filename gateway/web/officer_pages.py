@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from audit.checkpoint import checkpoint_document, latest_checkpoint
-from audit.export import verify_database
 from audit.schemas import Outcome
+from audit.verify_stored import verify_database
 from gateway import audit_api
 from gateway.auth.access_tokens import Caller
 from gateway.db import transaction

@@ -1,21 +1,25 @@
-"""verify_database reads rows as plain tuples; its verdicts are those of the documents it reads."""
+"""verify_database hashes the stored bytes quickly; its verdicts are those of the careful reading."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from alembic import command
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.chain import GENESIS_HASH, format_timestamp, seal
 from audit.checkpoint import checkpoint_document, create_checkpoint, iter_checkpoints
-from audit.export import verify_database
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
 from audit.service import append_entry, entry_document
 from audit.verify import verify_log
+from audit.verify_stored import _quick_reading, verify_database
 from gateway.db import make_engine, make_sessionmaker, transaction
-from gateway.migrations.runner import upgrade_to_head
+from gateway.migrations.runner import alembic_config, upgrade_to_head
 from tests.audit.conftest import draft
 from tests.support import SettableClock
 
@@ -49,7 +53,7 @@ def _reference(session: Session) -> str:
     return verify_log([entry_document(e) for e in entries], checkpoints, JWKS).summary()
 
 
-def _tamper(engine: Engine, statement: str) -> None:
+def _tamper(engine: Engine, statement: str, **values: str) -> None:
     """Change the log behind the append-only triggers' back, as someone with the files could."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -57,7 +61,7 @@ def _tamper(engine: Engine, statement: str) -> None:
         else:
             for trigger in ("audit_entries_no_update", "audit_entries_no_delete"):
                 connection.execute(text(f"DROP TRIGGER {trigger}"))
-        connection.execute(text(statement))
+        connection.execute(text(statement), values)
 
 
 @pytest.mark.usefixtures("stored")
@@ -114,4 +118,94 @@ def test_a_timestamp_stored_another_way_is_read_as_the_orm_reads_it(tmp_path: Pa
         report = verify_database(session=session, jwks=JWKS)
         assert report.ok, report.summary()
         assert report.summary() == _reference(session)
+    engine.dispose()
+
+
+@pytest.mark.usefixtures("stored")
+def test_an_untouched_log_is_read_the_quick_way(sessions: sessionmaker[Session]) -> None:
+    """Unusual strings included, the stored bytes and the columns agree without the careful reading."""
+    with transaction(sessions) as session:
+        checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
+        quick = _quick_reading(session, 5, checkpoints, JWKS, None)
+        assert quick is not None
+        assert quick.summary() == _reference(session)
+
+
+@pytest.mark.usefixtures("stored")
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entries SET canonical = replace(canonical, 'reintegration', 'x') WHERE seq = 2",
+        "UPDATE audit_entries SET canonical = '' WHERE seq = 3",
+        "UPDATE audit_entries SET canonical = canonical || ' ' WHERE seq = 5",
+    ],
+)
+def test_stored_bytes_changed_behind_sound_columns_are_found(
+    audit_engine: Engine, sessions: sessionmaker[Session], statement: str
+) -> None:
+    """The columns still hash right, so only the stored bytes can be at fault: named by seq."""
+    _tamper(audit_engine, statement)
+    with transaction(sessions) as session:
+        report = verify_database(session=session, jwks=JWKS)
+        assert not report.ok
+        assert _reference(session).startswith("OK")
+        seq = int(statement.rsplit("= ", 1)[1])
+        assert report.summary() == (
+            f"FAILED at seq {seq}: the stored JCS bytes are not those of the entry's columns"
+        )
+
+
+@pytest.mark.usefixtures("stored")
+def test_a_chain_rewritten_in_the_stored_bytes_alone_is_found(
+    audit_engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """New bytes for the unsigned last entry, with a matching entry_hash: the columns say otherwise."""
+    with transaction(sessions) as session:
+        last = session.get_one(AuditEntry, 5)
+        previous = session.get_one(AuditEntry, 4)
+    forged = last.canonical.replace('"outcome":"allow"', '"outcome":"deny"')
+    digest = hashlib.sha256(bytes.fromhex(previous.entry_hash) + forged.encode()).hexdigest()
+    _tamper(
+        audit_engine,
+        "UPDATE audit_entries SET canonical = :forged, entry_hash = :digest WHERE seq = 5",
+        forged=forged,
+        digest=digest,
+    )
+    with transaction(sessions) as session:
+        report = verify_database(session=session, jwks=JWKS)
+        assert not report.ok
+        assert report.first_bad_seq == 5
+        assert report.summary() == _reference(session)
+
+
+def test_entries_written_before_the_bytes_were_stored_get_them(database_url: str) -> None:
+    """audit_0003 fills the bytes of existing entries from their columns, triggers kept."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "audit_0002")
+    clock = SettableClock()
+    previous = GENESIS_HASH
+    old_columns = [column for column in AuditEntry.__table__.c if column.name != "canonical"]
+    with engine.begin() as connection:
+        for seq, reason in enumerate(REASONS, start=1):
+            clock.advance(1.5)
+            fields = {
+                **draft(reason=reason).model_dump(mode="json"),
+                "seq": seq,
+                "recorded_at": format_timestamp(clock()),
+                "prev_hash": previous,
+            }
+            document = seal(fields)
+            previous = document["entry_hash"]
+            row = {**document, "recorded_at": clock()}
+            connection.execute(
+                insert(AuditEntry.__table__).values({c.name: row[c.name] for c in old_columns})
+            )
+    upgrade_to_head(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        assert _quick_reading(session, len(REASONS), [], JWKS, None) is not None
+        assert verify_database(session=session, jwks=JWKS).ok
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("UPDATE audit_entries SET canonical = '' WHERE seq = 1"))
     engine.dispose()

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from audit.export import verify_database
+from audit.verify_stored import verify_database
 from gateway.db import transaction
 from gateway.demo import seed_demo, seed_demo_participants
 from gateway.demo_story import Story

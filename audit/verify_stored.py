@@ -1,0 +1,293 @@
+"""Verify the log as stored in the database, as quickly as its stored JCS bytes allow.
+
+Each entry keeps the JCS bytes its entry_hash was taken over (column ``canonical``). The quick
+reading hashes those bytes as they are, in seq order from the genesis hash, and parses only the
+entries that checkpoints sign (SignedPoints, as for an export written by the gateway). Meanwhile
+one SQL statement, on a connection of its own, holds every row's columns against its bytes: the
+columns are what queries filter on and what officers and participants read. A row the database
+cannot call equal (a JSON value or a timestamp stored in another spelling) is compared in Python.
+
+Anything else unexpected sends the log through the careful reading, ``verify_log`` over the
+documents the columns give, which decides the report. When that reading finds the columns sound
+but the quick one did not, the first entry whose stored bytes are not the JCS of its columns is
+reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, String, Text, cast, func, literal, select, type_coerce
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+
+from audit.chain import ENTRY_FIELDS, canonical_json
+from audit.checkpoint import checkpoint_document, iter_checkpoints
+from audit.models import AuditEntry
+from audit.service import entry_document, head, iter_documents
+from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
+
+BATCH = 10_000
+# More rows than this that the database cannot call equal: the careful reading decides.
+MAX_SPELLED_OTHERWISE = 1000
+
+
+def verify_database(
+    *, session: Session, jwks: Mapping[str, Any], progress: Progress | None = None
+) -> VerifyReport:
+    """Verify the log as stored, up to the head seen when the check starts."""
+    last = head(session)
+    through = last.seq if last is not None else 0
+    checkpoints = [
+        checkpoint_document(checkpoint)
+        for checkpoint in iter_checkpoints(session)
+        if checkpoint.seq <= through
+    ]
+    quick = _quick_reading(session, through, checkpoints, jwks, progress)
+    if quick is not None:
+        return quick
+    careful = verify_log(
+        iter_documents(session=session, through=through), checkpoints, jwks, progress=progress
+    )
+    if not careful.ok:
+        return careful
+    seq = _first_stored_mismatch(session, through)
+    if seq is None:
+        return careful
+    return VerifyReport(
+        ok=False,
+        entries=careful.entries,
+        checkpoints=careful.checkpoints,
+        last_seq=careful.last_seq,
+        verified_through=min(careful.verified_through, seq - 1),
+        first_bad_seq=seq,
+        problem="the stored JCS bytes are not those of the entry's columns",
+    )
+
+
+def _quick_reading(
+    session: Session,
+    through: int,
+    checkpoints: Sequence[Mapping[str, Any]],
+    jwks: Mapping[str, Any],
+    progress: Progress | None,
+) -> VerifyReport | None:
+    """The report when every check passes the quick way; None when the careful reading must decide."""
+    points = SignedPoints.of(checkpoints, jwks)
+    if points is None:
+        return None
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    if engine.dialect.name == "postgresql":
+        spelled_otherwise = _check_in_postgresql(session, through, points, progress)
+    elif engine.url.database in (None, "", ":memory:"):  # one connection only: one after another
+        spelled_otherwise = _spelled_otherwise(session.connection().connection, engine, through)
+        if _hash_stored_bytes(session, through, points, progress) != through:
+            return None
+    else:
+        with ThreadPoolExecutor(1, thread_name_prefix="audit-columns") as pool:
+            pending = pool.submit(_spelled_otherwise_apart, engine, through)
+            entries = _hash_stored_bytes(session, through, points, progress)
+            spelled_otherwise = pending.result()
+        if entries != through:
+            return None
+    if spelled_otherwise is None:
+        return None
+    for seq in spelled_otherwise:
+        if not _stored_bytes_match_columns(session.get_one(AuditEntry, seq)):
+            return None
+    return points.report(through)
+
+
+def _check_in_postgresql(
+    session: Session, through: int, points: SignedPoints, progress: Progress | None
+) -> list[int] | None:
+    """The chain and the columns checked by PostgreSQL itself, a range of entries at a time.
+
+    Each entry's stored bytes, behind the entry_hash stored for the entry before it, must hash
+    to its own entry_hash: row by row that is the walk from the genesis hash, so the database
+    can check the rows in any order and in parallel. Returns the seqs whose columns need a
+    comparison in Python, or None where the careful reading must decide.
+    """
+    table = AuditEntry.__table__
+    present = session.execute(
+        select(func.count()).select_from(table).where(table.c.seq.between(1, through))
+    ).scalar_one()
+    if present != through:
+        return None
+    connection = session.connection()
+    spelled_otherwise: list[int] = []
+    for start in range(1, through + 1, PROGRESS_EVERY):
+        end = min(start + PROGRESS_EVERY - 1, through)
+        try:
+            with connection.begin_nested():
+                rows = connection.execute(_postgresql_range_check(start, end)).all()
+        except DBAPIError:  # stored bytes or a hash the database cannot read
+            return None
+        for seq, chained in rows:
+            if not chained:
+                return None
+            spelled_otherwise.append(seq)
+        if len(spelled_otherwise) > MAX_SPELLED_OTHERWISE:
+            return None
+        if progress is not None:
+            progress(end)
+    for seq in sorted(points.by_seq):
+        row = connection.execute(
+            select(AuditEntry.canonical, AuditEntry.entry_hash).where(AuditEntry.seq == seq)
+        ).one()
+        if not points.confirm(seq, _signed_entry(row.canonical, row.entry_hash)):
+            return None
+    return spelled_otherwise
+
+
+def _postgresql_range_check(start: int, end: int) -> Select[Any]:
+    """Rows of seq start..end that do not chain, or whose columns are not their stored bytes."""
+    entry = AuditEntry.__table__.alias("entry")
+    before = AuditEntry.__table__.alias("before")
+    previous = func.coalesce(func.decode(before.c.entry_hash, "hex"), bytes(32))
+    digest = func.sha256(previous.op("||")(func.convert_to(entry.c.canonical, "UTF8")))
+    chained = func.encode(digest, "hex") == entry.c.entry_hash
+    columns = _postgresql_jcs(entry.c)
+    return (
+        select(entry.c.seq, chained)
+        .select_from(entry.outerjoin(before, before.c.seq == entry.c.seq - 1))
+        .where(entry.c.seq.between(start, end), ~chained | (entry.c.canonical != columns))
+        .limit(MAX_SPELLED_OTHERWISE + 1)
+    )
+
+
+def _hash_stored_bytes(
+    session: Session, through: int, points: SignedPoints, progress: Progress | None
+) -> int | None:
+    """The number of entries when each one's stored bytes hash to its entry_hash, else None."""
+    statement = (
+        select(AuditEntry.seq, AuditEntry.canonical, AuditEntry.entry_hash)
+        .where(AuditEntry.seq <= through)
+        .order_by(AuditEntry.seq)
+    )
+    result = session.connection().execution_options(yield_per=BATCH).execute(statement)
+    sha256 = hashlib.sha256
+    previous = bytes(32)
+    expected = 0
+    signed = points.by_seq
+    report_at = PROGRESS_EVERY
+    for rows in result.partitions():
+        for seq, canonical, entry_hash in rows:
+            expected += 1
+            if seq != expected:
+                return None
+            digest = sha256(previous + canonical.encode())
+            if digest.hexdigest() != entry_hash:
+                return None
+            previous = digest.digest()
+            if seq in signed and not points.confirm(seq, _signed_entry(canonical, entry_hash)):
+                return None
+        if progress is not None and expected >= report_at:
+            progress(expected)
+            report_at = expected - expected % PROGRESS_EVERY + PROGRESS_EVERY
+    return expected
+
+
+def _signed_entry(canonical: str, entry_hash: str) -> Any:
+    try:
+        entry = orjson.loads(canonical)
+    except orjson.JSONDecodeError:
+        return None
+    return {**entry, "entry_hash": entry_hash} if isinstance(entry, dict) else None
+
+
+def _spelled_otherwise_apart(engine: Engine, through: int) -> list[int] | None:
+    """:func:`_spelled_otherwise` on a connection of its own, outside any write transaction."""
+    connection = engine.raw_connection()
+    try:
+        return _spelled_otherwise(connection, engine, through)
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> list[int] | None:
+    """The seqs whose columns the database cannot call equal to their stored bytes.
+
+    None when there are too many to compare one by one, or when the database cannot read the
+    stored bytes as JSON at all (PostgreSQL refuses the whole statement then).
+    """
+    query = _disagreeing(through)
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        seqs = [seq for (seq,) in cursor.fetchall()]
+    except engine.dialect.loaded_dbapi.Error:
+        return None
+    finally:
+        cursor.close()
+    return None if len(seqs) > MAX_SPELLED_OTHERWISE else seqs
+
+
+def _disagreeing(through: int) -> Select[tuple[int]]:
+    """SQLite rows whose columns, as a JSON object, are not their stored bytes."""
+    table = AuditEntry.__table__.c
+    members: dict[str, ColumnElement[Any]] = {name: table[name] for name in ENTRY_FIELDS}
+    stored = type_coerce(table.recorded_at, String)  # "YYYY-MM-DD HH:MM:SS.ffffff"
+    members["recorded_at"] = func.substr(stored, 1, 10) + "T" + func.substr(stored, 12) + "Z"
+    for name in ("categories", "consent_ids"):
+        valid = func.json_valid(table[name])
+        members[name] = func.json(type_coerce(func.iif(valid, table[name], "null"), String))
+    pairs = [item for name in sorted(members) for item in (literal(name), members[name])]
+    differs = table.canonical.is_not(func.json_object(*pairs))
+    return select(table.seq).where(table.seq <= through, differs).limit(MAX_SPELLED_OTHERWISE + 1)
+
+
+def _postgresql_jcs(table: Any) -> ColumnElement[str]:
+    """The columns written as JCS by PostgreSQL: sorted members, values as ``to_json`` writes them.
+
+    ``to_json`` escapes a string as JCS does; a JSON column is taken as stored (the gateway
+    stores it compact). Every value is valid JSON on its own, so text equal to the stored bytes
+    means the bytes hold exactly the columns' values; other spellings are compared in Python.
+    """
+    values: dict[str, ColumnElement[Any]] = {
+        name: func.coalesce(cast(func.to_json(table[name]), Text), "null") for name in ENTRY_FIELDS
+    }
+    values["seq"] = cast(table.seq, Text)
+    values["recorded_at"] = cast(
+        func.to_json(func.to_char(func.timezone("UTC", table.recorded_at), _PG_TIMESTAMP)), Text
+    )
+    for name in ("categories", "consent_ids"):
+        values[name] = cast(table[name], Text)
+    pieces: list[ColumnElement[Any]] = []
+    for number, name in enumerate(sorted(values)):
+        pieces += [literal(("{" if number == 0 else ",") + f'"{name}":'), values[name]]
+    return func.concat(*pieces, literal("}"))
+
+
+_PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _stored_bytes_match_columns(entry: AuditEntry) -> bool:
+    document = entry_document(entry)
+    del document["entry_hash"]
+    return entry.canonical.encode() == canonical_json(document)
+
+
+def _first_stored_mismatch(session: Session, through: int) -> int | None:
+    """The first seq whose stored bytes are not the JCS of its columns (careful, entry by entry)."""
+    statement = (
+        select(AuditEntry.seq, AuditEntry.canonical)
+        .where(AuditEntry.seq <= through)
+        .order_by(AuditEntry.seq)
+    )
+    stored = session.connection().execution_options(yield_per=BATCH).execute(statement)
+    for document, (seq, canonical) in zip(
+        iter_documents(session=session, through=through), stored, strict=False
+    ):
+        del document["entry_hash"]
+        if document["seq"] != seq or canonical.encode() != canonical_json(document):
+            return int(seq)
+    return None
