@@ -1,11 +1,14 @@
 """Verify the log as stored in the database, as quickly as its stored JCS bytes allow.
 
 Each entry keeps the JCS bytes its entry_hash was taken over (column ``canonical``). The quick
-reading hashes those bytes as they are, in seq order from the genesis hash, and parses only the
-entries that checkpoints sign (SignedPoints, as for an export written by the gateway). Meanwhile
-one SQL statement, on a connection of its own, holds every row's columns against its bytes: the
-columns are what queries filter on and what officers and participants read. A row the database
-cannot call equal (a JSON value or a timestamp stored in another spelling) is compared in Python.
+reading hashes those bytes as they are, from the genesis hash on, and parses only the entries
+that checkpoints sign (SignedPoints, as for an export written by the gateway). It also holds
+every row's columns against its bytes, since the columns are what queries filter on and what
+officers and participants read; a row the database cannot call equal (a JSON value or a
+timestamp stored in another spelling) is compared in Python. On SQLite, Python walks the bytes
+while a second connection compares the columns in one statement. On PostgreSQL the database
+does both, range by range on two connections: an entry's bytes behind the entry_hash stored for
+the entry before it must hash to its own entry_hash, which row by row is the same walk.
 
 Anything else unexpected sends the log through the careful reading, ``verify_log`` over the
 documents the columns give, which decides the report. When that reading finds the columns sound
@@ -16,7 +19,7 @@ reported.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
-from audit.chain import ENTRY_FIELDS, canonical_json
+from audit.chain import ENTRY_FIELDS, GENESIS_HASH, canonical_json
 from audit.checkpoint import checkpoint_document, iter_checkpoints
 from audit.models import AuditEntry
 from audit.service import entry_document, head, iter_documents
@@ -35,6 +38,8 @@ from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, v
 BATCH = 10_000
 # More rows than this that the database cannot call equal: the careful reading decides.
 MAX_SPELLED_OTHERWISE = 1000
+# PostgreSQL checks this many ranges of entries at a time, each on a connection of its own.
+POSTGRESQL_CONNECTIONS = 2
 
 
 def verify_database(
@@ -120,23 +125,24 @@ def _check_in_postgresql(
     ).scalar_one()
     if present != through:
         return None
-    connection = session.connection()
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    ranges = [
+        (start, min(start + PROGRESS_EVERY - 1, through))
+        for start in range(1, through + 1, PROGRESS_EVERY)
+    ]
     spelled_otherwise: list[int] = []
-    for start in range(1, through + 1, PROGRESS_EVERY):
-        end = min(start + PROGRESS_EVERY - 1, through)
-        try:
-            with connection.begin_nested():
-                rows = connection.execute(_postgresql_range_check(start, end)).all()
-        except DBAPIError:  # stored bytes or a hash the database cannot read
-            return None
-        for seq, chained in rows:
-            if not chained:
+    # Committed entries never change, so other connections may check ranges side by side.
+    with ThreadPoolExecutor(POSTGRESQL_CONNECTIONS, thread_name_prefix="audit-ranges") as pool:
+        for (_, end), rows in zip(ranges, pool.map(_range_rows(engine), ranges), strict=True):
+            if rows is None or not all(chained for _, chained in rows):
                 return None
-            spelled_otherwise.append(seq)
-        if len(spelled_otherwise) > MAX_SPELLED_OTHERWISE:
-            return None
-        if progress is not None:
-            progress(end)
+            spelled_otherwise += [seq for seq, _ in rows]
+            if len(spelled_otherwise) > MAX_SPELLED_OTHERWISE:
+                return None
+            if progress is not None:
+                progress(end)
+    connection = session.connection()
     for seq in sorted(points.by_seq):
         row = connection.execute(
             select(AuditEntry.canonical, AuditEntry.entry_hash).where(AuditEntry.seq == seq)
@@ -146,11 +152,23 @@ def _check_in_postgresql(
     return spelled_otherwise
 
 
+def _range_rows(engine: Engine) -> Callable[[tuple[int, int]], list[tuple[int, bool]] | None]:
+    def check(bounds: tuple[int, int]) -> list[tuple[int, bool]] | None:
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(_postgresql_range_check(*bounds)).all()
+        except DBAPIError:  # stored bytes or a hash the database cannot read
+            return None
+        return [(seq, chained) for seq, chained in rows]
+
+    return check
+
+
 def _postgresql_range_check(start: int, end: int) -> Select[Any]:
     """Rows of seq start..end that do not chain, or whose columns are not their stored bytes."""
     entry = AuditEntry.__table__.alias("entry")
     before = AuditEntry.__table__.alias("before")
-    previous = func.coalesce(func.decode(before.c.entry_hash, "hex"), bytes(32))
+    previous = func.decode(func.coalesce(before.c.entry_hash, GENESIS_HASH), "hex")
     digest = func.sha256(previous.op("||")(func.convert_to(entry.c.canonical, "UTF8")))
     chained = func.encode(digest, "hex") == entry.c.entry_hash
     columns = _postgresql_jcs(entry.c)

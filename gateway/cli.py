@@ -16,7 +16,7 @@ from gateway.catalogue import Catalogue
 from gateway.cli_common import cli_settings, fail, migrated_engine
 from gateway.cli_data import init_keys, new_kek, participant_app, retention_app, rotate_kek
 from gateway.clock import system_clock
-from gateway.db import make_engine, make_sessionmaker, transaction
+from gateway.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.demo import DEMO_PARTICIPANTS, DEMO_PARTIES, seed_demo, seed_demo_participants
 from gateway.errors import GatewayError
 from gateway.logs import configure_logging
@@ -305,7 +305,8 @@ def audit_verify(
         settings = cli_settings()
         engine = migrated_engine(settings, migrate_sqlite=False)
         jwks = _audit_keys(settings).jwks
-        with transaction(make_sessionmaker(engine)) as session:
+        # A read transaction: writers go on while the log is verified.
+        with read_transaction(make_sessionmaker(engine)) as session:
             report = verify_database(session=session, jwks=jwks, progress=_verify_progress())
     typer.echo(report.summary())
     if not report.ok:
