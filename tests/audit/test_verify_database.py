@@ -17,7 +17,12 @@ from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
 from audit.service import append_entry, entry_document
 from audit.verify import verify_log
-from audit.verify_stored import _quick_reading, verify_database
+from audit.verify_stored import (
+    _postgresql_range_check,
+    _quick_reading,
+    _spelled_otherwise,
+    verify_database,
+)
 from gateway.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import alembic_config, upgrade_to_head
 from tests.audit.conftest import draft
@@ -209,3 +214,20 @@ def test_entries_written_before_the_bytes_were_stored_get_them(database_url: str
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text("UPDATE audit_entries SET canonical = '' WHERE seq = 1"))
     engine.dispose()
+
+
+@pytest.mark.usefixtures("stored")
+def test_the_database_writes_unusual_strings_as_jcs_does(
+    audit_engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """Quotes, backslashes, control characters, non-ASCII: no row needs comparing in Python."""
+    if audit_engine.dialect.name == "postgresql":
+        with audit_engine.connect() as connection:
+            rows = connection.execute(_postgresql_range_check(1, 5)).all()
+    else:
+        raw = audit_engine.raw_connection()
+        try:
+            rows = _spelled_otherwise(raw, audit_engine, 5)
+        finally:
+            raw.close()
+    assert rows == []
