@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, String, Text, cast, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, Text, cast, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
 from audit.errors import EntryNotFound
-from audit.models import AuditEntry
+from audit.models import AuditBase, AuditEntry
 from audit.schemas import AuditDraft, AuditQuery, DailyStatistic
 
 Clock = Callable[[], datetime]
@@ -32,8 +32,15 @@ def lock_log(session: Session) -> None:
         session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY)))
 
 
-# Built once: every append asks for the head, and building the statement cost more than running it.
+# Built once: every append asks for the head, and building a statement cost more than running it.
 _HEAD = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
+# The append needs three columns of the head, not the entry (its stored bytes included).
+_LINK = (
+    select(AuditEntry.seq, AuditEntry.entry_hash, AuditEntry.recorded_at)
+    .order_by(AuditEntry.seq.desc())
+    .limit(1)
+)
+_INSERT = insert(AuditBase.metadata.tables[AuditEntry.__tablename__])
 
 
 def head(session: Session) -> AuditEntry | None:
@@ -45,10 +52,12 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
     """Add the next link of the chain in the caller's transaction (flushed, never committed).
 
     seq is gap-free from 1; recorded_at never goes back, even if the clocks of two gateways
-    disagree, so that the order of seq and the order of time are the same.
+    disagree, so that the order of seq and the order of time are the same. The row is written
+    by one INSERT (the ORM's unit of work cost a third of an append); the entry returned is
+    not attached to the session.
     """
     lock_log(session)
-    previous = head(session)
+    previous = session.execute(_LINK).first()
     now = clock()
     if now.tzinfo is None:
         raise ValueError("the audit clock must return an aware UTC datetime")
@@ -62,10 +71,9 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
         "prev_hash": GENESIS_HASH if previous is None else previous.entry_hash,
     }
     document, jcs = seal_with_jcs(fields)
-    entry = AuditEntry(**{**document, "recorded_at": now}, canonical=jcs.decode())
-    session.add(entry)
-    session.flush()
-    return entry
+    row = {**document, "recorded_at": now, "canonical": jcs.decode()}
+    session.execute(_INSERT, row)
+    return AuditEntry(**row)
 
 
 def entry_document(entry: AuditEntry) -> dict[str, Any]:

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from audit.models import AuditEntry
 from gateway.settings import PolicyEngineKind, Settings
 from tests.disclosure.world import NOOR, SAM, UNKNOWN, World, running_world
 
@@ -162,14 +160,17 @@ def test_audit_append_failure_discloses_nothing(world: World) -> None:
     _prepared(world)
     before = len(world.audit_entries())
 
-    def broken_log(*_: Any) -> None:
-        raise RuntimeError("audit storage full")
+    engine = world.runtime.sessions.kw["bind"]
 
-    event.listen(AuditEntry, "before_insert", broken_log)
+    def broken_log(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO audit_entries"):
+            raise RuntimeError("audit storage full")
+
+    event.listen(engine, "before_cursor_execute", broken_log)
     try:
         response = world.disclose("uwv-leiden", SAM, "reintegration", ["care.involvement"])
     finally:
-        event.remove(AuditEntry, "before_insert", broken_log)
+        event.remove(engine, "before_cursor_execute", broken_log)
     _assert_nothing_disclosed(world, response, before)
 
 
@@ -177,21 +178,27 @@ def test_commit_failure_discloses_nothing(world: World) -> None:
     _prepared(world)
     before = len(world.audit_entries())
 
-    def note_disclosure(session: Session, *_: Any) -> None:
-        if any(isinstance(item, AuditEntry) and item.action == "disclose" for item in session.new):
-            session.info["disclosing"] = True
+    engine = world.runtime.sessions.kw["bind"]
 
-    def broken_commit(session: Session) -> None:
-        if session.info.pop("disclosing", False):
+    def note_disclosure(
+        connection: Any, _: Any, statement: str, __: Any, context: Any, ___: Any
+    ) -> None:
+        if statement.startswith("INSERT INTO audit_entries") and any(
+            values.get("action") == "disclose" for values in context.compiled_parameters
+        ):
+            connection.info["disclosing"] = True
+
+    def broken_commit(connection: Any) -> None:
+        if connection.info.pop("disclosing", False):
             raise RuntimeError("database went away")
 
-    event.listen(Session, "before_flush", note_disclosure)
-    event.listen(Session, "before_commit", broken_commit)
+    event.listen(engine, "before_cursor_execute", note_disclosure)
+    event.listen(engine, "commit", broken_commit)
     try:
         response = world.disclose("uwv-leiden", SAM, "reintegration", ["care.involvement"])
     finally:
-        event.remove(Session, "before_commit", broken_commit)
-        event.remove(Session, "before_flush", note_disclosure)
+        event.remove(engine, "commit", broken_commit)
+        event.remove(engine, "before_cursor_execute", note_disclosure)
     _assert_nothing_disclosed(world, response, before)
 
 
