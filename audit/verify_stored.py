@@ -126,6 +126,8 @@ def _check_in_postgresql(
         return None
     engine = session.get_bind()
     assert isinstance(engine, Engine)
+    if not _committed_through(engine, through):
+        return None
     ranges = [
         (start, min(start + PROGRESS_EVERY - 1, through))
         for start in range(1, through + 1, PROGRESS_EVERY)
@@ -219,10 +221,28 @@ def _signed_entry(canonical: str, entry_hash: str) -> Any:
     return {**entry, "entry_hash": entry_hash} if isinstance(entry, dict) else None
 
 
+def _committed_through(engine: Engine, through: int) -> bool:
+    """Whether other connections see every entry up to ``through`` (PostgreSQL).
+
+    Entries the verifying transaction wrote itself and has not committed are only visible to
+    it; the careful reading, in that transaction, checks them.
+    """
+    with engine.connect() as connection:
+        committed = connection.execute(select(func.max(AuditEntry.seq))).scalar()
+    return through == 0 or (committed is not None and committed >= through)
+
+
 def _spelled_otherwise_apart(engine: Engine, through: int) -> list[int] | None:
     """:func:`_spelled_otherwise` on a connection of its own, outside any write transaction."""
     connection = engine.raw_connection()
     try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT max(seq) FROM audit_entries")
+        row = cursor.fetchone()
+        committed = row[0] if row else None
+        cursor.close()
+        if through and (committed is None or committed < through):
+            return None  # see _committed_through
         return _spelled_otherwise(connection, engine, through)
     finally:
         connection.rollback()

@@ -231,3 +231,19 @@ def test_the_database_writes_unusual_strings_as_jcs_does(
         finally:
             raw.close()
     assert rows == []
+
+
+@pytest.mark.usefixtures("stored")
+def test_entries_the_verifying_transaction_wrote_itself_are_checked_too(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Other connections cannot see them: the careful reading, in the transaction, checks them."""
+    with transaction(sessions) as session:
+        append_entry(
+            session=session, draft=draft(reason="own, not committed"), clock=SettableClock()
+        )
+        assert _quick_reading(session, 6, [], JWKS, None) is None
+        report = verify_database(session=session, jwks=JWKS)
+        assert report.ok, report.summary()
+        assert report.entries == 6
+        session.rollback()
