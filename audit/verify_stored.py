@@ -18,9 +18,11 @@ reported.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -191,6 +193,12 @@ def _hash_stored_bytes(
         .order_by(AuditEntry.seq)
     )
     result = session.connection().execution_options(yield_per=BATCH).execute(statement)
+    with _cycle_collection_paused():
+        return _walk(result, points, progress)
+
+
+def _walk(result: Any, points: SignedPoints, progress: Progress | None) -> int | None:
+    """Each row's bytes hashed behind the digest before it, from the genesis hash on."""
     sha256 = hashlib.sha256
     previous = bytes(32)
     expected = 0
@@ -211,6 +219,22 @@ def _hash_stored_bytes(
             progress(expected)
             report_at = expected - expected % PROGRESS_EVERY + PROGRESS_EVERY
     return expected
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """The walk makes a million short-lived rows per million entries and no reference cycles.
+
+    Refcounting frees every row, so memory stays flat; the cycle collector would only scan the
+    process's heap again and again: in a process with the gateway loaded, a quarter of the walk.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _signed_entry(canonical: str, entry_hash: str) -> Any:
@@ -250,10 +274,9 @@ def _spelled_otherwise_apart(engine: Engine, through: int) -> list[int] | None:
 
 
 def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> list[int] | None:
-    """The seqs whose columns the database cannot call equal to their stored bytes.
+    """The seqs whose columns SQLite cannot call equal to their stored bytes.
 
-    None when there are too many to compare one by one, or when the database cannot read the
-    stored bytes as JSON at all (PostgreSQL refuses the whole statement then).
+    None when there are too many to compare one by one, or when SQLite refuses the statement.
     """
     query = _disagreeing(through)
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
