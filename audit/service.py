@@ -1,4 +1,4 @@
-"""Appending to the log and reading it back. Functions flush; the caller's transaction commits."""
+"""Appending to the log and reading it back. Functions write; the caller's transaction commits."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def head(session: Session) -> AuditEntry | None:
 
 
 def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditEntry:
-    """Add the next link of the chain in the caller's transaction (flushed, never committed).
+    """Add the next link of the chain in the caller's transaction (written, never committed).
 
     seq is gap-free from 1; recorded_at never goes back, even if the clocks of two gateways
     disagree, so that the order of seq and the order of time are the same. The row is written
