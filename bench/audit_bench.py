@@ -117,8 +117,7 @@ def _progress(label: str) -> Any:
 def _verify(url: str, label: str, runs: int = 2) -> tuple[float, int]:
     """Entries/s of verify_database over the whole log, the best of ``runs`` (wall clock).
 
-    Each run is printed; the first after a fill also meets the file system and the database
-    still settling the load (PostgreSQL's background writer, SQLite's page cache).
+    Each run is printed; back-to-back runs over the same log differ by up to 10 %.
     """
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
