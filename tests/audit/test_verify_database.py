@@ -23,7 +23,7 @@ from audit.verify_stored import (
     _spelled_otherwise,
     verify_database,
 )
-from gateway.db import make_engine, make_sessionmaker, transaction
+from gateway.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import alembic_config, upgrade_to_head
 from tests.audit.conftest import draft
 from tests.support import SettableClock
@@ -247,3 +247,30 @@ def test_entries_the_verifying_transaction_wrote_itself_are_checked_too(
         assert report.ok, report.summary()
         assert report.entries == 6
         session.rollback()
+
+
+@pytest.mark.usefixtures("stored")
+def test_rows_spelled_otherwise_are_compared_one_by_one_up_to_a_limit(
+    audit_engine: Engine, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tamper(
+        audit_engine, "UPDATE audit_entries SET consent_ids = '[ \"c\\u002d2\" ]' WHERE seq = 3"
+    )
+    with transaction(sessions) as session:
+        checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
+        assert _quick_reading(session, 5, checkpoints, JWKS, None) is not None
+        monkeypatch.setattr("audit.verify_stored.MAX_SPELLED_OTHERWISE", 0)
+        assert _quick_reading(session, 5, checkpoints, JWKS, None) is None
+        assert verify_database(session=session, jwks=JWKS).ok
+
+
+def test_an_in_memory_database_is_read_on_its_one_connection() -> None:
+    engine = make_engine("sqlite://")
+    upgrade_to_head(engine)
+    sessions = make_sessionmaker(engine)
+    _store(sessions)
+    with read_transaction(sessions) as session:
+        checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
+        assert _quick_reading(session, 5, checkpoints, JWKS, None) is not None
+        assert verify_database(session=session, jwks=JWKS).summary() == _reference(session)
+    engine.dispose()
