@@ -350,7 +350,7 @@ def _quoted(column: ColumnElement[Any]) -> ColumnElement[Any]:
 _NOT_STRINGS = frozenset({"seq", "recorded_at", "categories", "consent_ids"})
 # What JCS escapes in a string (RFC 8785 §3.2.2.2): quote, backslash, U+0001..U+001F (PostgreSQL
 # text holds no U+0000).
-_JSON_ESCAPED = '["\\\x01-\x1f]'
+_JSON_ESCAPED = r'["\\\x01-\x1f]'  # a bracket of: quote, backslash, \x01 to \x1f
 _PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 

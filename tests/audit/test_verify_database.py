@@ -274,3 +274,22 @@ def test_an_in_memory_database_is_read_on_its_one_connection() -> None:
         assert _quick_reading(session, 5, checkpoints, JWKS, None) is not None
         assert verify_database(session=session, jwks=JWKS).summary() == _reference(session)
     engine.dispose()
+
+
+@pytest.mark.parametrize("reason", ["back\\slash", 'quote"', "tab\t", "\u0001", "\u001f"])
+def test_each_character_jcs_escapes_is_written_escaped_by_the_database(
+    sessions: sessionmaker[Session], audit_engine: Engine, reason: str
+) -> None:
+    """One such character alone must send the row down the escaping path (no naive quoting)."""
+    with transaction(sessions) as session:
+        append_entry(session=session, draft=draft(reason=reason), clock=SettableClock())
+    if audit_engine.dialect.name == "postgresql":
+        with audit_engine.connect() as connection:
+            rows = connection.execute(_postgresql_range_check(1, 1)).all()
+    else:
+        raw = audit_engine.raw_connection()
+        try:
+            rows = _spelled_otherwise(raw, audit_engine, 1)
+        finally:
+            raw.close()
+    assert rows == []
