@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Engine, String, Text, case, cast, func, literal, select, type_coerce
@@ -36,6 +36,8 @@ from audit.checkpoint import checkpoint_document, iter_checkpoints
 from audit.models import AuditEntry
 from audit.service import entry_document, head, iter_documents
 from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
+
+_T = TypeVar("_T")
 
 BATCH = 10_000
 # More rows than this that the database cannot call equal: the careful reading decides.
@@ -128,7 +130,7 @@ def _check_in_postgresql(
         return None
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    if not _committed_through(engine, through):
+    if not _apart(engine, lambda connection: _committed_through(connection, through)):
         return None
     ranges = [
         (start, min(start + PROGRESS_EVERY - 1, through))
@@ -245,32 +247,45 @@ def _signed_entry(canonical: str, entry_hash: str) -> Any:
     return {**entry, "entry_hash": entry_hash} if isinstance(entry, dict) else None
 
 
-def _committed_through(engine: Engine, through: int) -> bool:
-    """Whether other connections see every entry up to ``through`` (PostgreSQL).
+def _committed_through(dbapi_connection: Any, through: int) -> bool:
+    """Whether a connection other than the verifying one sees every entry up to ``through``.
 
     Entries the verifying transaction wrote itself and has not committed are only visible to
     it; the careful reading, in that transaction, checks them.
     """
-    with engine.connect() as connection:
-        committed = connection.execute(select(func.max(AuditEntry.seq))).scalar()
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT max(seq) FROM audit_entries")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    committed = row[0] if row else None
     return through == 0 or (committed is not None and committed >= through)
 
 
-def _spelled_otherwise_apart(engine: Engine, through: int) -> list[int] | None:
-    """:func:`_spelled_otherwise` on a connection of its own, outside any write transaction."""
+def _apart(engine: Engine, work: Callable[[Any], _T]) -> _T:
+    """``work`` on a DBAPI connection of its own, outside the verifying transaction.
+
+    A plain DBAPI connection: on SQLite, an engine connection would begin with BEGIN IMMEDIATE
+    and take the write lock.
+    """
     connection = engine.raw_connection()
     try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT max(seq) FROM audit_entries")
-        row = cursor.fetchone()
-        committed = row[0] if row else None
-        cursor.close()
-        if through and (committed is None or committed < through):
-            return None  # see _committed_through
-        return _spelled_otherwise(connection, engine, through)
+        return work(connection)
     finally:
         connection.rollback()
         connection.close()
+
+
+def _spelled_otherwise_apart(engine: Engine, through: int) -> list[int] | None:
+    """:func:`_spelled_otherwise` on a connection of its own, once it sees every entry."""
+
+    def work(connection: Any) -> list[int] | None:
+        if not _committed_through(connection, through):
+            return None
+        return _spelled_otherwise(connection, engine, through)
+
+    return _apart(engine, work)
 
 
 def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> list[int] | None:

@@ -111,9 +111,10 @@ def store_contribution(
     return row
 
 
-# Built once: it runs on every disclosure, where building it cost more than running it.
-# Plain rows, not ORM objects: only read and decrypted, never changed.
-_SealedRow = Row[str, str, str, str, str, datetime, bytes]  # the columns below, in order
+_SealedRow = Row[str, str, str, str, str, datetime, bytes]  # the columns of _CONTRIBUTIONS
+
+# Built once: it runs on every disclosure, where building it cost more than running it. Plain
+# rows, not ORM objects: they are only read and decrypted, never changed.
 _CONTRIBUTIONS = (
     select(
         Contribution.id,
