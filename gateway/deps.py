@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from gateway.auth.access_tokens import Caller, authenticate_bearer, invalid_token
+from gateway.auth.access_tokens import (
+    Caller,
+    VerifiedToken,
+    caller_of,
+    invalid_token,
+    verify_bearer,
+)
 from gateway.clock import Clock
 from gateway.db import read_transaction, transaction
 from gateway.identity.models import Participant
@@ -42,24 +48,37 @@ async def get_clock(runtime: RuntimeDep) -> Clock:
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def get_caller(request: Request, runtime: RuntimeDep) -> Caller:
-    """The partner behind the bearer token (RFC 6750 §2.1); 401 with a challenge otherwise.
+async def get_bearer(request: Request, runtime: RuntimeDep) -> VerifiedToken:
+    """The bearer token (RFC 6750 §2.1), checked without the database; 401 with a challenge.
 
-    The party look-up has a short, read-only transaction of its own: it never queues behind
-    writers, and handlers that run their own transaction (the disclosure flow) never wait on it.
+    Async: the signature check of a known token is remembered, so this costs less than the
+    thread-pool round trip a sync dependency would take. A bad token is refused before the
+    body is looked at.
     """
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise invalid_token("a bearer access token from /oauth/token is required")
+    return verify_bearer(
+        key=runtime.token_key,
+        issuer=runtime.settings.issuer,
+        token=token.strip(),
+        now=runtime.clock(),
+    )
+
+
+BearerDep = Annotated[VerifiedToken, Depends(get_bearer)]
+
+
+def get_caller(bearer: BearerDep, runtime: RuntimeDep) -> Caller:
+    """The partner behind the bearer token, if its party is still enabled.
+
+    The party look-up has a short, read-only transaction of its own: it never queues behind
+    writers. The disclosure flow instead looks the party up in its own transaction
+    (:func:`gateway.auth.access_tokens.caller_of`), which saves a transaction per disclosure.
+    """
     with read_transaction(runtime.sessions) as session:
-        return authenticate_bearer(
-            session=session,
-            key=runtime.token_key,
-            issuer=runtime.settings.issuer,
-            token=token.strip(),
-            now=runtime.clock(),
-        )
+        return caller_of(session, bearer)
 
 
 PartnerDep = Annotated[Caller, Depends(get_caller)]

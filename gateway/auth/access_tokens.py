@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import AuthenticationFailed, Forbidden
 from gateway.registry.models import Party
-from gateway.registry.service import find_party
+from gateway.registry.service import party_standing
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type (RFC 9068 §2.1), not a secret
 ALGORITHM = "EdDSA"
@@ -57,27 +57,43 @@ def invalid_token(detail: str) -> AuthenticationFailed:
     return AuthenticationFailed(detail, error="invalid_token")
 
 
-def authenticate_bearer(
-    *, session: Session, key: OKPKey, issuer: str, token: str, now: datetime
-) -> Caller:
-    """Verify a bearer token and that its party is still enabled (disabling takes effect at once)."""
+@dataclass(frozen=True)
+class VerifiedToken:
+    """An access token whose signature, issuer and expiry checked out; its party not yet."""
+
+    party: str
+    scope: tuple[str, ...]
+    token_id: str
+
+
+def verify_bearer(*, key: OKPKey, issuer: str, token: str, now: datetime) -> VerifiedToken:
+    """The checks that need no database: signature, issuer and audience, expiry."""
     claims = _verified_claims(key, token)
     if claims.get("iss") != issuer or claims.get("aud") != issuer:
         raise invalid_token("the access token was not issued by this gateway")
     expires = claims.get("exp")
     if not isinstance(expires, int) or expires <= now.timestamp():
         raise invalid_token("the access token has expired")
-    party = find_party(session, str(claims.get("sub")))
+    scope = claims.get("scope")
+    return VerifiedToken(
+        party=str(claims.get("sub")),
+        scope=tuple(scope.split()) if isinstance(scope, str) else (),
+        token_id=str(claims.get("jti")),
+    )
+
+
+def caller_of(session: Session, token: VerifiedToken) -> Caller:
+    """The partner behind a verified token, if its party is still enabled (disabling takes
+    effect at once); its purposes are those of the token that the registry still grants."""
+    party = party_standing(session, token.party)
     if party is None or not party.enabled:
         raise invalid_token("the party of this access token is unknown or disabled")
-    scope = claims.get("scope")
-    purposes = tuple(scope.split()) if isinstance(scope, str) else ()
     return Caller(
         party=party.id,
         domain=party.domain,
         roles=tuple(party.roles),
-        purposes=tuple(purpose for purpose in purposes if purpose in party.purposes),
-        token_id=str(claims.get("jti")),
+        purposes=tuple(purpose for purpose in token.scope if purpose in party.purposes),
+        token_id=token.token_id,
     )
 
 

@@ -6,9 +6,9 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gateway.auth.access_tokens import check_scope
+from gateway.auth.access_tokens import VerifiedToken, caller_of, check_scope
 from gateway.db import transaction
-from gateway.deps import PartnerDep, RuntimeDep
+from gateway.deps import BearerDep, RuntimeDep
 from gateway.disclosure.flow import (
     Prepared,
     audit_disclosure,
@@ -19,6 +19,7 @@ from gateway.disclosure.render import FHIR_JSON, render
 from gateway.disclosure.schemas import DisclosureRequest, DisclosureView
 from gateway.errors import Forbidden, GatewayError, ServiceUnavailable
 from gateway.policy.engine import PolicyEngineUnavailable
+from gateway.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["partner: disclosures"])
 log = structlog.get_logger("gateway.disclosure")
@@ -37,12 +38,17 @@ UNAVAILABLE = "policy-engine-unavailable"
     },
 )
 def disclose(
-    body: DisclosureRequest, http_request: Request, caller: PartnerDep, runtime: RuntimeDep
+    body: DisclosureRequest, http_request: Request, bearer: BearerDep, runtime: RuntimeDep
 ) -> Response:
-    """Consents in force now, the policy decision, the audit entry, the commit — then the answer."""
+    """Consents in force now, the policy decision, the audit entry, the commit — then the answer.
+
+    The party behind the token is looked up in the same transaction: one transaction and one
+    thread-pool round trip per disclosure.
+    """
     accept = http_request.headers.get("accept", "")
     try:
         with transaction(runtime.sessions) as session:
+            caller = caller_of(session, bearer)
             try:
                 check_scope(caller, body.purpose)
             except Forbidden as refused:
@@ -69,7 +75,7 @@ def disclose(
         raise  # bad input (e.g. an unknown role): nothing was decided
     except PolicyEngineUnavailable as error:
         log.warning("policy engine unavailable; denied", error=str(error))
-        _audit_unavailable(runtime, http_request, caller, body)
+        _audit_unavailable(runtime, http_request, bearer, body)
         raise ServiceUnavailable(
             "the policy engine is unavailable; nothing was disclosed", reason=UNAVAILABLE
         ) from None
@@ -86,11 +92,12 @@ def disclose(
 
 
 def _audit_unavailable(
-    runtime: RuntimeDep, http_request: Request, caller: PartnerDep, body: DisclosureRequest
+    runtime: Runtime, http_request: Request, bearer: VerifiedToken, body: DisclosureRequest
 ) -> None:
     """Denials are audited too; if even that fails, the caller still gets 503 and no data."""
     try:
         with transaction(runtime.sessions) as session:
+            caller = caller_of(session, bearer)
             audit_refusal(
                 session=session, runtime=runtime, http_request=http_request, caller=caller,
                 request=body, reason=UNAVAILABLE, policy_revision=runtime.policy_engine.revision,

@@ -4,21 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from dbtypes.rows import plain_rows
 from gateway.auth.jwks import parse_partner_jwks
 from gateway.catalogue import Catalogue, check_party_id
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.registry.models import Party
 
-_PARTY = select(Party).where(Party.id == bindparam("party_id"))  # built once: every request uses it
+_PARTY = select(Party).where(Party.id == bindparam("party_id"))
+# Built once: every partner request checks the standing of its party.
+_STANDING = select(Party.id, Party.domain, Party.roles, Party.purposes, Party.enabled).where(
+    Party.id == bindparam("party_id")
+)
+
+
+class PartyStanding(Protocol):
+    """What a request needs to know of its party: who, which domain, what it may do."""
+
+    id: str
+    domain: str
+    roles: list[str]
+    purposes: list[str]
+    enabled: bool
 
 
 def find_party(session: Session, party_id: str) -> Party | None:
     return session.scalars(_PARTY, {"party_id": party_id}).first()
+
+
+def party_standing(session: Session, party_id: str) -> PartyStanding | None:
+    """As :func:`find_party`, as a plain row (read on every partner request)."""
+    row: PartyStanding | None = plain_rows(session, _STANDING, {"party_id": party_id}).first()
+    return row
 
 
 def list_parties(session: Session) -> Sequence[Party]:
