@@ -18,6 +18,7 @@ from audit.errors import EmptyLog
 from audit.keys import AuditSigningKey
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.service import head, lock_log
+from dbtypes.rows import plain_rows
 
 CHECKPOINT_FORMAT = "schakel-audit-checkpoint/1"
 
@@ -109,7 +110,7 @@ _OLDEST_UNSIGNED = select(AuditEntry.seq, AuditEntry.recorded_at).where(
 
 def _oldest_unsigned(session: Session) -> tuple[int, datetime] | None:
     """(seq, recorded_at) of the first entry after the latest checkpoint, in one round trip."""
-    row = session.execute(_OLDEST_UNSIGNED).first()
+    row = plain_rows(session, _OLDEST_UNSIGNED).first()
     return None if row is None else (row[0], row[1])
 
 

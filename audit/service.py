@@ -15,6 +15,7 @@ from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
 from audit.errors import EntryNotFound
 from audit.models import AuditBase, AuditEntry
 from audit.schemas import AuditDraft, AuditQuery, DailyStatistic
+from dbtypes.rows import plain_rows
 
 Clock = Callable[[], datetime]
 
@@ -29,9 +30,10 @@ def lock_log(session: Session) -> None:
     opens every transaction with BEGIN IMMEDIATE, which already holds the database's write lock.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY)))
+        plain_rows(session, _APPEND_LOCK)
 
 
+_APPEND_LOCK = select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY))
 # Built once: every append asks for the head, and building a statement cost more than running it.
 _HEAD = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
 # The append needs three columns of the head, not the entry (its stored bytes included).
@@ -57,7 +59,7 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
     not attached to the session.
     """
     lock_log(session)
-    previous = session.execute(_LINK).first()
+    previous = plain_rows(session, _LINK).first()
     now = clock()
     if now.tzinfo is None:
         raise ValueError("the audit clock must return an aware UTC datetime")
@@ -72,7 +74,7 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
     }
     document, jcs = seal_with_jcs(fields)
     row = {**document, "recorded_at": now, "canonical": jcs.decode()}
-    session.execute(_INSERT, row)
+    session.connection().execute(_INSERT, row)
     return AuditEntry(**row)
 
 

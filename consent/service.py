@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,7 @@ from consent.schemas import (
     GivenHow,
     Vocabulary,
 )
+from dbtypes.rows import plain_rows
 
 Clock = Callable[[], datetime]
 
@@ -145,9 +147,36 @@ _IN_FORCE = (
 )
 
 
+_GRANTS_IN_FORCE = _IN_FORCE.with_only_columns(
+    Consent.id, Consent.grantee, Consent.purpose, Consent.categories
+)
+
+
+class Grant(Protocol):
+    """What a consent in force grants: to whom, for what, which categories."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def grantee(self) -> str: ...
+
+    @property
+    def purpose(self) -> str: ...
+
+    @property
+    def categories(self) -> list[str]: ...
+
+
 def consents_in_force(*, session: Session, participant_id: str, at: datetime) -> list[Consent]:
     """Consents in force at ``at``: started, not yet expired (an end at T is out at T), open."""
     return list(session.scalars(_IN_FORCE, {"participant_id": participant_id, "at": at}))
+
+
+def grants_in_force(*, session: Session, participant_id: str, at: datetime) -> list[Grant]:
+    """As :func:`consents_in_force`, as plain rows of what they grant (read per disclosure)."""
+    rows = plain_rows(session, _GRANTS_IN_FORCE, {"participant_id": participant_id, "at": at})
+    return list(rows)
 
 
 def find_consent(*, session: Session, participant_id: str, consent_id: str) -> Consent:

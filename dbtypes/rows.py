@@ -8,15 +8,20 @@ Rows are not ORM objects: nothing is tracked and the identity map is neither rea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TypedReturnsRows
+
+Columns = TypeVarTuple("Columns")
 
 
 def plain_rows(
-    session: Session, statement: Executable, parameters: Mapping[str, Any] | None = None
-) -> CursorResult[Any]:
+    session: Session,
+    statement: TypedReturnsRows[*Columns],
+    parameters: Mapping[str, Any] | None = None,
+) -> CursorResult[*Columns]:
     """Run ``statement`` in the session's transaction; changes still pending are flushed first,
     as ``Session.execute`` would, so the read sees what this transaction wrote."""
     if session.new or session.dirty or session.deleted:

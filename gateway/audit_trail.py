@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session
 from audit.checkpoint import checkpoint_if_due
 from audit.schemas import AuditDraft, Outcome
 from audit.service import append_entry
-from gateway.identity.models import Participant
-from gateway.identity.vault import AUDIT_DOMAIN, pseudonym
+from gateway.identity.vault import AUDIT_DOMAIN, ParticipantRef, pseudonym
 from gateway.runtime import Runtime
 
 PARTICIPANT_ACTOR = "participant"
 
 
-def subject_ref(runtime: Runtime, participant: Participant | None) -> str | None:
+def subject_ref(runtime: Runtime, participant: ParticipantRef | None) -> str | None:
     """Entries name the participant by the audit domain's pseudonym, never by BSN."""
     if participant is None:
         return None
@@ -33,7 +32,7 @@ def record(
     actor_domain: str,
     action: str,
     outcome: Outcome,
-    participant: Participant | None = None,
+    participant: ParticipantRef | None = None,
     purpose: str | None = None,
     categories: Iterable[str] = (),
     consent_ids: Iterable[str] = (),

@@ -30,7 +30,7 @@ from consent.schemas import (
 from gateway.audit_trail import PARTICIPANT_ACTOR, record
 from gateway.deps import ParticipantDep, RuntimeDep, SessionDep
 from gateway.identity.models import Participant
-from gateway.identity.vault import pseudonym
+from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
 from gateway.signals import notify_involved
@@ -60,7 +60,11 @@ def grantee_kind(runtime: Runtime, session: SessionDep, grantee: str) -> str:
 
 
 def after_grant(
-    session: SessionDep, runtime: Runtime, request: Request, participant: Participant, purpose: str
+    session: SessionDep,
+    runtime: Runtime,
+    request: Request,
+    participant: ParticipantRef,
+    purpose: str,
 ) -> None:
     """A coordination consent may let parties that signalled involvement learn of each other."""
     if purpose == COORDINATION:
@@ -74,7 +78,7 @@ def audit_change(
     request: Request,
     action: str,
     consent: ConsentView,
-    participant: Participant,
+    participant: ParticipantRef,
     actor_party: str,
     actor_domain: str,
     reason: str | None = None,

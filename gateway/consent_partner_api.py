@@ -23,8 +23,7 @@ from gateway.auth.access_tokens import Caller, check_scope
 from gateway.consent_api import after_grant, audit_change, grantee_kind, vocabulary
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 from gateway.errors import Forbidden, NotFound
-from gateway.identity.models import Participant
-from gateway.identity.vault import pseudonym
+from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.runtime import Runtime
 from gateway.subjects import SubjectRef, resolve_or_enrol_subject, resolve_subject
 
@@ -175,5 +174,5 @@ def consents_concerning_caller(
     ]
 
 
-def _caller_pseudonym(runtime: Runtime, caller: Caller, participant: Participant) -> str:
+def _caller_pseudonym(runtime: Runtime, caller: Caller, participant: ParticipantRef) -> str:
     return pseudonym(runtime.identity_keys, caller.domain, participant.id)

@@ -14,7 +14,7 @@ from consent.service import consents_in_force
 from gateway.audit_trail import PARTICIPANT_ACTOR, record
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep
 from gateway.errors import Forbidden, InvalidInput, NotFound
-from gateway.identity.models import Participant
+from gateway.identity.vault import ParticipantRef
 from gateway.plan_api import NOT_REACHABLE_RESPONSE, reach
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
@@ -50,7 +50,7 @@ def _audit_director(
     request: Request,
     *,
     actor: tuple[str, str],
-    participant: Participant,
+    participant: ParticipantRef,
     action: str,
     reason: str,
     consent_ids: list[str],

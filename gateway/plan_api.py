@@ -26,6 +26,7 @@ from gateway.auth.access_tokens import Caller
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep
 from gateway.errors import Forbidden, NotFound
 from gateway.identity.models import Participant
+from gateway.identity.vault import ParticipantRef
 from gateway.runtime import Runtime
 from gateway.subjects import SubjectRef, resolve_subject
 from plan import service
@@ -57,7 +58,7 @@ NOT_REACHABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
 class Reach:
     """A participant the caller may write to, with what is in force now."""
 
-    participant: Participant
+    participant: ParticipantRef
     consents: list[Consent]
     director: Director | None
 
@@ -71,7 +72,7 @@ def reach(session: Session, runtime: Runtime, caller: Caller, subject: SubjectRe
 
 
 def reach_participant(
-    session: Session, runtime: Runtime, caller: Caller, participant: Participant
+    session: Session, runtime: Runtime, caller: Caller, participant: ParticipantRef
 ) -> Reach:
     consents = consents_in_force(session=session, participant_id=participant.id, at=runtime.clock())
     director = service.current_director(
@@ -98,7 +99,7 @@ def _audit_item(
     runtime: Runtime,
     request: Request,
     caller: Caller,
-    participant: Participant,
+    participant: ParticipantRef,
     item: PlanItem,
 ) -> None:
     view = service.item_view(item)

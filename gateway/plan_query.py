@@ -25,8 +25,7 @@ from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 from gateway.disclosure.flow import acting_role
 from gateway.disclosure.schemas import Name, Withheld
 from gateway.errors import Forbidden, ServiceUnavailable
-from gateway.identity.models import Participant
-from gateway.identity.vault import pseudonym
+from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.plan_api import InvolvementView, director_view, involvement_views
 from gateway.policy.engine import Decision, PolicyEngineUnavailable
 from gateway.policy_input import decision_input
@@ -123,7 +122,7 @@ def query_plan(
 
 def _decided_view(
     session: SessionDep, runtime: Runtime, caller: Caller, body: PlanQuery
-) -> tuple[PlanDisclosure, Participant | None, Decision]:
+) -> tuple[PlanDisclosure, ParticipantRef | None, Decision]:
     """The plan as far as the decision allows: goals, actions, and (for the director) who is in."""
     role = acting_role(caller, body.role)
     now = runtime.clock()

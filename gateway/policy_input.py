@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from consent.models import Consent
+from consent.service import Grant
 
 
 def decision_input(
@@ -16,7 +16,7 @@ def decision_input(
     role: str,
     purpose: str,
     categories: Sequence[str],
-    consents: Iterable[Consent],
+    consents: Iterable[Grant],
     director: str | None,
     now: datetime,
 ) -> dict[str, Any]:

@@ -21,8 +21,7 @@ from audit.schemas import Outcome
 from consent.models import Consent
 from consent.service import consents_in_force
 from gateway.audit_trail import record
-from gateway.identity.models import Participant
-from gateway.identity.vault import pseudonym
+from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.runtime import Runtime
 from plan.outbox import enqueue
 from plan.schemas import Involvement, Notice
@@ -59,7 +58,7 @@ def coordination_consents(consents: Iterable[Consent], involvement: Involvement)
 
 
 def notify_involved(
-    *, session: Session, runtime: Runtime, request: Request, participant: Participant
+    *, session: Session, runtime: Runtime, request: Request, participant: ParticipantRef
 ) -> list[Notice]:
     """Tell each coordinating party of the others' signals it was not yet told of."""
     now = runtime.clock()

@@ -12,8 +12,7 @@ from gateway.auth.access_tokens import Caller
 from gateway.errors import InvalidInput
 from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
-from gateway.identity.models import Participant
-from gateway.identity.vault import enrol, find_by_bsn, find_by_pseudonym
+from gateway.identity.vault import ParticipantRef, enrol, ref_by_bsn, ref_by_pseudonym
 
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 Bsn = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
@@ -42,12 +41,12 @@ def _checked_bsn(bsn: str) -> str:
 
 def resolve_subject(
     session: Session, keys: IdentityKeys, caller: Caller, subject: SubjectRef
-) -> Participant | None:
+) -> ParticipantRef | None:
     """The participant named, or None; callers answer 'unknown' and 'no consent' alike."""
     if subject.bsn is not None:
-        return find_by_bsn(session, keys, _checked_bsn(subject.bsn))
+        return ref_by_bsn(session, keys, _checked_bsn(subject.bsn))
     assert subject.pseudonym is not None
-    return find_by_pseudonym(session, caller.domain, subject.pseudonym)
+    return ref_by_pseudonym(session, caller.domain, subject.pseudonym)
 
 
 def resolve_or_enrol_subject(
@@ -58,7 +57,7 @@ def resolve_or_enrol_subject(
     *,
     domains: frozenset[str],
     now: datetime,
-) -> Participant | None:
+) -> ParticipantRef | None:
     """As ``resolve_subject``, but a valid BSN not seen before enrols the participant."""
     if subject.bsn is not None:
         return enrol(

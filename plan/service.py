@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dbtypes.rows import plain_rows
 from plan.errors import (
     DirectorNotAllowed,
     InvalidPlanInput,
@@ -264,7 +265,12 @@ def _first_recorded(session: Session, participant_id: str) -> dict[str, datetime
 
 # Built once: it runs on every disclosure, where building it cost more than running it.
 _LATEST_ASSIGNMENT = (
-    select(DirectorAssignment)
+    select(
+        DirectorAssignment.party,
+        DirectorAssignment.domain,
+        DirectorAssignment.basis,
+        DirectorAssignment.at,
+    )
     .where(DirectorAssignment.participant_id == bindparam("participant_id"))
     .order_by(DirectorAssignment.id.desc())
     .limit(1)
@@ -280,7 +286,7 @@ def current_director(
     strength of a consent holds while a ``case-coordination`` consent naming that party is in
     force (GDPR Art. 7(3): withdrawing that consent ends the directorship at once).
     """
-    latest = session.scalars(_LATEST_ASSIGNMENT, {"participant_id": participant_id}).first()
+    latest = plain_rows(session, _LATEST_ASSIGNMENT, {"participant_id": participant_id}).first()
     if latest is None or latest.party is None or latest.domain is None:
         return None
     if latest.basis != PARTICIPANT and not coordination_consented(consents, latest.party):

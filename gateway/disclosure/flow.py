@@ -14,7 +14,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome
-from consent.service import consents_in_force
+from consent.service import grants_in_force
 from gateway.audit_trail import record
 from gateway.auth.access_tokens import Caller
 from gateway.disclosure.schemas import (
@@ -24,8 +24,7 @@ from gateway.disclosure.schemas import (
     Withheld,
 )
 from gateway.errors import InvalidInput
-from gateway.identity.models import Participant
-from gateway.identity.vault import pseudonym
+from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.policy.engine import Decision
 from gateway.policy_input import decision_input
 from gateway.runtime import Runtime
@@ -41,7 +40,7 @@ class Prepared:
     """A decided, assembled disclosure: the view and the participant it concerns."""
 
     view: DisclosureView
-    participant: Participant | None
+    participant: ParticipantRef | None
     decision: Decision
 
 
@@ -95,12 +94,12 @@ def _decide(
     caller: Caller,
     role: str,
     request: DisclosureRequest,
-    participant: Participant | None,
+    participant: ParticipantRef | None,
     now: datetime,
 ) -> Decision:
     """Only consents in force now count; an unknown participant simply has none."""
     consents = (
-        consents_in_force(session=session, participant_id=participant.id, at=now)
+        grants_in_force(session=session, participant_id=participant.id, at=now)
         if participant is not None
         else []
     )
@@ -118,7 +117,7 @@ def _decide(
 
 
 def _assemble(
-    session: Session, runtime: Runtime, participant: Participant | None, decision: Decision
+    session: Session, runtime: Runtime, participant: ParticipantRef | None, decision: Decision
 ) -> list[DisclosedCategory]:
     """The latest contribution per allowed category and source, cut to the allowed fields."""
     if participant is None or not decision.categories:

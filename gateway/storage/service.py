@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dbtypes.rows import plain_rows
 from gateway.storage.kek import Kek, KekRing
 from gateway.storage.models import Contribution, DataKey
 
@@ -130,6 +131,10 @@ _CONTRIBUTIONS = (
     .order_by(Contribution.observed_at.desc(), Contribution.received_at.desc())
 )
 
+_DATA_KEY = select(DataKey.wrapped_key, DataKey.kek_id).where(
+    DataKey.participant_id == bindparam("participant_id")
+)
+
 
 def latest_items(
     *, session: Session, keks: KekRing, participant_id: str, categories: Sequence[str]
@@ -139,15 +144,15 @@ def latest_items(
     Per source, because two parties may hold different facts in one category (UWV's WIA benefit
     and the municipality's Participatiewet benefit are both ``income.benefit``).
     """
-    rows = session.execute(
-        _CONTRIBUTIONS, {"participant_id": participant_id, "categories": list(categories)}
+    rows = plain_rows(
+        session, _CONTRIBUTIONS, {"participant_id": participant_id, "categories": list(categories)}
     ).all()
     latest: dict[tuple[str, str], _SealedRow] = {}
     for row in rows:
         latest.setdefault((row.category, row.source_party), row)
     if not latest:
         return []
-    key_row = session.get(DataKey, participant_id)
+    key_row = plain_rows(session, _DATA_KEY, {"participant_id": participant_id}).first()
     if key_row is None or key_row.wrapped_key is None or key_row.kek_id is None:
         return []
     key = keks.for_id(key_row.kek_id).unwrap(key_row.wrapped_key, participant_id)
