@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -121,6 +122,27 @@ def test_access_log_line_is_json_with_the_trace_id(
     ]
     assert access and access[-1]["trace_id"] == CALLER_TRACE
     assert access[-1]["status"] == 200
+
+
+def test_log_lines_below_the_level_are_dropped_and_secrets_never_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("warning")
+    try:
+        gateway_log = structlog.get_logger("gateway.test")
+        gateway_log.info("gateway quiet")
+        gateway_log.warning("gateway loud", bsn="123456782", note="BSN 123456782 in a text")
+        logging.getLogger("uvicorn.error").info("library quiet")
+        logging.getLogger("uvicorn.error").warning("library %s", "loud")
+    finally:
+        configure_logging()
+        logging.getLogger().handlers.clear()
+    output = capsys.readouterr().out
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert [line["event"] for line in lines] == ["gateway loud", "library loud"]
+    assert lines[0]["bsn"] == "[redacted]"
+    assert "123456782" not in output
+    assert all(line["level"] == "warning" and "timestamp" in line for line in lines)
 
 
 def test_health_and_readiness(client: TestClient) -> None:
