@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit.errors import AuditKeyError
 from audit.keys import AuditSigningKey, public_keys, publish_jwks
 from gateway.auth.signing_key import SigningKeyError, generate_ed25519_pem, load_token_signing_key
+from gateway.batch_writer import BatchWriter
 from gateway.catalogue import Catalogue
 from gateway.clock import Clock, system_clock
 from gateway.db import make_engine, make_sessionmaker
@@ -49,8 +50,10 @@ class Runtime:
     identity_keys: IdentityKeys
     participants: ParticipantVerifier
     keks: KekRing
+    writer: BatchWriter
 
     def close(self) -> None:
+        self.writer.close()
         self.policy_engine.close()
         self.database.dispose()
 
@@ -59,10 +62,11 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     """Open the database, load keys, catalogue and policy engine."""
     database = make_engine(settings.effective_database_url)
     token_key = load_token_signing_key(settings)
+    sessions = make_sessionmaker(database)
     return Runtime(
         settings=settings,
         database=database,
-        sessions=make_sessionmaker(database),
+        sessions=sessions,
         catalogue=Catalogue.load(settings.policies_dir),
         token_key=token_key,
         policy_engine=build_policy_engine(settings),
@@ -71,6 +75,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         participants=ParticipantVerifier(settings, demo_key=token_key),
         keks=kek_ring_for(settings),
         audit_keys=load_audit_keys(settings),
+        writer=BatchWriter(sessions),
     )
 
 

@@ -5,16 +5,11 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from gateway.auth.access_tokens import VerifiedToken, caller_of, check_scope
-from gateway.db import transaction
 from gateway.deps import BearerDep, RuntimeDep
-from gateway.disclosure.flow import (
-    Prepared,
-    audit_disclosure,
-    audit_refusal,
-    prepare,
-)
+from gateway.disclosure.flow import audit_disclosure, audit_refusal, prepare
 from gateway.disclosure.render import FHIR_JSON, render
 from gateway.disclosure.schemas import DisclosureRequest, DisclosureView
 from gateway.errors import Forbidden, GatewayError, ServiceUnavailable
@@ -37,45 +32,24 @@ UNAVAILABLE = "policy-engine-unavailable"
         503: {"description": "Policy engine, audit log or database unavailable: nothing disclosed"},
     },
 )
-def disclose(
+async def disclose(
     body: DisclosureRequest, http_request: Request, bearer: BearerDep, runtime: RuntimeDep
 ) -> Response:
     """Consents in force now, the policy decision, the audit entry, the commit — then the answer.
 
-    The party behind the token is looked up in the same transaction: one transaction and one
-    thread-pool round trip per disclosure.
+    The work runs on the batch writer (group commit): the answer leaves only after the
+    transaction holding its audit entry has committed.
     """
     accept = http_request.headers.get("accept", "")
     try:
-        with transaction(runtime.sessions) as session:
-            caller = caller_of(session, bearer)
-            try:
-                check_scope(caller, body.purpose)
-            except Forbidden as refused:
-                audit_refusal(
-                    session=session, runtime=runtime, http_request=http_request, caller=caller,
-                    request=body, reason=f"scope: {refused.detail}",
-                )  # fmt: skip
-                outcome: Forbidden | tuple[Prepared, bytes, str] = refused
-            else:
-                prepared = prepare(
-                    session=session,
-                    runtime=runtime,
-                    caller=caller,
-                    request=body,
-                    now=runtime.clock(),
-                )
-                payload, media_type = render(prepared.view, accept)
-                audit_disclosure(
-                    session=session, runtime=runtime, http_request=http_request, caller=caller,
-                    request=body, prepared=prepared, body=payload,
-                )  # fmt: skip
-                outcome = (prepared, payload, media_type)
+        outcome = await runtime.writer.run(
+            lambda session: _disclose_in(session, runtime, http_request, bearer, body, accept)
+        )
     except GatewayError:
-        raise  # bad input (e.g. an unknown role): nothing was decided
+        raise  # bad input (e.g. an unknown role) or a refused token: nothing was decided
     except PolicyEngineUnavailable as error:
         log.warning("policy engine unavailable; denied", error=str(error))
-        _audit_unavailable(runtime, http_request, bearer, body)
+        await _audit_unavailable(runtime, http_request, bearer, body)
         raise ServiceUnavailable(
             "the policy engine is unavailable; nothing was disclosed", reason=UNAVAILABLE
         ) from None
@@ -87,20 +61,54 @@ def disclose(
         ) from None
     if isinstance(outcome, Forbidden):
         raise outcome
-    _, payload, media_type = outcome
+    payload, media_type = outcome
     return Response(content=payload, media_type=media_type)
 
 
-def _audit_unavailable(
+def _disclose_in(
+    session: Session,
+    runtime: Runtime,
+    http_request: Request,
+    bearer: VerifiedToken,
+    body: DisclosureRequest,
+    accept: str,
+) -> Forbidden | tuple[bytes, str]:
+    """One disclosure in the writer's transaction: the answer's bytes, or the audited refusal.
+
+    The party behind the token is looked up here, in the same transaction.
+    """
+    caller = caller_of(session, bearer)
+    try:
+        check_scope(caller, body.purpose)
+    except Forbidden as refused:
+        audit_refusal(
+            session=session, runtime=runtime, http_request=http_request, caller=caller,
+            request=body, reason=f"scope: {refused.detail}",
+        )  # fmt: skip
+        return refused
+    prepared = prepare(session=session, runtime=runtime, caller=caller, request=body,
+                       now=runtime.clock())  # fmt: skip
+    payload, media_type = render(prepared.view, accept)
+    audit_disclosure(
+        session=session, runtime=runtime, http_request=http_request, caller=caller,
+        request=body, prepared=prepared, body=payload,
+    )  # fmt: skip
+    return payload, media_type
+
+
+async def _audit_unavailable(
     runtime: Runtime, http_request: Request, bearer: VerifiedToken, body: DisclosureRequest
 ) -> None:
     """Denials are audited too; if even that fails, the caller still gets 503 and no data."""
+
+    def refusal(session: Session) -> None:
+        caller = caller_of(session, bearer)
+        audit_refusal(
+            session=session, runtime=runtime, http_request=http_request, caller=caller,
+            request=body, reason=UNAVAILABLE, policy_revision=runtime.policy_engine.revision,
+        )  # fmt: skip
+
     try:
-        with transaction(runtime.sessions) as session:
-            caller = caller_of(session, bearer)
-            audit_refusal(
-                session=session, runtime=runtime, http_request=http_request, caller=caller,
-                request=body, reason=UNAVAILABLE, policy_revision=runtime.policy_engine.revision,
-            )  # fmt: skip
+        await runtime.writer.run(refusal)
     except Exception as error:  # the 503 stands whatever happens here
         log.error("could not audit a denial", exc_info=error)

@@ -1,0 +1,153 @@
+"""Group commit: units share a transaction, each in its own savepoint, answered after the commit."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.batch_writer import BatchWriter, WriterClosed
+from gateway.db import make_engine, make_sessionmaker, read_transaction, transaction
+
+REQUEST = contextvars.ContextVar("request", default="none")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        session.execute(text("CREATE TABLE written (n INTEGER NOT NULL)"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def writer(sessions: sessionmaker[Session]) -> Iterator[BatchWriter]:
+    writer = BatchWriter(sessions)
+    yield writer
+    writer.close()
+
+
+def _insert(n: int) -> Callable[[Session], int]:
+    def unit(session: Session) -> int:
+        session.execute(text("INSERT INTO written (n) VALUES (:n)"), {"n": n})
+        return n
+
+    return unit
+
+
+def _written(sessions: sessionmaker[Session]) -> list[int]:
+    with read_transaction(sessions) as session:
+        return sorted(session.execute(text("SELECT n FROM written")).scalars())
+
+
+def _held_open(writer: BatchWriter) -> tuple[threading.Event, Future[Any]]:
+    """A unit that keeps the writer busy until released: what is queued meanwhile is one batch."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(session: Session) -> None:
+        started.set()
+        assert release.wait(10)
+
+    future = writer.submit(hold)
+    assert started.wait(10)
+    return release, future
+
+
+def test_units_queued_together_commit_together_and_a_failing_one_leaves_nothing(
+    writer: BatchWriter, sessions: sessionmaker[Session]
+) -> None:
+    release, held = _held_open(writer)
+
+    def fails_after_writing(session: Session) -> None:
+        _insert(2)(session)
+        raise ValueError("the unit's own failure")
+
+    first, failing, third = (
+        writer.submit(_insert(1)),
+        writer.submit(fails_after_writing),
+        writer.submit(_insert(3)),
+    )
+    release.set()
+    held.result(10)
+    assert first.result(10) == 1
+    assert third.result(10) == 3
+    with pytest.raises(ValueError, match="the unit's own failure"):
+        failing.result(10)
+    assert _written(sessions) == [1, 3]
+
+
+def test_no_unit_is_answered_when_the_commit_fails(
+    writer: BatchWriter, sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    def refuse(_: Any) -> None:
+        raise OSError("disk full at commit")
+
+    event.listen(engine, "commit", refuse)
+    try:
+        futures = [writer.submit(_insert(n)) for n in range(5)]
+        for future in futures:
+            with pytest.raises(OSError, match="disk full at commit"):
+                future.result(10)
+    finally:
+        event.remove(engine, "commit", refuse)
+    assert _written(sessions) == []
+    assert writer.submit(_insert(7)).result(10) == 7  # the writer goes on
+    assert _written(sessions) == [7]
+
+
+def test_units_run_in_arrival_order_with_the_submitters_context(writer: BatchWriter) -> None:
+    seen: list[tuple[int, str]] = []
+
+    def note(n: int) -> Callable[[Session], None]:
+        return lambda _: seen.append((n, REQUEST.get()))
+
+    release, _ = _held_open(writer)
+    futures = []
+    for n in range(10):
+        REQUEST.set(f"request {n}")
+        futures.append(writer.submit(note(n)))
+    release.set()
+    for future in futures:
+        future.result(10)
+    assert seen == [(n, f"request {n}") for n in range(10)]
+
+
+def test_a_unit_whose_caller_has_gone_is_not_run(
+    writer: BatchWriter, sessions: sessionmaker[Session]
+) -> None:
+    release, _ = _held_open(writer)
+    abandoned = writer.submit(_insert(1))
+    kept = writer.submit(_insert(2))
+    assert abandoned.cancel()
+    release.set()
+    assert kept.result(10) == 2
+    assert _written(sessions) == [2]
+
+
+def test_closing_finishes_what_is_queued_and_refuses_more(
+    sessions: sessionmaker[Session],
+) -> None:
+    writer = BatchWriter(sessions)
+    release, _ = _held_open(writer)
+    queued = [writer.submit(_insert(n)) for n in range(3)]
+    closing = threading.Thread(target=writer.close)
+    closing.start()
+    release.set()
+    closing.join(10)
+    assert not closing.is_alive()
+    assert [future.result(0) for future in queued] == [0, 1, 2]
+    with pytest.raises(WriterClosed):
+        writer.submit(_insert(9))
+    assert _written(sessions) == [0, 1, 2]
