@@ -25,11 +25,20 @@ _STANDING = select(Party.id, Party.domain, Party.roles, Party.purposes, Party.en
 class PartyStanding(Protocol):
     """What a request needs to know of its party: who, which domain, what it may do."""
 
-    id: str
-    domain: str
-    roles: list[str]
-    purposes: list[str]
-    enabled: bool
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def domain(self) -> str: ...
+
+    @property
+    def roles(self) -> list[str]: ...
+
+    @property
+    def purposes(self) -> list[str]: ...
+
+    @property
+    def enabled(self) -> bool: ...
 
 
 def find_party(session: Session, party_id: str) -> Party | None:
