@@ -193,12 +193,22 @@ def _peak_rss_mib(pid: int) -> float:
     return int(found[1]) / 1024
 
 
-def _loads(url: str, path: str, token: str, bodies: list[str], seconds: int,
-           folder: Path) -> dict[int, dict[str, float]]:  # fmt: skip
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _loads(url: str, path: str, token: str, bodies: list[str], seconds: int, folder: Path,
+           pid: int) -> dict[int, dict[str, float]]:  # fmt: skip
+    """wrk at each client count; with the server's CPU time per request of the measured run."""
     results = {}
     for clients in CLIENTS:
         _wrk(url, path, token, bodies, 2, clients, folder)  # warm-up
+        before = _cpu_seconds(pid)
         results[clients] = _wrk(url, path, token, bodies, seconds, clients, folder)
+        used = _cpu_seconds(pid) - before
+        results[clients]["cpu_ms_per_request"] = used * 1000 / max(results[clients]["requests"], 1)
         print(f"  {path} {clients} clients: {results[clients]}", flush=True)
     return results
 
@@ -215,13 +225,14 @@ def _one_database(name: str, database_url: str, reference_url: str, seconds: int
                   folder / f"gateway-{name}.log") as gateway:  # fmt: skip
         token = _consent_and_token(settings)
         found: dict[str, Any] = {"gateway": _loads(settings.public_url, "/v1/disclosures", token,
-                                                   bodies, seconds, folder)}  # fmt: skip
+                                                   bodies, seconds, folder, gateway.pid)}  # fmt: skip
         found["gateway_peak_rss_mib"] = _peak_rss_mib(gateway.pid)
     reference_port = free_port()
     base = f"http://127.0.0.1:{reference_port}"
     command = [sys.executable, str(BENCH / "reference_app.py"), reference_url, str(reference_port)]
-    with _process(command, {}, f"{base}/docs", folder / f"reference-{name}.log"):
-        found["reference"] = _loads(base, "/reference", token, bodies, seconds, folder)
+    with _process(command, {}, f"{base}/docs", folder / f"reference-{name}.log") as reference:
+        found["reference"] = _loads(base, "/reference", token, bodies, seconds, folder,
+                                    reference.pid)  # fmt: skip
     return found
 
 
@@ -243,6 +254,10 @@ def _rows(name: str, found: dict[str, Any]) -> list[Row]:
                 f"{gateway['p99_ms'] / reference['p99_ms']:.2f}x",
                 f"<= {GOAL_P99_MS:.0f} ms" if p99_goal else "-",
                 ("yes" if gateway["p99_ms"] <= GOAL_P99_MS else "NO") if p99_goal else "-"),
+            Row(f"e2e {name}: CPU per request, {clients} clients",
+                f"{gateway['cpu_ms_per_request']:.2f} ms",
+                f"ref {reference['cpu_ms_per_request']:.2f} ms",
+                f"{gateway['cpu_ms_per_request'] / reference['cpu_ms_per_request']:.2f}x", "-", "-"),
             Row(f"e2e {name}: errors, {clients} clients",
                 f"{gateway['errors']} of {gateway['requests']}",
                 f"ref {reference['errors']} of {reference['requests']}", "-", "0",
