@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from gateway.batch_writer import BatchWriter, WriterClosed
 from gateway.db import make_engine, make_sessionmaker, read_transaction, transaction
@@ -18,11 +18,22 @@ from gateway.db import make_engine, make_sessionmaker, read_transaction, transac
 REQUEST = contextvars.ContextVar("request", default="none")
 
 
+class _Base(DeclarativeBase):
+    pass
+
+
+class Written(_Base):
+    """The test table as an ORM entity, for units that write through the session."""
+
+    __tablename__ = "written"
+    n: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     with transaction(make_sessionmaker(engine)) as session:
-        session.execute(text("CREATE TABLE written (n INTEGER NOT NULL)"))
+        session.execute(text("CREATE TABLE written (n INTEGER PRIMARY KEY)"))
     yield engine
     engine.dispose()
 
@@ -86,6 +97,29 @@ def test_units_queued_together_commit_together_and_a_failing_one_leaves_nothing(
     with pytest.raises(ValueError, match="the unit's own failure"):
         failing.result(10)
     assert _written(sessions) == [1, 3]
+
+
+def test_a_failing_unit_takes_its_orm_changes_with_it(
+    writer: BatchWriter, sessions: sessionmaker[Session]
+) -> None:
+    release, held = _held_open(writer)
+
+    def adds_then_fails(session: Session) -> None:
+        session.add(Written(n=1))
+        session.flush()
+        session.add(Written(n=2))  # pending, never flushed
+        raise ValueError("after its changes")
+
+    def adds(session: Session) -> None:
+        session.add(Written(n=3))  # flushed by the writer, inside the unit's savepoint
+
+    failing, kept = writer.submit(adds_then_fails), writer.submit(adds)
+    release.set()
+    held.result(10)
+    with pytest.raises(ValueError, match="after its changes"):
+        failing.result(10)
+    kept.result(10)
+    assert _written(sessions) == [3]
 
 
 def test_no_unit_is_answered_when_the_commit_fails(
