@@ -7,6 +7,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -21,18 +22,23 @@ class KekError(Exception):
 class Kek:
     key: bytes
 
-    @property
+    @cached_property
     def kek_id(self) -> str:
         """A fingerprint, stored beside each wrapped key, so rotation knows what to re-wrap."""
         return hashlib.sha256(b"schakel-kek-id" + self.key).hexdigest()[:16]
 
+    @cached_property
+    def _cipher(self) -> AESGCM:
+        """Made once: every disclosure unwraps a data key with it."""
+        return AESGCM(self.key)
+
     def wrap(self, data_key: bytes, participant_id: str) -> bytes:
         nonce = os.urandom(12)
-        return nonce + AESGCM(self.key).encrypt(nonce, data_key, _aad(participant_id))
+        return nonce + self._cipher.encrypt(nonce, data_key, _aad(participant_id))
 
     def unwrap(self, wrapped: bytes, participant_id: str) -> bytes:
         try:
-            return AESGCM(self.key).decrypt(wrapped[:12], wrapped[12:], _aad(participant_id))
+            return self._cipher.decrypt(wrapped[:12], wrapped[12:], _aad(participant_id))
         except InvalidTag:
             raise KekError("the data key does not open with this KEK") from None
 

@@ -155,16 +155,14 @@ def latest_items(
     key_row = plain_rows(session, _DATA_KEY, {"participant_id": participant_id}).first()
     if key_row is None or key_row.wrapped_key is None or key_row.kek_id is None:
         return []
-    key = keks.for_id(key_row.kek_id).unwrap(key_row.wrapped_key, participant_id)
-    return [_open(key, row) for _, row in sorted(latest.items())]
+    cipher = AESGCM(keks.for_id(key_row.kek_id).unwrap(key_row.wrapped_key, participant_id))
+    return [_open(cipher, row) for _, row in sorted(latest.items())]
 
 
-def _open(key: bytes, row: _SealedRow) -> CaseItem:
+def _open(cipher: AESGCM, row: _SealedRow) -> CaseItem:
     nonce, sealed = row.sealed_fields[:12], row.sealed_fields[12:]
     try:
-        plaintext = AESGCM(key).decrypt(
-            nonce, sealed, _aad(row.id, row.participant_id, row.category)
-        )
+        plaintext = cipher.decrypt(nonce, sealed, _aad(row.id, row.participant_id, row.category))
     except InvalidTag:
         raise SealedDataUnreadable(f"contribution {row.id} does not open") from None
     return CaseItem(
