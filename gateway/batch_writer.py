@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.db import transaction
@@ -34,11 +33,6 @@ Result = TypeVar("Result")
 log = structlog.get_logger("gateway.batch_writer")
 
 _STOP = None
-# One savepoint name for every unit, released before the next: the statements are compiled once.
-# (Session.begin_nested names each savepoint anew, and compiling those cost 6 % of a disclosure.)
-_SAVEPOINT = text("SAVEPOINT batch_unit")
-_ROLLBACK_TO_SAVEPOINT = text("ROLLBACK TO SAVEPOINT batch_unit")
-_RELEASE_SAVEPOINT = text("RELEASE SAVEPOINT batch_unit")
 
 
 class WriterClosed(Exception):
@@ -121,21 +115,17 @@ class BatchWriter:
         outcomes: list[tuple[_Unit, bool, Any]] = []
         try:
             with transaction(self._sessions) as session:
-                connection = session.connection()
                 for unit in batch:
                     if not unit.future.set_running_or_notify_cancel():
                         continue  # its caller has gone: nothing done, nothing to answer
-                    connection.execute(_SAVEPOINT)
                     try:
-                        value = unit.context.run(unit.work, session)
-                        session.flush()
-                    except Exception as error:
-                        connection.execute(_ROLLBACK_TO_SAVEPOINT)
-                        connection.execute(_RELEASE_SAVEPOINT)
-                        session.expunge_all()  # what the session held may be from the unit
+                        # The session's own savepoint, not a bare SAVEPOINT statement: a flush
+                        # that fails rolls back to it instead of ending the whole transaction.
+                        with session.begin_nested():
+                            value = unit.context.run(unit.work, session)
+                    except Exception as error:  # rolled back to the unit's savepoint
                         outcomes.append((unit, False, error))
                     else:
-                        connection.execute(_RELEASE_SAVEPOINT)
                         outcomes.append((unit, True, value))
         except Exception as error:  # the commit (or the transaction) failed: none took place
             log.error("batch transaction failed", units=len(batch), exc_info=error)

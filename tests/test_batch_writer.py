@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from gateway.batch_writer import BatchWriter, WriterClosed
@@ -120,6 +121,24 @@ def test_a_failing_unit_takes_its_orm_changes_with_it(
         failing.result(10)
     kept.result(10)
     assert _written(sessions) == [3]
+
+
+def test_a_unit_whose_flush_fails_leaves_the_others_going(
+    writer: BatchWriter, sessions: sessionmaker[Session]
+) -> None:
+    writer.submit(_insert(1)).result(10)
+    release, held = _held_open(writer)
+
+    def duplicate(session: Session) -> None:
+        session.add(Written(n=1))  # the primary key is taken: the flush fails
+
+    failing, kept = writer.submit(duplicate), writer.submit(_insert(2))
+    release.set()
+    held.result(10)
+    with pytest.raises(IntegrityError):
+        failing.result(10)
+    assert kept.result(10) == 2
+    assert _written(sessions) == [1, 2]
 
 
 def test_no_unit_is_answered_when_the_commit_fails(
