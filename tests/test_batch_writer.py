@@ -132,13 +132,18 @@ def test_a_unit_whose_flush_fails_leaves_the_others_going(
     def duplicate(session: Session) -> None:
         session.add(Written(n=1))  # the primary key is taken: the flush fails
 
-    failing, kept = writer.submit(duplicate), writer.submit(_insert(2))
+    before, failing, after = (
+        writer.submit(_insert(2)),
+        writer.submit(duplicate),
+        writer.submit(_insert(3)),
+    )
     release.set()
     held.result(10)
     with pytest.raises(IntegrityError):
         failing.result(10)
-    assert kept.result(10) == 2
-    assert _written(sessions) == [1, 2]
+    assert before.result(10) == 2  # its work was rolled back with the failed flush, and redone
+    assert after.result(10) == 3
+    assert _written(sessions) == [1, 2, 3]
 
 
 def test_no_unit_is_answered_when_the_commit_fails(
