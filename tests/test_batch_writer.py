@@ -77,22 +77,23 @@ def _held_open(writer: BatchWriter) -> tuple[threading.Event, Future[Any]]:
     return release, future
 
 
+def _one_batch(writer: BatchWriter, *works: Callable[[Session], Any]) -> list[Future[Any]]:
+    """Submit ``works`` while the writer is held busy, so that they run as one batch."""
+    release, held = _held_open(writer)
+    futures = [writer.submit(work) for work in works]
+    release.set()
+    held.result(10)
+    return futures
+
+
 def test_units_queued_together_commit_together_and_a_failing_one_leaves_nothing(
     writer: BatchWriter, sessions: sessionmaker[Session]
 ) -> None:
-    release, held = _held_open(writer)
-
     def fails_after_writing(session: Session) -> None:
         _insert(2)(session)
         raise ValueError("the unit's own failure")
 
-    first, failing, third = (
-        writer.submit(_insert(1)),
-        writer.submit(fails_after_writing),
-        writer.submit(_insert(3)),
-    )
-    release.set()
-    held.result(10)
+    first, failing, third = _one_batch(writer, _insert(1), fails_after_writing, _insert(3))
     assert first.result(10) == 1
     assert third.result(10) == 3
     with pytest.raises(ValueError, match="the unit's own failure"):
@@ -103,8 +104,6 @@ def test_units_queued_together_commit_together_and_a_failing_one_leaves_nothing(
 def test_a_failing_unit_takes_its_orm_changes_with_it(
     writer: BatchWriter, sessions: sessionmaker[Session]
 ) -> None:
-    release, held = _held_open(writer)
-
     def adds_then_fails(session: Session) -> None:
         session.add(Written(n=1))
         session.flush()
@@ -112,11 +111,9 @@ def test_a_failing_unit_takes_its_orm_changes_with_it(
         raise ValueError("after its changes")
 
     def adds(session: Session) -> None:
-        session.add(Written(n=3))  # flushed by the writer, inside the unit's savepoint
+        session.add(Written(n=3))  # flushed when the unit's savepoint is released
 
-    failing, kept = writer.submit(adds_then_fails), writer.submit(adds)
-    release.set()
-    held.result(10)
+    failing, kept = _one_batch(writer, adds_then_fails, adds)
     with pytest.raises(ValueError, match="after its changes"):
         failing.result(10)
     kept.result(10)
@@ -127,21 +124,14 @@ def test_a_unit_whose_flush_fails_leaves_the_others_going(
     writer: BatchWriter, sessions: sessionmaker[Session]
 ) -> None:
     writer.submit(_insert(1)).result(10)
-    release, held = _held_open(writer)
 
     def duplicate(session: Session) -> None:
         session.add(Written(n=1))  # the primary key is taken: the flush fails
 
-    before, failing, after = (
-        writer.submit(_insert(2)),
-        writer.submit(duplicate),
-        writer.submit(_insert(3)),
-    )
-    release.set()
-    held.result(10)
+    before, failing, after = _one_batch(writer, _insert(2), duplicate, _insert(3))
     with pytest.raises(IntegrityError):
         failing.result(10)
-    assert before.result(10) == 2  # its work was rolled back with the failed flush, and redone
+    assert before.result(10) == 2  # the failed flush rolled back its own unit only
     assert after.result(10) == 3
     assert _written(sessions) == [1, 2, 3]
 
