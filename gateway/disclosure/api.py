@@ -75,7 +75,8 @@ def _disclose_in(
 ) -> Forbidden | tuple[bytes, str]:
     """One disclosure in the writer's transaction: the answer's bytes, or the audited refusal.
 
-    The party behind the token is looked up here, in the same transaction.
+    The party behind the token is looked up here, in the same transaction. The refusal is
+    returned, not raised: raising would roll the unit back to its savepoint, audit entry and all.
     """
     caller = caller_of(session, bearer)
     try:
