@@ -209,9 +209,19 @@ def test_allow_without_categories_fails_closed(tmp_path: Path) -> None:
 
 
 def test_undefined_decision_fails_closed(tmp_path: Path) -> None:
-    engine = _bundle_with(tmp_path, "package schakel.disclosure\n\nother := 1\n")
-    with pytest.raises(PolicyEngineUnavailable):
+    engine = _bundle_with(
+        tmp_path, 'package schakel.disclosure\n\ndecision := {"allow": false} if input.never\n'
+    )
+    with pytest.raises(PolicyEngineUnavailable, match="the decision is undefined"):
         engine.decide({})
+    assert not engine.ready()
+
+
+def test_bundle_without_a_decision_is_refused_at_load(tmp_path: Path) -> None:
+    with pytest.raises(
+        PolicyEngineUnavailable, match=r"defines no data\.schakel\.disclosure\.decision"
+    ):
+        _bundle_with(tmp_path, "package schakel.disclosure\n\nother := 1\n")
 
 
 def test_policy_that_does_not_parse_fails_at_start(tmp_path: Path) -> None:
