@@ -160,7 +160,7 @@ def test_director_overview_does_not_extend_to_reintegration(embedded: EmbeddedEn
 
 
 def test_non_json_input_fails_closed(embedded: EmbeddedEngine) -> None:
-    with pytest.raises(PolicyEngineUnavailable):
+    with pytest.raises(PolicyEngineUnavailable, match="policy input is not JSON"):
         embedded.decide({"now": object()})
 
 
