@@ -12,12 +12,13 @@ with a short timeout: an unreachable OPA must fail closed quickly.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from opa_client import OpaClient
-from opa_client.errors import RegoParseError
+from opa_client.errors import DeletePolicyError, RegoParseError
 
 from gateway.policy.bundle import DATA_FILE, PolicyBundle
 from gateway.policy.engine import (
@@ -157,11 +158,7 @@ class OpaServerEngine:
     def _stale_policy_ids(self, bundle: PolicyBundle) -> list[str]:
         """Schakel modules pushed earlier that ``bundle`` no longer ships."""
         shipped = {POLICY_ID_PREFIX + path for path in bundle.policies}
-        return [
-            policy_id
-            for policy_id in self._admin.get_policies_list()
-            if policy_id.startswith(POLICY_ID_PREFIX) and policy_id not in shipped
-        ]
+        return [policy_id for policy_id in self._schakel_policy_ids() if policy_id not in shipped]
 
     def _restore(self) -> None:
         """Push the bundle in force again after OPA refused part of a new one."""
@@ -171,9 +168,23 @@ class OpaServerEngine:
             raise PolicyEngineUnavailable(f"OPA refused the bundle in force: {exc}") from exc
 
     def _put_policies(self, bundle: PolicyBundle) -> None:
+        try:
+            self._put_in_rounds(bundle.policies)
+        except PolicyRefused:
+            in_force = self._schakel_policy_ids()
+            if not in_force:
+                raise
+            # Modules that change together (one drops a function the other's new text no longer
+            # calls) are each refused against the other's old text, since OPA compiles every
+            # update against the modules in force. Push them onto none instead: decisions are
+            # undefined, so refused, until the last module is in.
+            self._delete_in_rounds(in_force)
+            self._put_in_rounds(bundle.policies)
+
+    def _put_in_rounds(self, policies: Mapping[str, str]) -> None:
         # OPA compiles each module against those already loaded, so a module that uses a rule
         # of a module not yet pushed is refused; push in rounds until every module is in.
-        pending = dict(sorted(bundle.policies.items()))
+        pending = dict(sorted(policies.items()))
         while pending:
             refused: dict[str, RegoParseError] = {}
             for path, text in pending.items():
@@ -187,6 +198,27 @@ class OpaServerEngine:
                 first_path, first_error = next(iter(refused.items()))
                 raise PolicyRefused(first_path, _opa_error(first_error))
             pending = {path: pending[path] for path in refused}
+
+    def _delete_in_rounds(self, policy_ids: list[str]) -> None:
+        """Delete modules; one another module still calls is refused, so delete in rounds."""
+        pending = policy_ids
+        while pending:
+            refused = []
+            for policy_id in pending:
+                try:
+                    self._admin.delete_policy(policy_id)
+                except DeletePolicyError:
+                    refused.append(policy_id)
+            if len(refused) == len(pending):
+                raise PolicyEngineUnavailable(f"OPA keeps the modules {', '.join(refused)}")
+            pending = refused
+
+    def _schakel_policy_ids(self) -> list[str]:
+        return [
+            policy_id
+            for policy_id in self._admin.get_policies_list()
+            if policy_id.startswith(POLICY_ID_PREFIX)
+        ]
 
     def _put_data(self, directory: str, document: Any) -> None:
         if directory == "." or not isinstance(document, dict):

@@ -103,6 +103,28 @@ def test_reload_on_opa_drops_modules_no_longer_shipped(
     opa.close()
 
 
+def test_reload_on_opa_of_modules_that_change_together(
+    opa_process: OpaProcess, policies_copy: Path
+) -> None:
+    """Each new module is refused against the other's old text; the pair still goes in."""
+    helper = policies_copy / "schakel/pair/helper.rego"
+    user = policies_copy / "schakel/pair/user.rego"
+    helper.parent.mkdir()
+    helper.write_text("package schakel.pair\n\nold_double(x) := x * 2\n")
+    user.write_text("package schakel.pair\n\nanswer := old_double(21)\n")
+    opa = OpaServerEngine(opa_process.url, load_bundle(policies_copy), timeout=2.0)
+    opa.sync()
+    helper.write_text("package schakel.pair\n\nnew_double(x) := x + x\n")
+    user.write_text("package schakel.pair\n\nanswer := new_double(21) + 1\n")
+    changed = load_bundle(policies_copy)
+    opa.reload(changed)
+    assert opa.revision == changed.revision
+    assert opa.served_revision() == changed.revision
+    assert opa._admin.get_data("schakel/pair/answer")["result"] == 43
+    assert opa.decide(DESIGN_EXAMPLE).allow
+    opa.close()
+
+
 @pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
 def test_operator_reload_endpoint_changes_the_revision(
     engine_kind: str, request: pytest.FixtureRequest, policies_copy: Path, tmp_path: Path
