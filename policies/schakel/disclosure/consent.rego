@@ -51,20 +51,23 @@ grant_counts(grant) if {
 }
 
 # METADATA
-# title: Consented
-# description: A counting grant covers the category.
-consented(category) if {
+# title: Counting grants
+# description: The grants that count, each checked once for the whole request.
+counting_grant contains grant if {
 	some grant in consent_grant
-	grant.category == category
 	grant_counts(grant)
 }
 
 # METADATA
-# title: Domain consented
-# description: Only a domain-wide grant covers the category, where party consent is required.
-domain_consented(category) if {
+# title: Consented categories
+# description: The categories a counting grant covers.
+consented_categories contains grant.category if some grant in counting_grant
+
+# METADATA
+# title: Domain-consented categories
+# description: The categories a domain-wide grant covers (counting or not).
+domain_consented_categories contains grant.category if {
 	some grant in consent_grant
-	grant.category == category
 	grant.level == "domain"
 }
 
@@ -72,7 +75,6 @@ domain_consented(category) if {
 # title: Covering consent ids
 # description: The sorted ids of the consents that count for the category (for the audit entry).
 covering_consent_ids(category) := sort({grant.id |
-	some grant in consent_grant
+	some grant in counting_grant
 	grant.category == category
-	grant_counts(grant)
 })

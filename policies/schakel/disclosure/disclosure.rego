@@ -83,9 +83,16 @@ confined_outside_source(category) if {
 #   without a category consent: the shared plan is the director's to coordinate. Everything else,
 #   care.involvement included (health data, GDPR Art. 9), still needs a consent like any requester.
 director_overview(category) if {
+	requester_is_director
+	category in purpose.director_categories
+}
+
+# METADATA
+# title: Requester is director
+# description: The participant has a director and it is the requesting party.
+requester_is_director if {
 	is_string(input.subject.director)
 	input.subject.director == input.requester.party
-	category in purpose.director_categories
 }
 
 # METADATA
@@ -113,9 +120,9 @@ verdict(category) := "request.refused" if {
 } else := "director.overview" if {
 	director_overview(category)
 } else := "consent.covered" if {
-	consented(category)
+	category in consented_categories
 } else := "consent.party_required" if {
-	domain_consented(category)
+	category in domain_consented_categories
 } else := "consent.missing"
 
 # METADATA
@@ -190,26 +197,28 @@ request_reasons := [reason |
 
 # METADATA
 # title: Category reasons
-# description: One reason per distinct category asked, sorted by category.
-category_reasons := [category_reason(category) | some category in sort(asked)]
-
-# METADATA
-# title: Category reason
-# description: The verdict on one category, with the ids of the consents that allowed it.
-category_reason(category) := {
-	"category": category,
-	"allowed": verdicts[category] in allow_codes,
-	"code": verdicts[category],
-	"reason": reason_text[verdicts[category]],
-	"consent_ids": disclosing_consent_ids(category),
-}
+# description: >-
+#   One reason per distinct category asked, sorted by category, with the ids of the consents
+#   that allowed it (none when it is denied or disclosed to the director).
+category_reasons := [reason |
+	some category in sort(asked)
+	code := verdicts[category]
+	reason := {
+		"category": category,
+		"allowed": code in allow_codes,
+		"code": code,
+		"reason": reason_text[code],
+		"consent_ids": object.get(disclosing_consent_ids, category, []),
+	}
+]
 
 # METADATA
 # title: Disclosing consent ids
-# description: The consents a category is disclosed on; none when it is denied or disclosed to the director.
-disclosing_consent_ids(category) := covering_consent_ids(category) if {
-	verdicts[category] == "consent.covered"
-} else := []
+# description: The sorted ids of the consents each category is disclosed on.
+disclosing_consent_ids[category] := covering_consent_ids(category) if {
+	some category, code in verdicts
+	code == "consent.covered"
+}
 
 # METADATA
 # title: Decision
