@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gateway.policy.bundle import PolicyBundle
 
@@ -24,15 +24,18 @@ class PolicyRefused(Exception):
         self.error = error
 
 
+SortedNames = Annotated[list[str], AfterValidator(sorted)]
+
+
 class Decision(BaseModel):
     """What the policies decided for one request, and which policy revision decided it."""
 
     model_config = ConfigDict(frozen=True)
 
     allow: bool
-    categories: list[str] = Field(default_factory=list)
+    categories: SortedNames = Field(default_factory=list)
     fields: dict[str, list[str]] = Field(default_factory=dict)
-    obligations: list[str] = Field(default_factory=list)
+    obligations: SortedNames = Field(default_factory=list)
     reasons: list[dict[str, Any]] = Field(default_factory=list)
     policy_revision: str
 
@@ -89,9 +92,4 @@ def decision_from_document(document: object, *, policy_revision: str) -> Decisio
         raise PolicyEngineUnavailable("malformed decision: allow disagrees with categories")
     if not set(decision.fields) <= set(decision.categories):
         raise PolicyEngineUnavailable("malformed decision: fields for a category not allowed")
-    return decision.model_copy(
-        update={
-            "categories": sorted(decision.categories),
-            "obligations": sorted(decision.obligations),
-        }
-    )
+    return decision
