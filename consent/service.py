@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,7 +134,9 @@ def revoke(
 _CLOSED_BY = (
     select(ConsentEvent.consent_id)
     .where(ConsentEvent.participant_id == bindparam("participant_id"))
-    .where(ConsentEvent.kind.in_(CLOSING_EVENTS))
+    # Spelt out rather than IN (...): a list is rendered per execution, which keeps the
+    # statement off dbtypes.rows' compiled-once path.
+    .where(or_(*(ConsentEvent.kind == kind for kind in CLOSING_EVENTS)))
     .where(ConsentEvent.at <= bindparam("at"))
 )
 _IN_FORCE = (
