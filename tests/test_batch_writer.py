@@ -101,6 +101,59 @@ def test_units_queued_together_commit_together_and_a_failing_one_leaves_nothing(
     assert _written(sessions) == [1, 3]
 
 
+def test_a_batch_without_failures_runs_each_unit_once_without_savepoints(
+    writer: BatchWriter, sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    runs: list[int] = []
+
+    def counted(n: int) -> Callable[[Session], int]:
+        def unit(session: Session) -> int:
+            runs.append(n)
+            return _insert(n)(session)
+
+        return unit
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        futures = _one_batch(writer, *(counted(n) for n in range(4)))
+        assert [future.result(10) for future in futures] == [0, 1, 2, 3]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert runs == [0, 1, 2, 3]
+    assert not [statement for statement in statements if "SAVEPOINT" in statement.upper()]
+    assert _written(sessions) == [0, 1, 2, 3]
+
+
+def test_after_a_failure_the_batch_runs_again_and_commits_each_write_once(
+    writer: BatchWriter, sessions: sessionmaker[Session]
+) -> None:
+    runs: list[int] = []
+
+    def counted(n: int) -> Callable[[Session], int]:
+        def unit(session: Session) -> int:
+            runs.append(n)
+            return _insert(n)(session)
+
+        return unit
+
+    def fails(_: Session) -> None:
+        runs.append(-1)
+        raise ValueError("no")
+
+    first, failing, last = _one_batch(writer, counted(1), fails, counted(3))
+    assert (first.result(10), last.result(10)) == (1, 3)
+    with pytest.raises(ValueError, match="no"):
+        failing.result(10)
+    # Together until the failure, rolled back, then every unit again, each in its savepoint.
+    assert runs == [1, -1, 1, -1, 3]
+    assert _written(sessions) == [1, 3]
+
+
 def test_a_failing_unit_takes_its_orm_changes_with_it(
     writer: BatchWriter, sessions: sessionmaker[Session]
 ) -> None:
