@@ -134,8 +134,7 @@ def revoke(
 _CLOSED_BY = (
     select(ConsentEvent.consent_id)
     .where(ConsentEvent.participant_id == bindparam("participant_id"))
-    # Spelt out rather than IN (...): a list is rendered per execution, which keeps the
-    # statement off dbtypes.rows' compiled-once path.
+    # Spelt out rather than IN (...): a list is rendered anew on every execution.
     .where(or_(*(ConsentEvent.kind == kind for kind in CLOSING_EVENTS)))
     .where(ConsentEvent.at <= bindparam("at"))
 )

@@ -39,6 +39,7 @@ WITH_CONSTANT_LIST = select(Thing.id).where(Thing.id.in_(["a", "c"])).order_by(T
 WITH_LIST_PER_CALL = (
     select(Thing.id).where(Thing.id.in_(bindparam("ids", expanding=True))).order_by(Thing.id)
 )
+WITH_ESCAPED_NAME = select(Thing.id, Thing.n).where(Thing.id == bindparam("the id"))
 COUNT = select(func.count(Thing.id))
 
 
@@ -93,17 +94,26 @@ def test_a_null_column_stays_none(sessions: sessionmaker[Session]) -> None:
     assert after_change[1].note is None  # and the pending change was flushed before the read
 
 
-def test_lists_rendered_per_execution_go_through_sqlalchemy(
+def test_lists_rendered_per_execution_are_expanded(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        connection = session.connection()
+        assert _reader(connection.dialect, WITH_LIST_PER_CALL) is not None
+        parameters = {"ids": ["b", "d", "x"]}
+        ids = plain_rows(session, WITH_LIST_PER_CALL, parameters).all()
+        expected = connection.execute(WITH_LIST_PER_CALL, parameters).all()
+        constant = plain_rows(session, WITH_CONSTANT_LIST).all()
+        assert plain_rows(session, WITH_LIST_PER_CALL, {"ids": []}).all() == []
+    assert [row.id for row in ids] == [row.id for row in expected] == ["b", "d"]
+    assert [row.id for row in constant] == ["a", "c"]
+
+
+def test_parameter_names_the_driver_cannot_take_go_through_sqlalchemy(
     sessions: sessionmaker[Session],
 ) -> None:
     with transaction(sessions) as session:
-        dialect = session.connection().dialect
-        assert _reader(dialect, WITH_LIST_PER_CALL) is None
-        assert _reader(dialect, WITH_CONSTANT_LIST) is None
-        ids = plain_rows(session, WITH_LIST_PER_CALL, {"ids": ["b", "d", "x"]}).all()
-        constant = plain_rows(session, WITH_CONSTANT_LIST).all()
-    assert [row.id for row in ids] == ["b", "d"]
-    assert [row.id for row in constant] == ["a", "c"]
+        assert _reader(session.connection().dialect, WITH_ESCAPED_NAME) is None
+        row = plain_rows(session, WITH_ESCAPED_NAME, {"the id": "c"}).first()
+    assert (row.id, row.n) == ("c", 2)
 
 
 def test_a_write_of_this_transaction_is_read(sessions: sessionmaker[Session]) -> None:
