@@ -17,7 +17,7 @@ from audit.chain import canonical_json, format_timestamp
 from audit.errors import EmptyLog
 from audit.keys import AuditSigningKey
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.service import head, lock_log
+from audit.service import head, known, lock_log
 from dbtypes.rows import plain_rows
 
 CHECKPOINT_FORMAT = "schakel-audit-checkpoint/1"
@@ -67,6 +67,9 @@ def create_checkpoint(
     )
     session.add(checkpoint)
     session.flush()
+    kept = known(session)
+    if kept is not None:  # every entry so far is signed now
+        kept.oldest_known, kept.oldest_unsigned = True, None
     return checkpoint
 
 
@@ -90,7 +93,13 @@ def checkpoint_if_due(
         newest = head(session)
         if newest is None:
             return None
-    oldest = _oldest_unsigned(session)
+    kept = known(session)
+    if kept is not None and kept.oldest_known:
+        oldest = kept.oldest_unsigned
+    else:
+        oldest = _oldest_unsigned(session)
+        if kept is not None:
+            kept.oldest_known, kept.oldest_unsigned = True, oldest
     if oldest is None:
         return None
     oldest_seq, oldest_at = oldest

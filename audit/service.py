@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, Select, String, Text, cast, func, insert, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
 from audit.errors import EntryNotFound
@@ -23,14 +24,63 @@ Clock = Callable[[], datetime]
 APPEND_LOCK_KEY = 0x5343484B41554454
 
 
+@dataclass
+class Known:
+    """What one transaction has learnt of the log while it holds the log's lock.
+
+    Nobody else appends meanwhile, so the entry it appended last is the head, and the oldest
+    entry no checkpoint covers stays the oldest until a checkpoint is made. Kept outside
+    savepoints only: a savepoint may be rolled back, so inside one nothing is kept and what was
+    kept before is dropped.
+    """
+
+    transaction: SessionTransaction
+    locked: bool = False
+    head: Link | None = None
+    oldest_known: bool = False
+    oldest_unsigned: tuple[int, datetime] | None = None  # None when known: all are signed
+
+
+class Link(NamedTuple):
+    """What the next entry needs of the head: its place, its hash and its time."""
+
+    seq: int
+    entry_hash: str
+    recorded_at: datetime
+
+
+_KNOWN = "audit.known"
+
+
+def known(session: Session) -> Known | None:
+    """This transaction's knowledge of the log; None (and forgotten) inside a savepoint."""
+    if session.in_nested_transaction():
+        session.info.pop(_KNOWN, None)
+        return None
+    current = session.get_transaction()
+    if current is None:  # not begun yet: nothing to keep knowledge for
+        return None
+    kept: Known | None = session.info.get(_KNOWN)
+    if kept is None or kept.transaction is not current:
+        kept = session.info[_KNOWN] = Known(current)
+    return kept
+
+
 def lock_log(session: Session) -> None:
     """Serialise writers of the log until the caller's transaction ends.
 
-    PostgreSQL takes a transaction-scoped advisory lock; SQLite needs none because the gateway
-    opens every transaction with BEGIN IMMEDIATE, which already holds the database's write lock.
+    PostgreSQL takes a transaction-scoped advisory lock, once per transaction; SQLite needs none
+    because the gateway opens every transaction with BEGIN IMMEDIATE, which already holds the
+    database's write lock.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        plain_rows(session, _APPEND_LOCK)
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    kept = known(session)
+    if kept is not None and kept.locked:
+        return
+    plain_rows(session, _APPEND_LOCK)
+    if kept is not None:
+        kept.locked = True
 
 
 _APPEND_LOCK = select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY))
@@ -59,7 +109,10 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
     not attached to the session.
     """
     lock_log(session)
-    previous = plain_rows(session, _LINK).first()
+    kept = known(session)
+    previous = kept.head if kept is not None and kept.head is not None else None
+    if previous is None:
+        previous = plain_rows(session, _LINK).first()
     now = clock()
     if now.tzinfo is None:
         raise ValueError("the audit clock must return an aware UTC datetime")
@@ -75,6 +128,10 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
     document, jcs = seal_with_jcs(fields)
     row = {**document, "recorded_at": now, "canonical": jcs.decode()}
     session.connection().execute(_INSERT, row)
+    if kept is not None:
+        kept.head = Link(row["seq"], row["entry_hash"], now)
+        if kept.oldest_known and kept.oldest_unsigned is None:
+            kept.oldest_unsigned = (row["seq"], now)
     return AuditEntry(**row)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import audit.service
 from audit.chain import GENESIS_HASH, compute_entry_hash
 from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
@@ -102,3 +105,69 @@ def test_a_checkpoint_falls_due_by_count_or_by_the_age_of_the_oldest_unsigned_en
     with transaction(sessions) as session:
         checkpoint = checkpoint_if_due(session=session, **due)  # the head, read again
     assert checkpoint is not None and checkpoint.seq == 4
+
+
+def test_appends_in_one_transaction_read_the_head_once_and_chain_as_apart(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[object] = []
+    real_plain_rows = audit.service.plain_rows
+
+    def counted(session: Session, statement: Any, *rest: Any) -> Any:
+        reads.append(statement)
+        return real_plain_rows(session, statement, *rest)
+
+    monkeypatch.setattr(audit.service, "plain_rows", counted)
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        append_entry(session=session, draft=draft(), clock=clock)
+    with transaction(sessions) as session:
+        entries = [append_entry(session=session, draft=draft(), clock=clock) for _ in range(5)]
+    assert reads.count(audit.service._LINK) == 2  # once per transaction
+    lock_reads = reads.count(audit.service._APPEND_LOCK)
+    assert lock_reads == (2 if session.get_bind().dialect.name == "postgresql" else 0)
+    assert [entry.seq for entry in entries] == [2, 3, 4, 5, 6]
+    assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(entries))
+    with transaction(sessions) as session:
+        stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
+    assert [compute_entry_hash(d) for d in stored] == [d["entry_hash"] for d in stored]
+
+
+@pytest.mark.parametrize("savepoint_ends", ["rolled back", "released"])
+def test_an_append_in_a_savepoint_is_linked_to_whatever_the_savepoint_left(
+    sessions: sessionmaker[Session], savepoint_ends: str
+) -> None:
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        first = append_entry(session=session, draft=draft(), clock=clock)
+        nested = session.begin_nested()
+        inside = append_entry(session=session, draft=draft(outcome="deny"), clock=clock)
+        if savepoint_ends == "rolled back":
+            nested.rollback()
+        else:
+            nested.commit()
+        after = append_entry(session=session, draft=draft(), clock=clock)
+    before = first if savepoint_ends == "rolled back" else inside
+    assert (after.seq, after.prev_hash) == (before.seq + 1, before.entry_hash)
+    with transaction(sessions) as session:
+        stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
+    assert [d["seq"] for d in stored] == list(range(1, len(stored) + 1))
+    assert all(b["prev_hash"] == a["entry_hash"] for a, b in itertools.pairwise(stored))
+
+
+def test_checkpoints_fall_due_in_one_transaction_as_in_many(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock, key = SettableClock(), AuditSigningKey.generate()
+    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    signed = []
+    with transaction(sessions) as session:
+        for _ in range(7):
+            entry = append_entry(session=session, draft=draft(), clock=clock)
+            checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
+            signed.append(checkpoint.seq if checkpoint else None)
+        clock.advance(61)
+        entry = append_entry(session=session, draft=draft(), clock=clock)
+        checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
+    assert signed == [None, None, 3, None, None, 6, None]
+    assert checkpoint is not None and checkpoint.seq == 8  # entry 7 waited 61 s
