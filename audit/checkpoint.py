@@ -17,7 +17,7 @@ from audit.chain import canonical_json, format_timestamp
 from audit.errors import EmptyLog
 from audit.keys import AuditSigningKey
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.service import head, known, lock_log
+from audit.service import AppendedEntry, head, known, lock_log
 from dbtypes.rows import plain_rows
 
 CHECKPOINT_FORMAT = "schakel-audit-checkpoint/1"
@@ -80,7 +80,7 @@ def checkpoint_if_due(
     clock: Clock,
     every_entries: int,
     every_seconds: float,
-    newest: AuditEntry | None = None,
+    newest: AuditEntry | AppendedEntry | None = None,
 ) -> AuditCheckpoint | None:
     """Checkpoint the head when ``every_entries`` entries are unsigned, or the oldest unsigned
     entry is ``every_seconds`` old. Call it after ``append_entry`` in the same transaction.

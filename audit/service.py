@@ -52,6 +52,30 @@ class Link(NamedTuple):
 _KNOWN = "audit.known"
 
 
+@dataclass(frozen=True, slots=True)
+class AppendedEntry:
+    """An entry as append_entry wrote it: the row's values, without an ORM object to build."""
+
+    seq: int
+    recorded_at: datetime
+    trace_id: str | None
+    actor_party: str
+    actor_domain: str
+    action: str
+    subject_ref: str | None
+    purpose: str | None
+    categories: list[str]
+    consent_ids: list[str]
+    decision_id: str | None
+    policy_revision: str | None
+    outcome: str
+    reason: str | None
+    payload_digest: str | None
+    prev_hash: str
+    entry_hash: str
+    canonical: str
+
+
 def known(session: Session) -> Known | None:
     """This transaction's knowledge of the log; None (and forgotten) inside a savepoint."""
     if session.in_nested_transaction():
@@ -100,13 +124,13 @@ def head(session: Session) -> AuditEntry | None:
     return session.scalars(_HEAD).first()
 
 
-def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditEntry:
+def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AppendedEntry:
     """Add the next link of the chain in the caller's transaction (written, never committed).
 
     seq is gap-free from 1; recorded_at never goes back, even if the clocks of two gateways
     disagree, so that the order of seq and the order of time are the same. The row is written
-    by one INSERT (the ORM's unit of work cost a third of an append); the entry returned is
-    not attached to the session.
+    by one INSERT (the ORM's unit of work cost a third of an append); the entry returned holds
+    its values, not an ORM object (building one cost a twentieth of a disclosure).
     """
     lock_log(session)
     kept = known(session)
@@ -132,7 +156,7 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AuditE
         kept.head = Link(row["seq"], row["entry_hash"], now)
         if kept.oldest_known and kept.oldest_unsigned is None:
             kept.oldest_unsigned = (row["seq"], now)
-    return AuditEntry(**row)
+    return AppendedEntry(**row)
 
 
 def entry_document(entry: AuditEntry) -> dict[str, Any]:
