@@ -90,12 +90,9 @@ class _Reader:
                 if name in values and callable(process):
                     values[name] = process(values[name])
         arguments = values if order is None else [values[name] for name in order]
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, arguments)
-            fetched = cursor.fetchall()
-        finally:
-            cursor.close()
+        cursor = _cursor_of(connection)
+        cursor.execute(sql, arguments)
+        fetched = cursor.fetchall()
         make, columns = self.row, self.columns
         if not any(columns):
             return [make(row) for row in fetched]
@@ -108,6 +105,19 @@ class _Reader:
             )
             for row in fetched
         ]
+
+
+_CURSOR = "dbtypes.rows.cursor"
+
+
+def _cursor_of(connection: Connection) -> Any:
+    """The driver cursor kept for reads on this driver connection (one made per read cost more
+    than a read); the pool drops it with the connection's info when the connection goes."""
+    pooled = connection.connection
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None:
+        cursor = pooled.info[_CURSOR] = pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
+    return cursor
 
 
 # Per dialect (an engine's, with its JSON settings), per statement (built once at import).
