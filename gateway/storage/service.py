@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -112,8 +112,19 @@ def store_contribution(
     return row
 
 
-# The columns of _CONTRIBUTIONS: a contribution, and the participant's wrapped data key with it.
-_SealedRow = Row[str, str, str, str, str, datetime, bytes, bytes | None, str | None]
+class _SealedRow(Protocol):
+    """A row of _CONTRIBUTIONS: a contribution, and the participant's wrapped data key with it."""
+
+    id: str
+    participant_id: str
+    category: str
+    source_party: str
+    source_domain: str
+    observed_at: datetime
+    sealed_fields: bytes
+    wrapped_key: bytes | None
+    kek_id: str | None
+
 
 # Built once: it runs on every disclosure, where building it cost more than running it. Plain
 # rows, not ORM objects: they are only read and decrypted, never changed. The data key comes
