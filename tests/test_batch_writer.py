@@ -59,6 +59,16 @@ def _insert(n: int) -> Callable[[Session], int]:
     return unit
 
 
+def _counted(runs: list[int], n: int) -> Callable[[Session], int]:
+    """A unit that inserts ``n`` and notes each run of it in ``runs``."""
+
+    def unit(session: Session) -> int:
+        runs.append(n)
+        return _insert(n)(session)
+
+    return unit
+
+
 def _written(sessions: sessionmaker[Session]) -> list[int]:
     with read_transaction(sessions) as session:
         return sorted(session.execute(text("SELECT n FROM written")).scalars())
@@ -110,17 +120,9 @@ def test_a_batch_without_failures_runs_each_unit_once_without_savepoints(
         statements.append(statement)
 
     runs: list[int] = []
-
-    def counted(n: int) -> Callable[[Session], int]:
-        def unit(session: Session) -> int:
-            runs.append(n)
-            return _insert(n)(session)
-
-        return unit
-
     event.listen(engine, "before_cursor_execute", note)
     try:
-        futures = _one_batch(writer, *(counted(n) for n in range(4)))
+        futures = _one_batch(writer, *(_counted(runs, n) for n in range(4)))
         assert [future.result(10) for future in futures] == [0, 1, 2, 3]
     finally:
         event.remove(engine, "before_cursor_execute", note)
@@ -134,18 +136,11 @@ def test_after_a_failure_the_batch_runs_again_and_commits_each_write_once(
 ) -> None:
     runs: list[int] = []
 
-    def counted(n: int) -> Callable[[Session], int]:
-        def unit(session: Session) -> int:
-            runs.append(n)
-            return _insert(n)(session)
-
-        return unit
-
     def fails(_: Session) -> None:
         runs.append(-1)
         raise ValueError("no")
 
-    first, failing, last = _one_batch(writer, counted(1), fails, counted(3))
+    first, failing, last = _one_batch(writer, _counted(runs, 1), fails, _counted(runs, 3))
     assert (first.result(10), last.result(10)) == (1, 3)
     with pytest.raises(ValueError, match="no"):
         failing.result(10)
