@@ -10,9 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import OctKey
+from sqlalchemy.orm import Session
 
+from gateway.auth import access_tokens
+from gateway.auth.access_tokens import VerifiedToken, caller_of
 from gateway.db import transaction
-from gateway.registry.service import disable_party
+from gateway.errors import GatewayError
+from gateway.registry.service import PartyStanding, disable_party
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from tests.support import (
@@ -305,3 +309,33 @@ def test_access_token_signed_by_someone_else_is_refused(
     )
     response = gateway[1].get("/v1/whoami", headers={"Authorization": f"Bearer {forged}"})
     assert_unauthorized(response, "signature does not verify")
+
+
+def test_a_party_is_read_once_per_transaction_and_again_in_the_next(
+    gateway: tuple[Runtime, TestClient],
+    clock: SettableClock,
+    uwv: Partner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime = gateway[0]
+    reads: list[str] = []
+    real_standing = access_tokens.party_standing
+
+    def counted(session: Session, party_id: str) -> PartyStanding | None:
+        reads.append(party_id)
+        return real_standing(session, party_id)
+
+    monkeypatch.setattr(access_tokens, "party_standing", counted)
+    token = VerifiedToken(party=uwv.party_id, scope=("reintegration",), token_id="t-1")
+    with transaction(runtime.sessions) as session:
+        callers = [caller_of(session, token) for _ in range(3)]  # one batch of disclosures
+    assert [caller.party for caller in callers] == [uwv.party_id] * 3
+    assert reads == [uwv.party_id]
+    with transaction(runtime.sessions) as session:
+        disable_party(session=session, party_id=uwv.party_id, now=clock())
+    with (
+        pytest.raises(GatewayError, match="unknown or disabled"),
+        transaction(runtime.sessions) as session,
+    ):
+        caller_of(session, token)
+    assert reads == [uwv.party_id] * 2

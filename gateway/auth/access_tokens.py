@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import AuthenticationFailed, Forbidden
 from gateway.registry.models import Party
-from gateway.registry.service import party_standing
+from gateway.registry.service import PartyStanding, party_standing
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type (RFC 9068 §2.1), not a secret
 ALGORITHM = "EdDSA"
@@ -84,8 +84,9 @@ def verify_bearer(*, key: OKPKey, issuer: str, token: str, now: datetime) -> Ver
 
 def caller_of(session: Session, token: VerifiedToken) -> Caller:
     """The partner behind a verified token, if its party is still enabled (disabling takes
-    effect at once); its purposes are those of the token that the registry still grants."""
-    party = party_standing(session, token.party)
+    effect for the next transaction); its purposes are those of the token that the registry
+    still grants."""
+    party = _standing_in_transaction(session, token.party)
     if party is None or not party.enabled:
         raise invalid_token("the party of this access token is unknown or disabled")
     return Caller(
@@ -95,6 +96,25 @@ def caller_of(session: Session, token: VerifiedToken) -> Caller:
         purposes=tuple(purpose for purpose in token.scope if purpose in party.purposes),
         token_id=token.token_id,
     )
+
+
+_STANDINGS = "auth.party_standings"
+
+
+def _standing_in_transaction(session: Session, party_id: str) -> PartyStanding | None:
+    """The party's standing, read once per transaction.
+
+    The requests of one batch share a transaction (gateway/batch_writer.py); they were all
+    waiting when it began, and on SQLite they read the same snapshot anyway.
+    """
+    current = session.get_transaction()
+    kept: tuple[object, dict[str, PartyStanding | None]] | None = session.info.get(_STANDINGS)
+    if kept is None or kept[0] is not current:
+        kept = session.info[_STANDINGS] = (current, {})
+    standings = kept[1]
+    if party_id not in standings:
+        standings[party_id] = party_standing(session, party_id)
+    return standings[party_id]
 
 
 _VERIFIED_CACHE_SIZE = 4096
