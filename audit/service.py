@@ -10,12 +10,13 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, Select, String, Text, cast, func, insert, select, type_coerce
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
 from audit.errors import EntryNotFound
 from audit.models import AuditBase, AuditEntry
 from audit.schemas import AuditDraft, AuditQuery, DailyStatistic
+from dbtypes.kept import kept_for_transaction
 from dbtypes.rows import plain_rows
 
 Clock = Callable[[], datetime]
@@ -34,7 +35,6 @@ class Known:
     kept before is dropped.
     """
 
-    transaction: SessionTransaction
     locked: bool = False
     head: Link | None = None
     oldest_known: bool = False
@@ -81,13 +81,7 @@ def known(session: Session) -> Known | None:
     if session.in_nested_transaction():
         session.info.pop(_KNOWN, None)
         return None
-    current = session.get_transaction()
-    if current is None:  # not begun yet: nothing to keep knowledge for
-        return None
-    kept: Known | None = session.info.get(_KNOWN)
-    if kept is None or kept.transaction is not current:
-        kept = session.info[_KNOWN] = Known(current)
-    return kept
+    return kept_for_transaction(session, _KNOWN, Known)
 
 
 def lock_log(session: Session) -> None:

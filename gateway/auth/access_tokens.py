@@ -14,6 +14,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from sqlalchemy.orm import Session
 
+from dbtypes.kept import kept_for_transaction
 from gateway.errors import AuthenticationFailed, Forbidden
 from gateway.registry.models import Party
 from gateway.registry.service import PartyStanding, party_standing
@@ -107,11 +108,9 @@ def _standing_in_transaction(session: Session, party_id: str) -> PartyStanding |
     The requests of one batch share a transaction (gateway/batch_writer.py); they were all
     waiting when it began, and on SQLite they read the same snapshot anyway.
     """
-    current = session.get_transaction()
-    kept: tuple[object, dict[str, PartyStanding | None]] | None = session.info.get(_STANDINGS)
-    if kept is None or kept[0] is not current:
-        kept = session.info[_STANDINGS] = (current, {})
-    standings = kept[1]
+    standings = kept_for_transaction(session, _STANDINGS, dict[str, PartyStanding | None])
+    if standings is None:
+        return party_standing(session, party_id)
     if party_id not in standings:
         standings[party_id] = party_standing(session, party_id)
     return standings[party_id]
