@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,6 @@ from consent.schemas import (
     GivenHow,
     Vocabulary,
 )
-from dbtypes.rows import plain_rows
 
 Clock = Callable[[], datetime]
 
@@ -129,27 +128,35 @@ def revoke(
     return current
 
 
-# Built once, with bound parameters: on every disclosure, building the statement cost several
-# times more than running it.
-_CLOSED_BY = (
-    select(ConsentEvent.consent_id)
-    .where(ConsentEvent.participant_id == bindparam("participant_id"))
-    # Spelt out rather than IN (...): a list is rendered anew on every execution.
-    .where(or_(*(ConsentEvent.kind == kind for kind in CLOSING_EVENTS)))
-    .where(ConsentEvent.at <= bindparam("at"))
-)
+def in_force_where(
+    participant_id: ColumnElement[str], at: ColumnElement[datetime]
+) -> tuple[ColumnElement[bool], ...]:
+    """A consent row of the participant in force at ``at``: started, not expired, not closed.
+
+    Conditions, not a statement, so that a reader of more than consents (the disclosure's one
+    read of the case) joins consents on exactly the rule this module keeps.
+    """
+    closed = (
+        select(ConsentEvent.consent_id)
+        .where(ConsentEvent.participant_id == participant_id)
+        # Spelt out rather than IN (...): a list is rendered anew on every execution.
+        .where(or_(*(ConsentEvent.kind == kind for kind in CLOSING_EVENTS)))
+        .where(ConsentEvent.at <= at)
+    )
+    return (
+        Consent.participant_id == participant_id,
+        Consent.valid_from <= at,
+        or_(Consent.valid_until.is_(None), Consent.valid_until > at),
+        Consent.id.not_in(closed),
+    )
+
+
+IN_FORCE_ORDER = (Consent.created_at, Consent.id)
+# Built once, with bound parameters: building a statement costs more than running it.
 _IN_FORCE = (
     select(Consent)
-    .where(Consent.participant_id == bindparam("participant_id"))
-    .where(Consent.valid_from <= bindparam("at"))
-    .where((Consent.valid_until.is_(None)) | (Consent.valid_until > bindparam("at")))
-    .where(Consent.id.not_in(_CLOSED_BY))
-    .order_by(Consent.created_at, Consent.id)
-)
-
-
-_GRANTS_IN_FORCE = _IN_FORCE.with_only_columns(
-    Consent.id, Consent.grantee, Consent.purpose, Consent.categories
+    .where(*in_force_where(bindparam("participant_id"), bindparam("at")))
+    .order_by(*IN_FORCE_ORDER)
 )
 
 
@@ -172,12 +179,6 @@ class Grant(Protocol):
 def consents_in_force(*, session: Session, participant_id: str, at: datetime) -> list[Consent]:
     """Consents in force at ``at``: started, not yet expired (an end at T is out at T), open."""
     return list(session.scalars(_IN_FORCE, {"participant_id": participant_id, "at": at}))
-
-
-def grants_in_force(*, session: Session, participant_id: str, at: datetime) -> list[Grant]:
-    """As :func:`consents_in_force`, as plain rows of what they grant (read per disclosure)."""
-    rows = plain_rows(session, _GRANTS_IN_FORCE, {"participant_id": participant_id, "at": at})
-    return list(rows)
 
 
 def find_consent(*, session: Session, participant_id: str, consent_id: str) -> Consent:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from dbtypes.rows import plain_rows
 from gateway.auth.access_tokens import Caller
 from gateway.errors import InvalidInput
 from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
-from gateway.identity.vault import ParticipantRef, enrol, ref_by_bsn, ref_by_pseudonym
+from gateway.identity.vault import (
+    ID_BY_BSN_INDEX,
+    ID_BY_PSEUDONYM,
+    ParticipantRef,
+    blind_index,
+    enrol,
+)
 
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 Bsn = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
@@ -39,14 +48,32 @@ def _checked_bsn(bsn: str) -> str:
     return bsn
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectQuery:
+    """The statement that finds the named participant's id, with its parameters."""
+
+    statement: Select[str]
+    parameters: dict[str, str]
+
+
+def subject_query(keys: IdentityKeys, caller: Caller, subject: SubjectRef) -> SubjectQuery:
+    """A BSN is checked first (11-proof); a pseudonym is looked up in the caller's domain only."""
+    if subject.bsn is not None:
+        index = blind_index(keys, _checked_bsn(subject.bsn))
+        return SubjectQuery(ID_BY_BSN_INDEX, {"index": index})
+    assert subject.pseudonym is not None
+    return SubjectQuery(
+        ID_BY_PSEUDONYM, {"domain": caller.domain, "pseudonym": subject.pseudonym.lower()}
+    )
+
+
 def resolve_subject(
     session: Session, keys: IdentityKeys, caller: Caller, subject: SubjectRef
 ) -> ParticipantRef | None:
     """The participant named, or None; callers answer 'unknown' and 'no consent' alike."""
-    if subject.bsn is not None:
-        return ref_by_bsn(session, keys, _checked_bsn(subject.bsn))
-    assert subject.pseudonym is not None
-    return ref_by_pseudonym(session, caller.domain, subject.pseudonym)
+    query = subject_query(keys, caller, subject)
+    found: ParticipantRef | None = plain_rows(session, query.statement, query.parameters).first()
+    return found
 
 
 def resolve_or_enrol_subject(

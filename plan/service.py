@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dbtypes.rows import plain_rows
 from plan.errors import (
@@ -263,22 +263,54 @@ def _first_recorded(session: Session, participant_id: str) -> dict[str, datetime
 # --- the director -----------------------------------------------------------------------------
 
 
-# Built once: it runs on every disclosure, where building it cost more than running it.
-_LATEST_ASSIGNMENT = (
-    select(
-        DirectorAssignment.party,
-        DirectorAssignment.domain,
-        DirectorAssignment.basis,
-        DirectorAssignment.at,
+class AssignmentRow(Protocol):
+    """The columns of a director assignment that say who directs now, and on what basis."""
+
+    @property
+    def party(self) -> str | None: ...
+
+    @property
+    def domain(self) -> str | None: ...
+
+    @property
+    def basis(self) -> str | None: ...
+
+    @property
+    def at(self) -> datetime | None: ...
+
+
+def latest_assignment_id(participant_id: ColumnElement[str]) -> ScalarSelect[int]:
+    """The participant's newest assignment (ids only grow); an ended one names no party.
+
+    Over an alias of the table, so that a statement joining assignments can compare with it.
+    """
+    assignments = aliased(DirectorAssignment, name="assignments")
+    return (
+        select(func.max(assignments.id))
+        .where(assignments.participant_id == participant_id)
+        .scalar_subquery()
     )
-    .where(DirectorAssignment.participant_id == bindparam("participant_id"))
-    .order_by(DirectorAssignment.id.desc())
-    .limit(1)
-)
+
+
+# Built once: it runs on every director lookup, where building it cost more than running it.
+_LATEST_ASSIGNMENT = select(
+    DirectorAssignment.party,
+    DirectorAssignment.domain,
+    DirectorAssignment.basis,
+    DirectorAssignment.at,
+).where(DirectorAssignment.id == latest_assignment_id(bindparam("participant_id")))
 
 
 def current_director(
     *, session: Session, participant_id: str, consents: Iterable[GrantLike]
+) -> Director | None:
+    """The director in force, read from the participant's assignments (see ``director_in_force``)."""
+    latest = plain_rows(session, _LATEST_ASSIGNMENT, {"participant_id": participant_id}).first()
+    return director_in_force(latest, consents)
+
+
+def director_in_force(
+    latest: AssignmentRow | None, consents: Iterable[GrantLike]
 ) -> Director | None:
     """The director in force: the newest assignment, while its basis holds.
 
@@ -286,20 +318,12 @@ def current_director(
     strength of a consent holds while a ``case-coordination`` consent naming that party is in
     force (GDPR Art. 7(3): withdrawing that consent ends the directorship at once).
     """
-    latest = plain_rows(session, _LATEST_ASSIGNMENT, {"participant_id": participant_id}).first()
     if latest is None or latest.party is None or latest.domain is None:
         return None
     if latest.basis != PARTICIPANT and not coordination_consented(consents, latest.party):
         return None
+    assert latest.basis is not None and latest.at is not None  # set on every assignment
     return Director(party=latest.party, domain=latest.domain, basis=latest.basis, since=latest.at)
-
-
-def director_of(
-    *, session: Session, participant_id: str, consents: Iterable[GrantLike]
-) -> str | None:
-    """The director's party id for the policy input (``subject.director``), or None."""
-    director = current_director(session=session, participant_id=participant_id, consents=consents)
-    return None if director is None else director.party
 
 
 def coordination_consented(consents: Iterable[GrantLike], party: str) -> bool:

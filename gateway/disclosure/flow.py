@@ -14,9 +14,9 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome
-from consent.service import grants_in_force
 from gateway.audit_trail import record
 from gateway.auth.access_tokens import Caller
+from gateway.disclosure.case import read_case
 from gateway.disclosure.schemas import (
     DisclosedCategory,
     DisclosureRequest,
@@ -30,7 +30,6 @@ from gateway.policy_input import decision_input
 from gateway.runtime import Runtime
 from gateway.storage.service import latest_items
 from gateway.subjects import resolve_subject
-from plan.service import director_of
 
 NO_DATA = "data.none"
 
@@ -68,8 +67,14 @@ def prepare(
 ) -> Prepared:
     """Steps 2-5: resolve the participant, read consents in force, decide, assemble."""
     role = acting_role(caller, request.role)
-    participant = resolve_subject(session, runtime.identity_keys, caller, request.subject)
-    decision = _decide(session, runtime, caller, role, request, participant, now)
+    case = read_case(session, runtime.identity_keys, caller, request.subject, now)
+    participant = case.participant
+    decision = runtime.policy_engine.decide(
+        decision_input(
+            party=caller.party, domain=caller.domain, role=role, purpose=request.purpose,
+            categories=request.categories, consents=case.grants, director=case.director, now=now,
+        )
+    )  # fmt: skip
     disclosed = _assemble(session, runtime, participant, decision)
     view = DisclosureView(
         decision_id=str(uuid.uuid4()),
@@ -86,34 +91,6 @@ def prepare(
         obligations=decision.obligations if disclosed else [],
     )
     return Prepared(view=view, participant=participant, decision=decision)
-
-
-def _decide(
-    session: Session,
-    runtime: Runtime,
-    caller: Caller,
-    role: str,
-    request: DisclosureRequest,
-    participant: ParticipantRef | None,
-    now: datetime,
-) -> Decision:
-    """Only consents in force now count; an unknown participant simply has none."""
-    consents = (
-        grants_in_force(session=session, participant_id=participant.id, at=now)
-        if participant is not None
-        else []
-    )
-    director = (
-        director_of(session=session, participant_id=participant.id, consents=consents)
-        if participant is not None
-        else None
-    )
-    return runtime.policy_engine.decide(
-        decision_input(
-            party=caller.party, domain=caller.domain, role=role, purpose=request.purpose,
-            categories=request.categories, consents=consents, director=director, now=now,
-        )
-    )  # fmt: skip
 
 
 def _assemble(

@@ -15,7 +15,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dbtypes.rows import plain_rows
 from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.models import DomainPseudonym, Participant
@@ -43,8 +42,8 @@ class ParticipantRef(Protocol):
 
 # Built once, with bound parameters: partner requests resolve a participant on every call.
 _BY_BSN_INDEX = select(Participant).where(Participant.bsn_index == bindparam("index"))
-_ID_BY_BSN_INDEX = select(Participant.id).where(Participant.bsn_index == bindparam("index"))
-_ID_BY_PSEUDONYM = (
+ID_BY_BSN_INDEX = select(Participant.id).where(Participant.bsn_index == bindparam("index"))
+ID_BY_PSEUDONYM = (
     select(Participant.id)
     .join(DomainPseudonym, DomainPseudonym.participant_id == Participant.id)
     .where(DomainPseudonym.domain == bindparam("domain"))
@@ -59,22 +58,6 @@ def find_by_bsn(session: Session, keys: IdentityKeys, bsn: str) -> Participant |
 def find_by_pseudonym(session: Session, domain: str, value: str) -> Participant | None:
     row = session.get(DomainPseudonym, (domain, value.lower()))
     return None if row is None else session.get(Participant, row.participant_id)
-
-
-def ref_by_bsn(session: Session, keys: IdentityKeys, bsn: str) -> ParticipantRef | None:
-    """As :func:`find_by_bsn`, as a plain row."""
-    found: ParticipantRef | None = plain_rows(
-        session, _ID_BY_BSN_INDEX, {"index": blind_index(keys, bsn)}
-    ).first()
-    return found
-
-
-def ref_by_pseudonym(session: Session, domain: str, value: str) -> ParticipantRef | None:
-    """As :func:`find_by_pseudonym`, as a plain row."""
-    found: ParticipantRef | None = plain_rows(
-        session, _ID_BY_PSEUDONYM, {"domain": domain, "pseudonym": value.lower()}
-    ).first()
-    return found
 
 
 def enrol(
