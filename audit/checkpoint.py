@@ -17,7 +17,7 @@ from audit.chain import canonical_json, format_timestamp
 from audit.errors import EmptyLog
 from audit.keys import AuditSigningKey
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.service import AppendedEntry, head, known, lock_log
+from audit.service import AppendedEntry, head, known, lock_log, write_held
 from dbtypes.rows import plain_rows
 
 CHECKPOINT_FORMAT = "schakel-audit-checkpoint/1"
@@ -118,7 +118,9 @@ _OLDEST_UNSIGNED = select(AuditEntry.seq, AuditEntry.recorded_at).where(
 
 
 def _oldest_unsigned(session: Session) -> tuple[int, datetime] | None:
-    """(seq, recorded_at) of the first entry after the latest checkpoint, in one round trip."""
+    """(seq, recorded_at) of the first entry after the latest checkpoint, in one round trip
+    (two when entries are held: they are written first)."""
+    write_held(session)
     row = plain_rows(session, _OLDEST_UNSIGNED).first()
     return None if row is None else (row[0], row[1])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -32,13 +33,15 @@ class Known:
     Nobody else appends meanwhile, so the entry it appended last is the head, and the oldest
     entry no checkpoint covers stays the oldest until a checkpoint is made. Kept outside
     savepoints only: a savepoint may be rolled back, so inside one nothing is kept and what was
-    kept before is dropped.
+    kept before is dropped. ``held`` is a list while appends are held (``entries_held``): the
+    rows sealed and not yet written, in seq order.
     """
 
     locked: bool = False
     head: Link | None = None
     oldest_known: bool = False
     oldest_unsigned: tuple[int, datetime] | None = None  # None when known: all are signed
+    held: list[dict[str, Any]] | None = None
 
 
 class Link(NamedTuple):
@@ -77,11 +80,54 @@ class AppendedEntry:
 
 
 def known(session: Session) -> Known | None:
-    """This transaction's knowledge of the log; None (and forgotten) inside a savepoint."""
+    """This transaction's knowledge of the log; None (and forgotten) inside a savepoint.
+
+    Entries still held cannot be forgotten: the savepoint could be rolled back while they stay,
+    or an entry appended in it take their place in the chain. That is refused.
+    """
     if session.in_nested_transaction():
+        kept = session.info.get(_KNOWN)
+        if kept is not None and kept[1].held:
+            raise RuntimeError(
+                "audit entries are held for this transaction: no savepoint may append"
+            )
         session.info.pop(_KNOWN, None)
         return None
     return kept_for_transaction(session, _KNOWN, Known)
+
+
+@contextmanager
+def entries_held(session: Session) -> Iterator[None]:
+    """Hold the entries appended in the block and write them in one statement at its end.
+
+    Every INSERT was a round trip in which the appender waited for the database; held, the
+    entries of a batch of appends cost one. Nothing else changes: each entry is sealed when it
+    is appended, with its place and predecessor known to the transaction, and is durable only
+    when the transaction commits, as before. Readers of the log in this package write what is
+    held first; appending inside a savepoint is refused (see ``known``). Should the block fail,
+    the held entries are dropped with all the transaction knew of the log: the caller rolls the
+    transaction back. Inside a savepoint, or outside a transaction, nothing is held.
+    """
+    kept = known(session)
+    if kept is None or kept.held is not None:
+        yield
+        return
+    kept.held = []
+    try:
+        yield
+    except BaseException:
+        session.info.pop(_KNOWN, None)
+        raise
+    write_held(session)
+    kept.held = None
+
+
+def write_held(session: Session) -> None:
+    """Write the entries this transaction holds, in one statement; before reading the log."""
+    kept = known(session)
+    if kept is not None and kept.held:
+        session.connection().execute(_INSERT, kept.held)
+        kept.held.clear()
 
 
 def lock_log(session: Session) -> None:
@@ -115,11 +161,13 @@ _INSERT = insert(AuditBase.metadata.tables[AuditEntry.__tablename__])
 
 def head(session: Session) -> AuditEntry | None:
     """The entry with the highest seq, or None on an empty log."""
+    write_held(session)
     return session.scalars(_HEAD).first()
 
 
 def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AppendedEntry:
-    """Add the next link of the chain in the caller's transaction (written, never committed).
+    """Add the next link of the chain in the caller's transaction (written or held, never
+    committed: see ``entries_held``).
 
     seq is gap-free from 1; recorded_at never goes back, even if the clocks of two gateways
     disagree, so that the order of seq and the order of time are the same. The row is written
@@ -145,7 +193,10 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> Append
     }
     document, jcs = seal_with_jcs(fields)
     row = {**document, "recorded_at": now, "canonical": jcs.decode()}
-    session.connection().execute(_INSERT, row)
+    if kept is not None and kept.held is not None:
+        kept.held.append(row)
+    else:
+        session.connection().execute(_INSERT, row)
     if kept is not None:
         kept.head = Link(row["seq"], row["entry_hash"], now)
         if kept.oldest_known and kept.oldest_unsigned is None:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.service import entries_held
 from gateway.db import transaction
 
 Result = TypeVar("Result")
@@ -141,10 +142,12 @@ class BatchWriter:
 
         Units almost never fail (a refusal is a result, not an error), and a savepoint and its
         release cost about a tenth of a disclosure's CPU; so the batch runs without them first.
+        The audit entries the units append are held and written in one statement before the
+        commit: one round trip for the batch instead of one per entry.
         """
         values: list[Any] = []
         try:
-            with transaction(self._sessions) as session:
+            with transaction(self._sessions) as session, entries_held(session):
                 for unit in units:
                     try:
                         values.append(unit.context.run(unit.work, session))

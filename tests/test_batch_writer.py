@@ -1,20 +1,27 @@
-"""Group commit: units share a transaction, each in its own savepoint, answered after the commit."""
+"""Group commit: units share a transaction, a failing one undone alone, answered after the commit."""
 
 from __future__ import annotations
 
 import contextvars
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from audit.chain import compute_entry_hash
+from audit.models import AuditEntry
+from audit.service import append_entry, entry_document
 from gateway.batch_writer import BatchWriter, WriterClosed
 from gateway.db import make_engine, make_sessionmaker, read_transaction, transaction
+from gateway.migrations.runner import upgrade_to_head
+from tests.audit.conftest import draft
+from tests.support import SettableClock
 
 REQUEST = contextvars.ContextVar("request", default="none")
 
@@ -247,3 +254,64 @@ def test_closing_finishes_what_is_queued_and_refuses_more(
     with pytest.raises(WriterClosed):
         writer.submit(_insert(9))
     assert _written(sessions) == [0, 1, 2]
+
+
+@pytest.fixture
+def audited(database_url: str) -> Iterator[tuple[BatchWriter, Engine]]:
+    """A writer on a migrated database, for units that append to the audit log."""
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    writer = BatchWriter(make_sessionmaker(engine))
+    yield writer, engine
+    writer.close()
+    engine.dispose()
+
+
+def _appends(fails: bool = False) -> Callable[[Session], int]:
+    def unit(session: Session) -> int:
+        entry = append_entry(session=session, draft=draft(), clock=SettableClock())
+        if fails:
+            raise ValueError("failed after its append")
+        return entry.seq
+
+    return unit
+
+
+def _stored_chain(engine: Engine) -> list[int]:
+    """The seqs of the log, after checking that every entry links to the one before."""
+    with read_transaction(make_sessionmaker(engine)) as session:
+        stored = [entry_document(entry) for entry in session.scalars(select(AuditEntry))]
+    assert [compute_entry_hash(d) for d in stored] == [d["entry_hash"] for d in stored]
+    assert all(b["prev_hash"] == a["entry_hash"] for a, b in itertools.pairwise(stored))
+    return [d["seq"] for d in stored]
+
+
+def test_the_audit_entries_of_a_batch_are_written_in_one_statement(
+    audited: tuple[BatchWriter, Engine],
+) -> None:
+    writer, engine = audited
+    inserts: list[bool] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, _p: Any, _c: Any, many: bool) -> None:
+        if statement.startswith("INSERT INTO audit_entries"):
+            inserts.append(many)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        futures = _one_batch(writer, *(_appends() for _ in range(4)))
+        assert [future.result(10) for future in futures] == [1, 2, 3, 4]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert inserts == [True]
+    assert _stored_chain(engine) == [1, 2, 3, 4]
+
+
+def test_after_a_failure_each_unit_writes_its_own_entry_and_the_chain_holds(
+    audited: tuple[BatchWriter, Engine],
+) -> None:
+    writer, engine = audited
+    first, failing, last = _one_batch(writer, _appends(), _appends(fails=True), _appends())
+    assert (first.result(10), last.result(10)) == (1, 2)
+    with pytest.raises(ValueError, match="after its append"):
+        failing.result(10)
+    assert _stored_chain(engine) == [1, 2]

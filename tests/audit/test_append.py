@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import audit.service
@@ -16,7 +16,7 @@ from audit.chain import GENESIS_HASH, compute_entry_hash
 from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
 from audit.models import AuditEntry
-from audit.service import append_entry, entry_document
+from audit.service import append_entry, entries_held, entry_document
 from gateway.db import transaction
 from tests.audit.conftest import draft
 from tests.support import SettableClock
@@ -171,3 +171,95 @@ def test_checkpoints_fall_due_in_one_transaction_as_in_many(
         checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
     assert signed == [None, None, 3, None, None, 6, None]
     assert checkpoint is not None and checkpoint.seq == 8  # entry 7 waited 61 s
+
+
+def _statements_on(session: Session) -> list[tuple[str, bool]]:
+    """(SQL, executemany) of every statement the session's connection runs from now on."""
+    seen: list[tuple[str, bool]] = []
+
+    def before(_conn: Any, _cursor: Any, sql: str, _params: Any, _context: Any, many: bool) -> None:
+        seen.append((sql, many))
+
+    event.listen(session.connection(), "before_cursor_execute", before)
+    return seen
+
+
+def _audit_inserts(seen: list[tuple[str, bool]]) -> list[bool]:
+    return [many for sql, many in seen if sql.startswith("INSERT INTO audit_entries")]
+
+
+def test_held_entries_are_written_in_one_statement_at_the_end_and_chain_as_apart(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        append_entry(session=session, draft=draft(), clock=clock)
+    with transaction(sessions) as session:
+        seen = _statements_on(session)
+        with entries_held(session):
+            held = [append_entry(session=session, draft=draft(), clock=clock) for _ in range(4)]
+            assert _audit_inserts(seen) == []  # nothing written yet
+        assert _audit_inserts(seen) == [True]  # one statement, many rows
+    assert [entry.seq for entry in held] == [2, 3, 4, 5]
+    with transaction(sessions) as session:
+        stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
+    assert [d["seq"] for d in stored] == [1, 2, 3, 4, 5]
+    assert [compute_entry_hash(d) for d in stored] == [d["entry_hash"] for d in stored]
+    assert all(b["prev_hash"] == a["entry_hash"] for a, b in itertools.pairwise(stored))
+    assert [d["entry_hash"] for d in stored[1:]] == [entry.entry_hash for entry in held]
+
+
+def test_readers_of_the_log_see_held_entries_and_checkpoints_cover_them(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock, key = SettableClock(), AuditSigningKey.generate()
+    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    signed = []
+    with transaction(sessions) as session, entries_held(session):
+        for _ in range(4):
+            entry = append_entry(session=session, draft=draft(), clock=clock)
+            checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
+            signed.append(checkpoint.seq if checkpoint else None)
+        newest = audit.service.head(session)
+        assert newest is not None and newest.seq == 4
+    assert signed == [None, None, 3, None]
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 4
+
+
+def test_a_failed_block_drops_what_it_held_and_the_next_transaction_starts_from_the_log(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = SettableClock()
+    with pytest.raises(RuntimeError), transaction(sessions) as session, entries_held(session):
+        append_entry(session=session, draft=draft(), clock=clock)
+        raise RuntimeError("a unit failed after its append")
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+        assert append_entry(session=session, draft=draft(), clock=clock).seq == 1
+
+
+def test_no_savepoint_may_append_while_entries_are_held(sessions: sessionmaker[Session]) -> None:
+    clock = SettableClock()
+    refused = pytest.raises(RuntimeError, match="held")
+    with refused, transaction(sessions) as session, entries_held(session):
+        append_entry(session=session, draft=draft(), clock=clock)
+        with session.begin_nested():
+            append_entry(session=session, draft=draft(), clock=clock)
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_a_savepoint_that_does_not_append_leaves_held_entries_alone(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = SettableClock()
+    with transaction(sessions) as session, entries_held(session):
+        first = append_entry(session=session, draft=draft(), clock=clock)
+        nested = session.begin_nested()
+        session.execute(select(func.count()).select_from(AuditEntry))
+        nested.rollback()
+        second = append_entry(session=session, draft=draft(), clock=clock)
+    assert second.prev_hash == first.entry_hash
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 2
