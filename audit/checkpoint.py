@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.chain import canonical_json, format_timestamp
 from audit.errors import EmptyLog
 from audit.keys import AuditSigningKey
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.service import AppendedEntry, head, known, lock_log, write_held
+from audit.service import COVERED_SEQ, AppendedEntry, head, known, lock_log, write_held
 from dbtypes.rows import plain_rows
 
 CHECKPOINT_FORMAT = "schakel-audit-checkpoint/1"
@@ -110,10 +110,9 @@ def checkpoint_if_due(
     return None
 
 
-# Built once: it runs after every append.
-_COVERED = select(func.coalesce(func.max(AuditCheckpoint.seq), 0)).scalar_subquery()
+# Built once: it runs whenever a transaction does not know the oldest unsigned entry yet.
 _OLDEST_UNSIGNED = select(AuditEntry.seq, AuditEntry.recorded_at).where(
-    AuditEntry.seq == _COVERED + 1
+    AuditEntry.seq == COVERED_SEQ + 1
 )
 
 

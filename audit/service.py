@@ -11,11 +11,11 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, Select, String, Text, cast, func, insert, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
 from audit.errors import EntryNotFound
-from audit.models import AuditBase, AuditEntry
+from audit.models import AuditBase, AuditCheckpoint, AuditEntry
 from audit.schemas import AuditDraft, AuditQuery, DailyStatistic
 from dbtypes.kept import kept_for_transaction
 from dbtypes.rows import plain_rows
@@ -150,11 +150,28 @@ def lock_log(session: Session) -> None:
 _APPEND_LOCK = select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY))
 # Built once: every append asks for the head, and building a statement cost more than running it.
 _HEAD = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
-# The append needs three columns of the head, not the entry (its stored bytes included).
-_LINK = (
+# Checkpoints cover the log from its first entry through this seq (0: none yet).
+COVERED_SEQ = select(func.coalesce(func.max(AuditCheckpoint.seq), 0)).scalar_subquery()
+# The append needs three columns of the head, not the entry (its stored bytes included); the
+# oldest entry no checkpoint covers comes in the same round trip, for the checkpoint that is
+# due after the append or not.
+_NEWEST = (
     select(AuditEntry.seq, AuditEntry.entry_hash, AuditEntry.recorded_at)
     .order_by(AuditEntry.seq.desc())
     .limit(1)
+    .subquery("newest")
+)
+_OLDEST_UNSIGNED = aliased(AuditEntry, name="oldest_unsigned")
+_LINK = (
+    select(
+        _NEWEST.c.seq,
+        _NEWEST.c.entry_hash,
+        _NEWEST.c.recorded_at,
+        _OLDEST_UNSIGNED.seq.label("oldest_seq"),
+        _OLDEST_UNSIGNED.recorded_at.label("oldest_at"),
+    )
+    .select_from(_NEWEST)
+    .outerjoin(_OLDEST_UNSIGNED, _OLDEST_UNSIGNED.seq == COVERED_SEQ + 1)
 )
 _INSERT = insert(AuditBase.metadata.tables[AuditEntry.__tablename__])
 
@@ -178,7 +195,7 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> Append
     kept = known(session)
     previous = kept.head if kept is not None and kept.head is not None else None
     if previous is None:
-        previous = plain_rows(session, _LINK).first()
+        previous = _read_head(session, kept)
     now = clock()
     if now.tzinfo is None:
         raise ValueError("the audit clock must return an aware UTC datetime")
@@ -202,6 +219,16 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> Append
         if kept.oldest_known and kept.oldest_unsigned is None:
             kept.oldest_unsigned = (row["seq"], now)
     return AppendedEntry(**row)
+
+
+def _read_head(session: Session, kept: Known | None) -> Link | None:
+    """The head of the log as written; what the transaction keeps learns the oldest unsigned."""
+    found = plain_rows(session, _LINK).first()
+    if kept is not None and not kept.oldest_known:
+        kept.oldest_known = True
+        if found is not None and found.oldest_seq is not None:
+            kept.oldest_unsigned = (found.oldest_seq, found.oldest_at)
+    return None if found is None else Link(found.seq, found.entry_hash, found.recorded_at)
 
 
 def entry_document(entry: AuditEntry) -> dict[str, Any]:

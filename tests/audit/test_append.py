@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import audit.checkpoint
 import audit.service
 from audit.chain import GENESIS_HASH, compute_entry_hash
 from audit.checkpoint import checkpoint_if_due
@@ -131,6 +132,32 @@ def test_appends_in_one_transaction_read_the_head_once_and_chain_as_apart(
     with transaction(sessions) as session:
         stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
     assert [compute_entry_hash(d) for d in stored] == [d["entry_hash"] for d in stored]
+
+
+def test_the_head_and_the_oldest_unsigned_entry_are_read_together_once_per_transaction(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[object] = []
+    for module in (audit.service, audit.checkpoint):
+        real = module.plain_rows
+
+        def counted(session: Session, statement: Any, *rest: Any, real: Any = real) -> Any:
+            reads.append(statement)
+            return real(session, statement, *rest)
+
+        monkeypatch.setattr(module, "plain_rows", counted)
+    clock, key = SettableClock(), AuditSigningKey.generate()
+    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    signed = []
+    for appends in (1, 3, 2):
+        with transaction(sessions) as session:
+            for _ in range(appends):
+                entry = append_entry(session=session, draft=draft(), clock=clock)
+                checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
+                signed.append(checkpoint.seq if checkpoint else None)
+    assert signed == [None, None, 3, None, None, 6]
+    assert reads.count(audit.service._LINK) == 3
+    assert reads.count(audit.checkpoint._OLDEST_UNSIGNED) == 0
 
 
 @pytest.mark.parametrize("savepoint_ends", ["rolled back", "released"])
