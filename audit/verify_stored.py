@@ -170,17 +170,24 @@ def _range_rows(engine: Engine) -> Callable[[tuple[int, int]], list[tuple[int, b
 
 
 def _postgresql_range_check(start: int, end: int) -> Select[Any]:
-    """Rows of seq start..end that do not chain, or whose columns are not their stored bytes."""
-    entry = AuditEntry.__table__.alias("entry")
-    before = AuditEntry.__table__.alias("before")
-    previous = func.decode(func.coalesce(before.c.entry_hash, GENESIS_HASH), "hex")
+    """Rows of seq start..end that do not chain, or whose columns are not their stored bytes.
+
+    The entry before each one is the row before it in seq order (a window over start - 1..end,
+    one ordered scan); a missing entry leaves the next one behind the wrong hash.
+    """
+    table = AuditEntry.__table__
+    entry = (
+        select(*table.c, func.lag(table.c.entry_hash).over(order_by=table.c.seq).label("before"))
+        .where(table.c.seq.between(start - 1, end))
+        .subquery("entry")
+    )
+    previous = func.decode(func.coalesce(entry.c.before, GENESIS_HASH), "hex")
     digest = func.sha256(previous.op("||")(func.convert_to(entry.c.canonical, "UTF8")))
     chained = func.encode(digest, "hex") == entry.c.entry_hash
     columns = _postgresql_jcs(entry.c)
     return (
         select(entry.c.seq, chained)
-        .select_from(entry.outerjoin(before, before.c.seq == entry.c.seq - 1))
-        .where(entry.c.seq.between(start, end), ~chained | (entry.c.canonical != columns))
+        .where(entry.c.seq >= start, ~chained | (entry.c.canonical != columns))
         .limit(MAX_SPELLED_OTHERWISE + 1)
     )
 

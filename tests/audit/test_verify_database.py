@@ -256,6 +256,25 @@ def test_rows_spelled_otherwise_are_compared_one_by_one_up_to_a_limit(
         assert verify_database(session=session, jwks=JWKS).ok
 
 
+@pytest.mark.usefixtures("stored")
+def test_entries_checked_range_by_range_chain_across_the_bounds(
+    audit_engine: Engine, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranges of two entries (1-2, 3-4, 5): the first of each range links to the one before."""
+    monkeypatch.setattr("audit.verify_stored.PROGRESS_EVERY", 2)
+    with transaction(sessions) as session:
+        checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
+        quick = _quick_reading(session, 5, checkpoints, JWKS, None)
+        assert quick is not None and quick.ok
+    _tamper(audit_engine, "DELETE FROM audit_entries WHERE seq = 3")  # the first of a range
+    with transaction(sessions) as session:
+        checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
+        assert _quick_reading(session, 5, checkpoints, JWKS, None) is None
+        report = verify_database(session=session, jwks=JWKS)
+        assert not report.ok
+        assert report.summary() == _reference(session)
+
+
 def test_an_in_memory_database_is_read_on_its_one_connection() -> None:
     engine = make_engine("sqlite://")
     upgrade_to_head(engine)
