@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -21,15 +21,22 @@ class IdentityKeys:
     vault_key: bytes
     blind_index_key: bytes
     pseudonym_master_key: bytes
+    # Derived once per domain: every disclosure names its subject by the caller's pseudonym.
+    _domain_keys: dict[str, bytes] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def pseudonym_key(self, domain: str) -> bytes:
         """One key per domain (HKDF, RFC 5869), so pseudonyms of two domains cannot be linked."""
-        return HKDF(
-            algorithm=hashes.SHA256(),
-            length=32,
-            salt=b"schakel-pseudonym-v1",
-            info=domain.encode("utf-8"),
-        ).derive(self.pseudonym_master_key)
+        key = self._domain_keys.get(domain)
+        if key is None:
+            key = self._domain_keys[domain] = HKDF(
+                algorithm=hashes.SHA256(),
+                length=32,
+                salt=b"schakel-pseudonym-v1",
+                info=domain.encode("utf-8"),
+            ).derive(self.pseudonym_master_key)
+        return key
 
 
 _FIELDS = ("vault_key", "blind_index_key", "pseudonym_master_key")
