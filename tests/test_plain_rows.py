@@ -107,6 +107,24 @@ def test_lists_rendered_per_execution_are_expanded(sessions: sessionmaker[Sessio
     assert [row.id for row in constant] == ["a", "c"]
 
 
+def test_a_list_is_expanded_once_per_length_and_filled_in_with_each_reads_values(
+    sessions: sessionmaker[Session],
+) -> None:
+    asked = [["a", "c"], [], ["b", "d"], ["d"], ["c", "x", "a"], ["d", "b"]]
+    with transaction(sessions) as session:
+        connection = session.connection()
+        for ids in asked:
+            rows = plain_rows(session, WITH_LIST_PER_CALL, {"ids": ids}).all()
+            expected = connection.execute(WITH_LIST_PER_CALL, {"ids": ids}).all()
+            assert (
+                [row.id for row in rows]
+                == [row.id for row in expected]
+                == sorted(set(ids) & set("abcd"))
+            )
+        reader = _reader(connection.dialect, WITH_LIST_PER_CALL)
+    assert reader is not None and len(reader.shapes) == 4  # lengths 2, 0, 1 and 3
+
+
 def test_parameter_names_the_driver_cannot_take_go_through_sqlalchemy(
     sessions: sessionmaker[Session],
 ) -> None:
