@@ -85,8 +85,7 @@ class _Reader:
             values = {**self.own_values, **parameters}
             for name, process in self.binds.items():
                 values[name] = process(values[name])
-        elif self.lists:
-            shape = self._shape(parameters)
+        elif (shape := self._shape(parameters)) is not None:
             sql, order, values = shape.sql, shape.order, shape.values(parameters)
         else:
             state = self.expands.construct_expanded_state(parameters, escape_names=False)
@@ -112,15 +111,27 @@ class _Reader:
             for row in fetched
         ]
 
-    def _shape(self, parameters: Mapping[str, Any]) -> _Shape:
-        """The statement expanded for lists of these lengths: the SQL depends on nothing else."""
-        lengths = tuple(
-            (name, len(value) if name in self.lists else -1) for name, value in parameters.items()
-        )
-        shape = self.shapes.get(lengths)
+    def _shape(self, parameters: Mapping[str, Any]) -> _Shape | None:
+        """The statement expanded for lists of these lengths: the SQL depends on nothing else.
+
+        None when no shape is kept: for this statement, or for a list given as a set or an
+        iterator (expanded per read, as SQLAlchemy would).
+        """
+        if not self.lists:
+            return None
+        lengths = []
+        for name, value in parameters.items():
+            if name not in self.lists:
+                lengths.append((name, -1))
+            elif isinstance(value, list | tuple):
+                lengths.append((name, len(value)))
+            else:
+                return None
+        key = tuple(lengths)
+        shape = self.shapes.get(key)
         if shape is None:
             assert self.expands is not None
-            shape = self.shapes[lengths] = _Shape.of(self.expands, lengths)
+            shape = self.shapes[key] = _Shape.of(self.expands, key)
         return shape
 
 

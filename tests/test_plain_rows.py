@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import JSON, Engine, String, bindparam, func, select
@@ -110,7 +111,7 @@ def test_lists_rendered_per_execution_are_expanded(sessions: sessionmaker[Sessio
 def test_a_list_is_expanded_once_per_length_and_filled_in_with_each_reads_values(
     sessions: sessionmaker[Session],
 ) -> None:
-    asked = [["a", "c"], [], ["b", "d"], ["d"], ["c", "x", "a"], ["d", "b"]]
+    asked: list[Any] = [["a", "c"], [], ["b", "d"], ["d"], ["c", "x", "a"], ("d", "b"), {"a", "b"}]
     with transaction(sessions) as session:
         connection = session.connection()
         for ids in asked:
@@ -122,7 +123,8 @@ def test_a_list_is_expanded_once_per_length_and_filled_in_with_each_reads_values
                 == sorted(set(ids) & set("abcd"))
             )
         reader = _reader(connection.dialect, WITH_LIST_PER_CALL)
-    assert reader is not None and len(reader.shapes) == 4  # lengths 2, 0, 1 and 3
+    # Lengths 2, 0, 1 and 3 (a tuple as a list); a set is expanded per read.
+    assert reader is not None and len(reader.shapes) == 4
 
 
 def test_parameter_names_the_driver_cannot_take_go_through_sqlalchemy(
