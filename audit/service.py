@@ -103,10 +103,14 @@ def entries_held(session: Session) -> Iterator[None]:
     Every INSERT was a round trip in which the appender waited for the database; held, the
     entries of a batch of appends cost one. Nothing else changes: each entry is sealed when it
     is appended, with its place and predecessor known to the transaction, and is durable only
-    when the transaction commits, as before. Readers of the log in this package write what is
-    held first; appending inside a savepoint is refused (see ``known``). Should the block fail,
-    the held entries are dropped with all the transaction knew of the log: the caller rolls the
-    transaction back. Inside a savepoint, or outside a transaction, nothing is held.
+    when the transaction commits, as before. The readers an append meets (the head, the
+    checkpoint's) write what is held first; queries, exports and verification read in
+    transactions of their own, never in such a block. Appending inside a savepoint is refused
+    (see ``known``). One database error in the final INSERT fails every append of the block,
+    and the caller's transaction with it: nothing is committed without its entry. Should the
+    block fail, the held entries are dropped with all the transaction knew of the log: the
+    caller rolls the transaction back. Inside a savepoint, or outside a transaction, nothing is
+    held.
     """
     kept = known(session)
     if kept is None or kept.held is not None:
