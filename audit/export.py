@@ -41,18 +41,20 @@ def _entry_line(document: Mapping[str, Any]) -> str:
 def export_lines(*, session: Session, clock: Clock) -> Iterator[str]:
     """The whole log as a verifiable export: a header, every entry, then every checkpoint.
 
-    The export stops at the head seen when it starts, so entries appended meanwhile never make
-    a checkpoint point past its end.
+    The export stops at the head seen when it starts, and the checkpoints are read before that
+    head: each was committed with or after the entry it signs, so entries appended meanwhile
+    never make a checkpoint point past the export's end. A checkpoint past it means entries
+    were taken from the end of the log; it is exported all the same, so that the export's
+    verification says so.
     """
+    checkpoints = [checkpoint_document(checkpoint) for checkpoint in iter_checkpoints(session)]
     last = head(session)
     through = last.seq if last is not None else 0
     yield _line("header", {"format": EXPORT_FORMAT, "exported_at": format_timestamp(clock())})
     for document in iter_documents(session=session, through=through):
         yield _entry_line(document)
-    for checkpoint in iter_checkpoints(session):
-        if checkpoint.seq > through:
-            break
-        yield _line("checkpoint", checkpoint_document(checkpoint))
+    for checkpoint in checkpoints:
+        yield _line("checkpoint", checkpoint)
 
 
 def write_export(*, session: Session, out: IO[str], clock: Clock) -> int:

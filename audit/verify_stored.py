@@ -49,14 +49,15 @@ POSTGRESQL_CONNECTIONS = 2
 def verify_database(
     *, session: Session, jwks: Mapping[str, Any], progress: Progress | None = None
 ) -> VerifyReport:
-    """Verify the log as stored, up to the head seen when the check starts."""
+    """Verify the log as stored, up to the head seen when the check starts.
+
+    Checkpoints are read before the head: each was committed with or after the entry it signs,
+    so the head read next covers every one of them. A checkpoint past the head therefore means
+    entries were taken from the end of the log, and the report says so.
+    """
+    checkpoints = [checkpoint_document(checkpoint) for checkpoint in iter_checkpoints(session)]
     last = head(session)
     through = last.seq if last is not None else 0
-    checkpoints = [
-        checkpoint_document(checkpoint)
-        for checkpoint in iter_checkpoints(session)
-        if checkpoint.seq <= through
-    ]
     quick = _quick_reading(session, through, checkpoints, jwks, progress)
     if quick is not None:
         return quick
@@ -88,8 +89,8 @@ def _quick_reading(
 ) -> VerifyReport | None:
     """The report when every check passes the quick way; None when the careful reading must decide."""
     points = SignedPoints.of(checkpoints, jwks)
-    if points is None:
-        return None
+    if points is None or any(seq > through for seq in points.by_seq):
+        return None  # the careful reading reports a checkpoint past the end of the log
     engine = session.get_bind()
     assert isinstance(engine, Engine)
     if engine.dialect.name == "postgresql":

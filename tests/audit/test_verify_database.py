@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal
 from audit.checkpoint import checkpoint_document, create_checkpoint, iter_checkpoints
+from audit.export import verify_export, write_export
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
 from audit.service import append_entry, entry_document
@@ -273,6 +274,24 @@ def test_entries_checked_range_by_range_chain_across_the_bounds(
         report = verify_database(session=session, jwks=JWKS)
         assert not report.ok
         assert report.summary() == _reference(session)
+
+
+@pytest.mark.usefixtures("stored")
+def test_entries_taken_from_the_end_are_found_in_the_database_and_in_its_export(
+    audit_engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Checkpoints sign seq 1 to 4; with entries 4 and 5 gone, checkpoint 4 is past the end."""
+    _tamper(audit_engine, "DELETE FROM audit_entries WHERE seq >= 4")
+    exported = tmp_path / "log.jsonl"
+    with transaction(sessions) as session:
+        report = verify_database(session=session, jwks=JWKS)
+        assert report.summary() == _reference(session)
+        with exported.open("w") as out:
+            write_export(session=session, out=out, clock=SettableClock())
+    problem = "a checkpoint signs seq 4 but the log ends at seq 3"
+    assert not report.ok and problem in report.summary()
+    from_export = verify_export(exported, JWKS)
+    assert not from_export.ok and problem in from_export.summary()
 
 
 def test_an_in_memory_database_is_read_on_its_one_connection() -> None:
