@@ -136,6 +136,19 @@ def checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
     }
 
 
+def signed_through_head(session: Session) -> tuple[list[dict[str, Any]], int]:
+    """Every checkpoint (as documents), and the seq of the head read after them (0: empty).
+
+    Read in this order, each checkpoint was committed with or after the entry it signs, so the
+    head covers every one of them, whatever was appended meanwhile. A checkpoint past the head
+    therefore means entries were taken from the end of the log: readers keep it, so that the
+    verification says so.
+    """
+    checkpoints = [checkpoint_document(checkpoint) for checkpoint in iter_checkpoints(session)]
+    last = head(session)
+    return checkpoints, last.seq if last is not None else 0
+
+
 def iter_checkpoints(session: Session) -> Iterator[AuditCheckpoint]:
     """Every checkpoint in seq order."""
     yield from session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq))

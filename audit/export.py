@@ -17,9 +17,9 @@ import orjson
 from sqlalchemy.orm import Session
 
 from audit.chain import ENTRY_FIELDS, GENESIS_HASH, canonical_json, format_timestamp
-from audit.checkpoint import checkpoint_document, iter_checkpoints
+from audit.checkpoint import signed_through_head
 from audit.errors import MalformedExport
-from audit.service import head, iter_documents
+from audit.service import iter_documents
 from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
 
 EXPORT_FORMAT = "schakel-audit-export/1"
@@ -41,15 +41,11 @@ def _entry_line(document: Mapping[str, Any]) -> str:
 def export_lines(*, session: Session, clock: Clock) -> Iterator[str]:
     """The whole log as a verifiable export: a header, every entry, then every checkpoint.
 
-    The export stops at the head seen when it starts, and the checkpoints are read before that
-    head: each was committed with or after the entry it signs, so entries appended meanwhile
-    never make a checkpoint point past the export's end. A checkpoint past it means entries
-    were taken from the end of the log; it is exported all the same, so that the export's
-    verification says so.
+    The export stops at the head seen when it starts; entries appended meanwhile never make a
+    checkpoint point past its end, and one that does is exported all the same, so that the
+    export's verification reports it (see ``signed_through_head``).
     """
-    checkpoints = [checkpoint_document(checkpoint) for checkpoint in iter_checkpoints(session)]
-    last = head(session)
-    through = last.seq if last is not None else 0
+    checkpoints, through = signed_through_head(session)
     yield _line("header", {"format": EXPORT_FORMAT, "exported_at": format_timestamp(clock())})
     for document in iter_documents(session=session, through=through):
         yield _entry_line(document)

@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from audit.chain import ENTRY_FIELDS, GENESIS_HASH, canonical_json
-from audit.checkpoint import checkpoint_document, iter_checkpoints
+from audit.checkpoint import signed_through_head
 from audit.models import AuditEntry
-from audit.service import entry_document, head, iter_documents
+from audit.service import entry_document, iter_documents
 from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
 
 _T = TypeVar("_T")
@@ -49,15 +49,9 @@ POSTGRESQL_CONNECTIONS = 2
 def verify_database(
     *, session: Session, jwks: Mapping[str, Any], progress: Progress | None = None
 ) -> VerifyReport:
-    """Verify the log as stored, up to the head seen when the check starts.
-
-    Checkpoints are read before the head: each was committed with or after the entry it signs,
-    so the head read next covers every one of them. A checkpoint past the head therefore means
-    entries were taken from the end of the log, and the report says so.
-    """
-    checkpoints = [checkpoint_document(checkpoint) for checkpoint in iter_checkpoints(session)]
-    last = head(session)
-    through = last.seq if last is not None else 0
+    """Verify the log as stored, up to the head seen when the check starts; a checkpoint past
+    it (see ``signed_through_head``) is reported."""
+    checkpoints, through = signed_through_head(session)
     quick = _quick_reading(session, through, checkpoints, jwks, progress)
     if quick is not None:
         return quick
