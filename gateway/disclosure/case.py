@@ -44,11 +44,11 @@ class Case:
     """The participant named (None when unknown), what they consented to, who directs."""
 
     participant: ParticipantRef | None
-    grants: list[GrantRow]
+    grants: tuple[GrantRow, ...]
     director: str | None
 
 
-UNKNOWN = Case(participant=None, grants=[], director=None)
+UNKNOWN = Case(participant=None, grants=(), director=None)
 
 
 def _case_of(named_ids: Select[str]) -> Select[Any]:
@@ -86,11 +86,11 @@ def read_case(
     rows = plain_rows(session, _CASES[query.statement], {**query.parameters, "at": at}).all()
     if not rows:
         return UNKNOWN
-    grants = [
+    grants = tuple(
         GrantRow(row.consent_id, row.grantee, row.purpose, row.categories)
         for row in rows
         if row.consent_id is not None
-    ]
+    )
     director = director_in_force(rows[0], grants)
     return Case(
         participant=rows[0],
