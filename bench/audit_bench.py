@@ -23,7 +23,7 @@ from audit.schemas import AuditDraft, Outcome
 from audit.service import append_entry, head, iter_documents
 from audit.verify import verify_log
 from audit.verify_stored import verify_database
-from gateway.db import make_engine, make_sessionmaker, read_transaction, transaction
+from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import upgrade_to_head
 
 GOAL_VERIFY = 300_000

@@ -34,10 +34,10 @@ from audit.models import AuditEntry
 from audit.schemas import AuditDraft
 from audit.service import append_entry, head
 from audit.verify_stored import verify_database
-from gateway.db import make_engine, make_sessionmaker, transaction
-from gateway.demo import DEMO_PARTICIPANTS
+from gateway.auth.partner_keys import read_private_key, sign_client_assertion
+from gateway.core.db import make_engine, make_sessionmaker, transaction
+from gateway.demo.seed import DEMO_PARTICIPANTS
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
-from gateway.partner_keys import read_private_key, sign_client_assertion
 from gateway.runtime import build_runtime
 from gateway.settings import Settings
 from tests.support import free_port

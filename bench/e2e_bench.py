@@ -25,15 +25,15 @@ from typing import Any
 import httpx
 from common import Row
 
-from gateway.db import make_engine, transaction
-from gateway.demo import DEMO_PARTICIPANTS, seed_demo, seed_demo_participants
+from gateway.auth.partner_keys import read_private_key, sign_client_assertion
+from gateway.core.db import make_engine, transaction
+from gateway.demo.seed import DEMO_PARTICIPANTS, seed_demo, seed_demo_participants
 from gateway.identity.vault import enrol
 from gateway.migrations.runner import upgrade_to_head
-from gateway.partner_keys import read_private_key, sign_client_assertion
 from gateway.runtime import build_runtime
 from gateway.settings import Settings
 from gateway.storage.service import store_contribution
-from tests.disclosure.world import SAMPLE_FIELDS
+from tests.disclosures.world import SAMPLE_FIELDS
 from tests.support import free_port
 
 BENCH = Path(__file__).resolve().parent

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
-from gateway.disclosure.schemas import DisclosureRequest
+from gateway.disclosures.schemas import DisclosureRequest
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

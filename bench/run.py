@@ -41,7 +41,7 @@ def main() -> int:
     import policy_bench
     from common import fresh_postgres, print_table
 
-    from gateway.logs import silence_eddsa_name_warning
+    from gateway.core.logs import silence_eddsa_name_warning
 
     silence_eddsa_name_warning()
     quick = "--quick" in sys.argv

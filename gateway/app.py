@@ -9,29 +9,27 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from gateway import (
-    access_log_api,
-    audit_api,
-    consent_api,
-    consent_partner_api,
-    demo_api,
-    director_api,
-    health,
-    partners,
-    plan_api,
-    plan_query,
-    policy_admin,
-    signals_api,
-    webhooks_api,
-)
+from gateway import health
+from gateway.audit_log import access_log as access_log_api
+from gateway.audit_log import api as audit_api
 from gateway.auth import api as auth_api
-from gateway.disclosure import api as disclosure_api
-from gateway.ingest import api as ingest_api
-from gateway.middleware import BodySizeLimitMiddleware, TraceMiddleware
+from gateway.auth import whoami as partners
+from gateway.consents import participant_api as consent_api
+from gateway.consents import partner_api as consent_partner_api
+from gateway.contributions import api as ingest_api
+from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
+from gateway.demo import api as demo_api
+from gateway.disclosures import api as disclosure_api
+from gateway.plans import api as plan_api
+from gateway.plans import director_api
+from gateway.plans import query as plan_query
+from gateway.policy import api as policy_admin
 from gateway.problems import install_problem_handlers
 from gateway.runtime import Runtime
+from gateway.signals import api as signals_api
+from gateway.signals import webhooks_api
+from gateway.signals.webhooks import WebhookWorker
 from gateway.web.routes import install_web_pages
-from gateway.webhooks import WebhookWorker
 
 DESCRIPTION = """
 Schakel lets GGZ providers, UWV and municipalities exchange the minimum of case data a participant

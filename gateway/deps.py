@@ -15,8 +15,8 @@ from gateway.auth.access_tokens import (
     invalid_token,
     verify_bearer,
 )
-from gateway.clock import Clock
-from gateway.db import read_transaction, transaction
+from gateway.core.clock import Clock
+from gateway.core.db import read_transaction, transaction
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.runtime import Runtime

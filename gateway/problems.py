@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.errors import PayloadError
 from consent.errors import ConsentClosed, ConsentError, ConsentNotFound, InvalidConsent
-from gateway.db import WriterTimeout
+from gateway.core.db import WriterTimeout
 from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.storage.service import ParticipantErased

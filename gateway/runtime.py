@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.errors import AuditKeyError
 from audit.keys import AuditSigningKey, public_keys, publish_jwks
+from gateway.auth.participant_tokens import ParticipantVerifier
 from gateway.auth.signing_key import SigningKeyError, generate_ed25519_pem, load_token_signing_key
-from gateway.batch_writer import BatchWriter
-from gateway.catalogue import Catalogue
-from gateway.clock import Clock, system_clock
-from gateway.db import make_engine, make_sessionmaker
+from gateway.core.batch_writer import BatchWriter
+from gateway.core.catalogue import Catalogue
+from gateway.core.clock import Clock, system_clock
+from gateway.core.db import make_engine, make_sessionmaker
 from gateway.identity.keys import IdentityKeys, load_identity_keys
-from gateway.participant_auth import ParticipantVerifier
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable

@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     webhook_interval_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
         default=2.0,
         description="How often the background worker delivers due webhooks; 0 turns it off "
-        "(then something else must call gateway.webhooks.deliver_due).",
+        "(then something else must call gateway.signals.webhooks.deliver_due).",
     )
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=5.0, description="Time a webhook receiver has to answer one attempt."

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from gateway.logs import silence_eddsa_name_warning
+from gateway.core.logs import silence_eddsa_name_warning
 from gateway.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

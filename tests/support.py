@@ -14,9 +14,9 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey
 
 from gateway.app import create_app
-from gateway.db import make_engine, transaction
+from gateway.auth.partner_keys import generate_partner_key
+from gateway.core.db import make_engine, transaction
 from gateway.migrations.runner import upgrade_to_head
-from gateway.partner_keys import generate_partner_key
 from gateway.registry.service import add_party
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings
@@ -119,7 +119,7 @@ def serving(settings: Settings, clock: Any = None) -> Iterator[Runtime]:
 
     import uvicorn
 
-    from gateway.clock import system_clock
+    from gateway.core.clock import system_clock
 
     engine = make_engine(settings.effective_database_url)
     upgrade_to_head(engine)

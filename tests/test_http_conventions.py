@@ -11,9 +11,9 @@ import structlog
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.logs import configure_logging
+from gateway.core.logs import configure_logging
+from gateway.core.tracing import continue_trace
 from gateway.settings import Settings
-from gateway.tracing import continue_trace
 from tests.support import SettableClock, running_gateway
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

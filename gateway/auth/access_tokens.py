@@ -105,7 +105,7 @@ _STANDINGS = "auth.party_standings"
 def _standing_in_transaction(session: Session, party_id: str) -> PartyStanding | None:
     """The party's standing, read once per transaction.
 
-    The requests of one batch share a transaction (gateway/batch_writer.py); they were all
+    The requests of one batch share a transaction (gateway/core/batch_writer.py); they were all
     waiting when it began, and on SQLite they read the same snapshot anyway.
     """
     standings = kept_for_transaction(session, _STANDINGS, dict[str, PartyStanding | None])

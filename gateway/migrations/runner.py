@@ -17,9 +17,9 @@ def target_metadata() -> list[MetaData]:
     """Every package's tables, so ``alembic revision --autogenerate`` sees them all."""
     from audit.models import AuditBase
     from consent.models import ConsentBase
-    from gateway.db import Base
+    from gateway.contributions import models as _ingest  # noqa: F401 - registers the tables
+    from gateway.core.db import Base
     from gateway.identity import models as _identity  # noqa: F401 - registers the tables
-    from gateway.ingest import models as _ingest  # noqa: F401 - registers the tables
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables
     from gateway.storage import models as _storage  # noqa: F401 - registers the tables
     from plan.models import PlanBase

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dbtypes import UTCDateTime
-from gateway.db import Base
+from gateway.core.db import Base
 
 
 class Party(Base):

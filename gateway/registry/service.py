@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dbtypes.rows import plain_rows
 from gateway.auth.jwks import parse_partner_jwks
-from gateway.catalogue import Catalogue, check_party_id
+from gateway.core.catalogue import Catalogue, check_party_id
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.registry.models import Party
 

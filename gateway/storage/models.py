@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dbtypes import UTCDateTime
-from gateway.db import Base
+from gateway.core.db import Base
 
 
 class DataKey(Base):

@@ -1,6 +1,6 @@
 """The privacy officer's dashboard under /officer: audit search, export, chain status, chart.
 
-Queries go through ``gateway.audit_api``'s own handlers, so each is checked and recorded
+Queries go through ``gateway.audit_log.api``'s own handlers, so each is checked and recorded
 (``audit.query``) as over the API. Entries name participants by audit pseudonym; a BSN is only
 used when the officer types one into the search on purpose, and that query is itself recorded.
 """
@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.schemas import Outcome
 from audit.verify_stored import verify_database
-from gateway import audit_api
+from gateway.audit_log import api as audit_api
 from gateway.auth.access_tokens import Caller
-from gateway.db import read_transaction, transaction
+from gateway.core.db import read_transaction, transaction
 from gateway.errors import GatewayError, InvalidInput
 from gateway.registry.service import find_party, list_parties
 from gateway.runtime import Runtime

@@ -18,11 +18,14 @@ from sqlalchemy.orm import Session
 
 from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
 from consent.schemas import ConsentAmendment, ConsentStatus, ConsentTerms, Revocation
-from gateway import access_log_api, consent_api, demo_api, plan_api
-from gateway.db import transaction
+from gateway.audit_log import access_log as access_log_api
+from gateway.consents import participant_api as consent_api
+from gateway.core.db import transaction
+from gateway.demo import api as demo_api
 from gateway.errors import GatewayError
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
+from gateway.plans import api as plan_api
 from gateway.registry.service import list_parties
 from gateway.web.csrf import CsrfRefused, check_csrf, form_fields
 from gateway.web.rendering import Page, PageDep

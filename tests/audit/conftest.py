@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.schemas import AuditDraft, Outcome
-from gateway.db import make_engine, make_sessionmaker
+from gateway.core.db import make_engine, make_sessionmaker
 from gateway.migrations.runner import upgrade_to_head
 
 

@@ -18,7 +18,7 @@ from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
 from audit.models import AuditEntry
 from audit.service import append_entry, entries_held, entry_document
-from gateway.db import transaction
+from gateway.core.db import transaction
 from tests.audit.conftest import draft
 from tests.support import SettableClock
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit.checkpoint import create_checkpoint
 from audit.keys import AuditSigningKey
 from audit.service import append_entry
-from gateway.db import make_engine, make_sessionmaker, transaction
+from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head
 from tests.audit.conftest import draft
 from tests.support import SettableClock

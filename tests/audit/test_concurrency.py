@@ -12,7 +12,7 @@ from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
 from audit.service import append_entry
 from audit.verify_stored import verify_database
-from gateway.db import make_engine, make_sessionmaker, transaction
+from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head
 from tests.audit.conftest import draft
 from tests.support import SettableClock

@@ -23,7 +23,7 @@ from audit.export import (
 )
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.service import append_entry
-from gateway.db import transaction
+from gateway.core.db import transaction
 from tests.audit.conftest import draft
 from tests.support import SettableClock
 

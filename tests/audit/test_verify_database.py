@@ -25,7 +25,7 @@ from audit.verify_stored import (
     _spelled_otherwise,
     verify_database,
 )
-from gateway.db import make_engine, make_sessionmaker, read_transaction, transaction
+from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import alembic_config, upgrade_to_head
 from tests.audit.conftest import draft
 from tests.support import SettableClock

@@ -13,7 +13,7 @@ from consent import service
 from consent.errors import ConsentClosed
 from consent.models import ConsentEvent
 from consent.schemas import ConsentTerms, GivenBy, GivenHow, Vocabulary
-from gateway.db import make_engine, make_sessionmaker, transaction
+from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head
 
 VOCABULARY = Vocabulary(

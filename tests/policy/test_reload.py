@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from audit.models import AuditEntry
-from gateway.db import transaction
+from gateway.core.db import transaction
 from gateway.policy.bundle import PolicyBundle, load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyRefused

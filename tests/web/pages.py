@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from gateway.db import transaction
-from gateway.demo import seed_demo
-from gateway.partner_keys import read_private_key
+from gateway.auth.partner_keys import read_private_key
+from gateway.core.db import transaction
+from gateway.demo.seed import seed_demo
 from gateway.runtime import Runtime
 from tests.support import Partner
 

@@ -1,0 +1,42 @@
+"""What every ``schakel`` sub-command shares: settings with readable errors, a migrated database."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from sqlalchemy import Engine
+
+from gateway.core.db import make_engine
+from gateway.migrations.current import schema_is_current
+from gateway.settings import Settings, SettingsError, load_settings
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def cli_settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        fail(str(error))
+
+
+def migrated_engine(settings: Settings, *, migrate_sqlite: bool) -> Engine:
+    """Open the database; migrate SQLite ourselves, refuse an un-migrated PostgreSQL."""
+    engine = make_engine(settings.effective_database_url)
+    with engine.connect() as connection:
+        current = schema_is_current(connection)
+    if current:
+        return engine  # Alembic is not even loaded
+    if settings.is_sqlite and migrate_sqlite:
+        from gateway.migrations.runner import upgrade_to_head
+
+        upgrade_to_head(engine)
+        return engine
+    fail(
+        "the database schema is not up to date; run `schakel migrate` "
+        "(with the same SCHAKEL_DATABASE_URL) and start again"
+    )

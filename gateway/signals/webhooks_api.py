@@ -1,0 +1,187 @@
+"""Webhook receivers over HTTP: a party registers one (the secret is shown once); operators see
+and retry the dead-letter list."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import Session
+
+from audit.schemas import Outcome
+from gateway.audit_log.trail import record
+from gateway.auth.access_tokens import Caller
+from gateway.deps import PartnerDep, RuntimeDep, SessionDep
+from gateway.errors import Forbidden, NotFound
+from gateway.policy.api import OPERATOR_ROLE
+from gateway.runtime import Runtime
+from gateway.signals.webhooks import new_secret, seal_secret
+from plan import outbox
+from plan.models import WebhookMessage
+
+router = APIRouter(prefix="/v1/webhooks", tags=["partner: webhooks"])
+operator_router = APIRouter(prefix="/v1/webhooks/dead-letters", tags=["operators"])
+
+
+class EndpointRegistration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl = Field(
+        description="Where to POST notifications: https, or http to this machine's loopback only"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _reachable_safely(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        """No plain http across a network, and no private or link-local address literals (SSRF)."""
+        host = (url.host or "").strip("[]")
+        loopback = host == "localhost" or _is_ip(host, "is_loopback")
+        if url.scheme != "https" and not loopback:
+            raise ValueError("a webhook receiver must use https (http only on loopback)")
+        if not loopback and any(
+            _is_ip(host, flag)
+            for flag in (
+                "is_private",
+                "is_link_local",
+                "is_reserved",
+                "is_multicast",
+                "is_unspecified",
+            )
+        ):
+            raise ValueError(
+                "a webhook receiver may not be a private, link-local or reserved address"
+            )
+        return url
+
+
+def _is_ip(host: str, flag: str) -> bool:
+    try:
+        return bool(getattr(ipaddress.ip_address(host), flag))
+    except ValueError:
+        return False
+
+
+class EndpointView(BaseModel):
+    url: str
+    registered_at: datetime
+
+
+class RegisteredEndpoint(EndpointView):
+    secret: str = Field(
+        description="Standard Webhooks signing secret (whsec_…); shown only now — store it"
+    )
+
+
+class MessageView(BaseModel):
+    id: str
+    party: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def message_view(message: WebhookMessage) -> MessageView:
+    return MessageView(
+        id=message.id, party=message.party, event_type=message.event_type,
+        status=message.status, attempts=message.attempts,
+        next_attempt_at=message.next_attempt_at if message.status == outbox.PENDING else None,
+        last_error=message.last_error, created_at=message.created_at,
+        finished_at=message.finished_at,
+    )  # fmt: skip
+
+
+def _audit(
+    session: Session, runtime: Runtime, request: Request, caller: Caller, action: str, reason: str
+) -> None:
+    record(
+        session=session, runtime=runtime, request=request, actor_party=caller.party,
+        actor_domain=caller.domain, action=action, outcome=Outcome.OK, reason=reason,
+    )  # fmt: skip
+
+
+@router.put("/endpoint", summary="Register (or replace) your webhook receiver; a new secret")
+def register_endpoint(
+    body: EndpointRegistration,
+    request: Request,
+    caller: PartnerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+) -> RegisteredEndpoint:
+    text, raw = new_secret()
+    sealed, key_id = seal_secret(runtime.keks, caller.party, raw)
+    endpoint = outbox.register_endpoint(
+        session=session, party=caller.party, url=str(body.url), sealed_secret=sealed,
+        key_id=key_id, clock=runtime.clock,
+    )  # fmt: skip
+    _audit(session, runtime, request, caller, "webhook.register", f"receiver {endpoint.url}")
+    return RegisteredEndpoint(url=endpoint.url, registered_at=endpoint.created_at, secret=text)
+
+
+@router.get("/endpoint", summary="Your webhook receiver (never the secret)")
+def my_endpoint(caller: PartnerDep, session: SessionDep) -> EndpointView:
+    endpoint = outbox.endpoint_of(session=session, party=caller.party)
+    if endpoint is None:
+        raise NotFound("your party has no webhook receiver; poll /v1/signals/feed instead")
+    return EndpointView(url=endpoint.url, registered_at=endpoint.created_at)
+
+
+@router.delete(
+    "/endpoint", status_code=status.HTTP_204_NO_CONTENT, summary="Stop webhooks to your party"
+)
+def remove_endpoint(
+    request: Request, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep
+) -> Response:
+    if not outbox.remove_endpoint(session=session, party=caller.party):
+        raise NotFound("your party has no webhook receiver")
+    _audit(session, runtime, request, caller, "webhook.remove", "receiver removed")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/messages", summary="Your webhook messages and their delivery state")
+def my_messages(caller: PartnerDep, session: SessionDep) -> list[MessageView]:
+    return [message_view(m) for m in outbox.messages_for(session=session, party=caller.party)]
+
+
+def _operator(caller: Caller) -> None:
+    if OPERATOR_ROLE not in caller.roles:
+        raise Forbidden("the dead-letter list is for a party with the operator role")
+
+
+@operator_router.get(
+    "",
+    summary="Webhook messages given up on after the last attempt (operator role)",
+    responses={403: {"description": "The caller's party does not hold the operator role"}},
+)
+def dead_letters(
+    request: Request,
+    caller: PartnerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[MessageView]:
+    """Delivery state only: the payloads (which name participants) are not shown to operators."""
+    _operator(caller)
+    letters = outbox.dead_letters(session=session, limit=limit)
+    _audit(session, runtime, request, caller, "webhook.dead_letters", f"{len(letters)} listed")
+    return [message_view(m) for m in letters]
+
+
+@operator_router.post(
+    "/{message_id}/retry",
+    summary="Give a dead-lettered message a fresh round of attempts (operator role)",
+    responses={403: {"description": "The caller's party does not hold the operator role"}},
+)
+def retry_dead_letter(
+    message_id: str, request: Request, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep
+) -> MessageView:
+    _operator(caller)
+    message = outbox.requeue(session=session, message_id=message_id, clock=runtime.clock)
+    _audit(session, runtime, request, caller, "webhook.retry", f"message {message_id}")
+    return message_view(message)
