@@ -14,30 +14,13 @@ from typing import Any
 import orjson
 import rfc8785
 
+from audit.fields import ENTRY_FIELDS
+
 FORMAT = "schakel-audit/1"
+EXPORT_FORMAT = "schakel-audit-export/1"
 GENESIS_HASH = "0" * 64
 HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-
-# Every hashed entry carries exactly these members (null where a value does not apply).
-ENTRY_FIELDS = (
-    "seq",
-    "recorded_at",
-    "trace_id",
-    "actor_party",
-    "actor_domain",
-    "action",
-    "subject_ref",
-    "purpose",
-    "categories",
-    "consent_ids",
-    "decision_id",
-    "policy_revision",
-    "outcome",
-    "reason",
-    "payload_digest",
-    "prev_hash",
-)
 
 
 def format_timestamp(moment: datetime) -> str:

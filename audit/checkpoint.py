@@ -1,43 +1,28 @@
-"""Signed checkpoints: Ed25519 (RFC 8032) over the JCS (RFC 8785) of (seq, entry_hash, recorded_at).
+"""Signed checkpoints in the database: made when due or on demand, read for exports and checks.
 
-signing input = JCS({"format": "schakel-audit-checkpoint/1", "seq": …, "entry_hash": …,
-                     "recorded_at": …})
+What a signature covers is audit/checkpoint_format.py (docs/audit-format.md §4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.chain import canonical_json, format_timestamp
+from audit.append import COVERED_SEQ, AppendedEntry, Clock, head, known, lock_log, write_held
+from audit.chain import format_timestamp
+from audit.checkpoint_format import signing_input
 from audit.errors import EmptyLog
 from audit.keys import AuditSigningKey
 from audit.models import AuditCheckpoint, AuditEntry
-from audit.service import COVERED_SEQ, AppendedEntry, head, known, lock_log, write_held
 from dbtypes.rows import plain_rows
-
-CHECKPOINT_FORMAT = "schakel-audit-checkpoint/1"
-
-Clock = Callable[[], datetime]
-
-
-def signing_input(*, seq: int, entry_hash: str, recorded_at: str) -> bytes:
-    """The exact bytes a checkpoint signature covers (docs/audit-format.md, "Checkpoints")."""
-    return canonical_json(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "seq": seq,
-            "entry_hash": entry_hash,
-            "recorded_at": recorded_at,
-        }
-    )
 
 
 def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """The checkpoint with the highest seq, or None before the first."""
     return session.scalars(
         select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)
     ).first()

@@ -1,31 +1,26 @@
-"""Verifiable exports (NDJSON, docs/audit-format.md) and officer exports (NDJSON or CSV)."""
+"""Verifiable exports (NDJSON, docs/audit-format.md §6) and officer exports (NDJSON or CSV).
+
+Reading an export back is audit/verify_export.py, which needs no database.
+"""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import itertools
 import json
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import orjson
 from sqlalchemy.orm import Session
 
-from audit.chain import ENTRY_FIELDS, GENESIS_HASH, canonical_json, format_timestamp
+from audit.append import Clock
+from audit.chain import EXPORT_FORMAT, canonical_json, format_timestamp
 from audit.checkpoint import signed_through_head
-from audit.errors import MalformedExport
-from audit.service import iter_documents
-from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
+from audit.fields import DOCUMENT_FIELDS
+from audit.query import iter_documents
 
-EXPORT_FORMAT = "schakel-audit-export/1"
-CSV_COLUMNS = (*ENTRY_FIELDS, "entry_hash")
-
-Clock = Callable[[], datetime]
+CSV_COLUMNS = DOCUMENT_FIELDS
 
 
 def _line(kind: str, document: Mapping[str, Any]) -> str:
@@ -60,211 +55,6 @@ def write_export(*, session: Session, out: IO[str], clock: Clock) -> int:
         out.write(line)
         count += 1
     return count
-
-
-def verify_export(
-    path: Path, jwks: Mapping[str, Any], *, progress: Progress | None = None
-) -> VerifyReport:
-    """Verify an export file offline with the published JWKS (current and retired keys).
-
-    The quickest reading hashes each entry line's bytes as written (the exporter writes entries
-    in JCS); the next parses every line once. Only when neither ends OK is the file read again
-    the careful way, which finds the same first problem the format document's order of checks
-    gives (a malformed line anywhere before any chain problem).
-    """
-    try:
-        written = _verify_as_written(path, jwks, progress)
-    except (_NotAsWritten, ValueError, KeyError, TypeError):
-        written = None
-    if written is not None:
-        return written
-    try:
-        checkpoints = _header_and_checkpoints(path)
-        report = verify_log(_entry_documents(path), checkpoints, jwks, progress=progress)
-        if report.ok:
-            return report
-    except MalformedExport:
-        pass
-    return _verify_export_carefully(path, jwks)
-
-
-class _NotAsWritten(Exception):
-    """The file is not laid out as the exporter writes it: header, entries, checkpoints."""
-
-
-# An entry line as written: {"entry":<JCS of the entry>}\n, where the JCS holds entry_hash
-# (sorted after decision_id, before outcome) as ,"entry_hash":"<64 hex digits>" in the middle.
-_HASH_MEMBER = b',"entry_hash":"'
-_HASH_START = len(_HASH_MEMBER)
-_HASH_MEMBER_SIZE = _HASH_START + 64 + 1
-_CHECKPOINT_LINE = b'{"checkpoint":'
-
-
-def _verify_as_written(
-    path: Path, jwks: Mapping[str, Any], progress: Progress | None
-) -> VerifyReport | None:
-    """The quickest reading: each entry line's bytes hashed as written, in one pass.
-
-    Taking out the entry_hash member leaves exactly the bytes that were hashed; when each, with
-    the previous entry's hash in front, hashes to its entry_hash, the chain from the genesis
-    hash is intact (see SignedPoints). Anything unexpected returns None or raises
-    _NotAsWritten, and a slower reading decides.
-    """
-    tail = _trailing_checkpoints(path)
-    points = SignedPoints.of([orjson.loads(line)["checkpoint"] for line in tail], jwks)
-    if points is None:
-        return None
-    sha256 = hashlib.sha256
-    previous = bytes.fromhex(GENESIS_HASH)
-    signed = points.by_seq
-    seq = 0
-    report_at = PROGRESS_EVERY
-    after: bytes | None = None  # the first line after the entries
-    with path.open("rb", buffering=1 << 20) as lines:
-        header = orjson.loads(lines.readline())
-        if not isinstance(header, dict) or set(header) != {"header"}:
-            return None
-        if (
-            not isinstance(header["header"], dict)
-            or header["header"].get("format") != EXPORT_FORMAT
-        ):
-            return None
-        for line in lines:
-            if not line.startswith(_ENTRY_LINE):
-                after = line
-                break
-            at = line.find(_HASH_MEMBER)
-            end = at + _HASH_MEMBER_SIZE
-            if at < 0 or not line.endswith(b"}}\n"):
-                return None
-            digest = sha256(previous + line[_ENTRY_START:at] + line[end:-2])
-            if digest.hexdigest().encode() != line[at + _HASH_START : end - 1]:
-                return None
-            previous = digest.digest()
-            seq += 1
-            if seq in signed and not points.confirm(seq, _entry_of(line)):
-                return None
-            if seq == report_at and progress is not None:
-                progress(seq)
-                report_at += PROGRESS_EVERY
-        if after is not None:  # only the checkpoints read from the end may follow the entries
-            expected = iter(tail)
-            for line in itertools.chain([after], lines):
-                if line != next(expected, None):
-                    return None
-            if next(expected, None) is not None:
-                return None
-        elif tail:
-            return None
-    return points.report(seq)
-
-
-def _trailing_checkpoints(path: Path) -> list[bytes]:
-    """The checkpoint lines that end the file, read from the end (the exporter writes them last)."""
-    with path.open("rb") as file:
-        size = file.seek(0, os.SEEK_END)
-        block = 1 << 16
-        while True:
-            start = max(0, size - block)
-            file.seek(start)
-            tail = file.read()
-            lines = tail.split(b"\n")
-            if not lines or lines[-1] != b"":
-                raise _NotAsWritten
-            lines.pop()  # after the final newline
-            found: list[bytes] = []
-            for line in reversed(lines[1:] if start else lines):
-                if not line.startswith(_CHECKPOINT_LINE):
-                    return [*reversed(found)]
-                found.append(line + b"\n")
-            if start == 0:
-                return [*reversed(found)]
-            block *= 4
-
-
-def _entry_of(line: bytes) -> Any:
-    try:
-        return orjson.loads(line)["entry"]
-    except (ValueError, KeyError, TypeError):
-        raise _NotAsWritten from None
-
-
-_ENTRY_LINE = b'{"entry":'
-_ENTRY_START = len(_ENTRY_LINE)
-
-
-def _header_and_checkpoints(path: Path) -> list[dict[str, Any]]:
-    """Every line but the entries (left for the chain walk): the header rules, the checkpoints."""
-    checkpoints: list[dict[str, Any]] = []
-    header = False
-    for number, line in _lines(path):
-        if not line.startswith(_ENTRY_LINE):
-            kind, document = _record(number, line, orjson.loads)
-            header = header or kind == "header"
-            if kind == "checkpoint":
-                checkpoints.append(document)
-    if not header:
-        raise MalformedExport(f"the export does not start with a {EXPORT_FORMAT} header")
-    return checkpoints
-
-
-def _entry_documents(path: Path) -> Iterator[Any]:
-    for number, line in _lines(path):
-        kind, document = _record(number, line, orjson.loads)
-        if kind == "entry":
-            yield document
-
-
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Numbered non-blank lines, read as bytes (orjson parses UTF-8 itself)."""
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if b"\r" in line:  # text mode would split the line there: leave it to the careful way
-                raise MalformedExport(f"line {number} holds a carriage return")
-            if line.strip():
-                yield number, line
-
-
-def _record(number: int, line: bytes | str, loads: Callable[[Any], Any]) -> tuple[str, Any]:
-    """The kind and document of one line; MalformedExport unless it is a record of §6."""
-    try:
-        record = loads(line)
-    except ValueError:
-        raise MalformedExport(f"line {number} is not JSON") from None
-    if not isinstance(record, dict) or len(record) != 1:
-        raise MalformedExport(f"line {number} is not an object with one member")
-    name, document = next(iter(record.items()))
-    if name not in {"header", "entry", "checkpoint"}:
-        raise MalformedExport(f"line {number}: unknown record {name!r}")
-    if name == "header" and (
-        number != 1 or not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT
-    ):
-        raise MalformedExport(f"line {number}: the header must open the file ({EXPORT_FORMAT})")
-    return name, document
-
-
-def _records(path: Path, kind: str) -> Iterator[Any]:
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            name, document = _record(number, line, json.loads)
-            if name == kind:
-                yield document
-
-
-def _verify_export_carefully(path: Path, jwks: Mapping[str, Any]) -> VerifyReport:
-    """Every line checked before the chain, with the standard library's JSON parser."""
-    try:
-        headers = list(_records(path, "header"))
-        if not headers:
-            raise MalformedExport(f"the export does not start with a {EXPORT_FORMAT} header")
-        checkpoints = list(_records(path, "checkpoint"))
-        return verify_log(_records(path, "entry"), checkpoints, jwks)
-    except MalformedExport as error:
-        return VerifyReport(
-            ok=False, entries=0, checkpoints=0, last_seq=0, verified_through=0, problem=str(error)
-        )
 
 
 def ndjson_lines(entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:

@@ -1,15 +1,19 @@
-"""Tables of the audit log: entries (a hash chain) and signed checkpoints. Append-only."""
+"""Tables of the audit log: entries (a hash chain) and signed checkpoints. Append-only.
+
+The entry table's columns are the members of audit/fields.py, one for one; the mapped class
+declares their Python types for the type checker only.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from audit.fields import ENTRY_HASH, MEMBERS, Kind, Member
 from dbtypes import UTCDateTime, named_metadata
-
-# The same convention as the gateway's tables, so constraint names are predictable everywhere.
 
 
 class AuditBase(DeclarativeBase):
@@ -18,33 +22,66 @@ class AuditBase(DeclarativeBase):
     metadata = named_metadata()
 
 
-class AuditEntry(AuditBase):
-    """One link of the chain; its columns are exactly the fields of docs/audit-format.md."""
+# Officers filter on these; a participant's history is read by (subject_ref, seq).
+_INDEXED = frozenset({"recorded_at", "actor_party", "action"})
 
-    __tablename__ = "audit_entries"
-    # A participant's history is read by subject in seq order (migration audit_0002).
-    __table_args__ = (Index("ix_audit_entries_subject_ref_seq", "subject_ref", "seq"),)
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    trace_id: Mapped[str | None] = mapped_column(String(64))
-    actor_party: Mapped[str] = mapped_column(String(64), index=True)
-    actor_domain: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(40), index=True)
-    subject_ref: Mapped[str | None] = mapped_column(String(128))
-    purpose: Mapped[str | None] = mapped_column(String(64))
-    categories: Mapped[list[str]] = mapped_column(JSON)
-    consent_ids: Mapped[list[str]] = mapped_column(JSON)
-    decision_id: Mapped[str | None] = mapped_column(String(64))
-    policy_revision: Mapped[str | None] = mapped_column(String(128))
-    outcome: Mapped[str] = mapped_column(String(8))
-    reason: Mapped[str | None] = mapped_column(String(1000))
-    payload_digest: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # The JCS the entry_hash was taken over (the members above but entry_hash), as written by the
+def _column(member: Member) -> Column[Any]:
+    kind: Any
+    if member.kind is Kind.SEQ:
+        return Column(member.name, BigInteger, primary_key=True, autoincrement=False)
+    if member.kind is Kind.TIMESTAMP:
+        kind = UTCDateTime()
+    elif member.kind is Kind.TEXTS:
+        kind = JSON
+    elif member.kind is Kind.DIGEST:
+        kind = String(64)
+    else:
+        kind = String(member.width)
+    return Column(
+        member.name,
+        kind,
+        nullable=member.nullable,
+        index=member.name in _INDEXED or None,
+        unique=member is ENTRY_HASH or None,
+    )
+
+
+entries_table = Table(
+    "audit_entries",
+    AuditBase.metadata,
+    *(_column(member) for member in (*MEMBERS, ENTRY_HASH)),
+    # The JCS the entry_hash was taken over (the members but entry_hash), as written by the
     # gateway: verifying the stored log hashes these bytes and holds the columns against them.
-    canonical: Mapped[str] = mapped_column(Text, server_default="")
+    Column("canonical", Text, nullable=False, server_default=""),
+    # migration audit_0002
+    Index("ix_audit_entries_subject_ref_seq", "subject_ref", "seq"),
+)
+
+
+class AuditEntry(AuditBase):
+    """One link of the chain; its columns are exactly the members of docs/audit-format.md §1."""
+
+    __table__ = entries_table
+
+    seq: Mapped[int]
+    recorded_at: Mapped[datetime]
+    trace_id: Mapped[str | None]
+    actor_party: Mapped[str]
+    actor_domain: Mapped[str]
+    action: Mapped[str]
+    subject_ref: Mapped[str | None]
+    purpose: Mapped[str | None]
+    categories: Mapped[list[str]]
+    consent_ids: Mapped[list[str]]
+    decision_id: Mapped[str | None]
+    policy_revision: Mapped[str | None]
+    outcome: Mapped[str]
+    reason: Mapped[str | None]
+    payload_digest: Mapped[str | None]
+    prev_hash: Mapped[str]
+    entry_hash: Mapped[str]
+    canonical: Mapped[str]
 
 
 class AuditCheckpoint(AuditBase):

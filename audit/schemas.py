@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from audit.errors import InvalidAuditQuery
+from audit.fields import BY_NAME, DOCUMENT_FIELDS, Kind, width
 
 ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*$"
 HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
@@ -28,7 +29,6 @@ KNOWN_ACTIONS = (
     "auth.denied",
 )
 
-# A BSN stands alone; digits inside a longer token (a hex pseudonym, a uuid) are no BSN.
 # A BSN stands alone as nine digits; digits inside a token (a hex pseudonym, a uuid) are no BSN.
 _NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z-])\d{9}(?![0-9A-Za-z-])")
 
@@ -62,7 +62,13 @@ def redact_bsns(text: str) -> str:
     )
 
 
-Text = Annotated[str, Field(min_length=1, max_length=64)]
+def _fits(name: str) -> Any:
+    """Non-empty text no wider than the member's column."""
+    return Field(min_length=1, max_length=width(name))
+
+
+# A category or consent id is as wide as the other short names.
+Name = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class AuditDraft(BaseModel):
@@ -70,18 +76,18 @@ class AuditDraft(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    trace_id: Text | None = None
-    actor_party: Text
-    actor_domain: Annotated[str, Field(min_length=1, max_length=32)]
-    action: Annotated[str, Field(max_length=40, pattern=ACTION_PATTERN)]
-    subject_ref: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    purpose: Text | None = None
-    categories: tuple[Text, ...] = ()
-    consent_ids: tuple[Text, ...] = ()
-    decision_id: Text | None = None
-    policy_revision: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    trace_id: Annotated[str, _fits("trace_id")] | None = None
+    actor_party: Annotated[str, _fits("actor_party")]
+    actor_domain: Annotated[str, _fits("actor_domain")]
+    action: Annotated[str, Field(max_length=width("action"), pattern=ACTION_PATTERN)]
+    subject_ref: Annotated[str, _fits("subject_ref")] | None = None
+    purpose: Annotated[str, _fits("purpose")] | None = None
+    categories: tuple[Name, ...] = ()
+    consent_ids: tuple[Name, ...] = ()
+    decision_id: Annotated[str, _fits("decision_id")] | None = None
+    policy_revision: Annotated[str, _fits("policy_revision")] | None = None
     outcome: Outcome
-    reason: Annotated[str, Field(max_length=1000)] | None = None
+    reason: Annotated[str, Field(max_length=width("reason"))] | None = None
     payload_digest: Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)] | None = None
 
     @field_validator("categories", "consent_ids")
@@ -139,33 +145,36 @@ class AuditQuery(BaseModel):
         }
 
 
-class EntryView(BaseModel):
-    """One entry as officers and exports see it: the hashed fields plus ``entry_hash``."""
-
-    seq: int
-    recorded_at: str
-    trace_id: str | None
-    actor_party: str
-    actor_domain: str
-    action: str
-    subject_ref: str | None
-    purpose: str | None
-    categories: list[str]
-    consent_ids: list[str]
-    decision_id: str | None
-    policy_revision: str | None
-    outcome: str
-    reason: str | None
-    payload_digest: str | None
-    prev_hash: str
-    entry_hash: str
+_VIEW_TYPES: dict[Kind, type[Any]] = {
+    Kind.SEQ: int,
+    Kind.TIMESTAMP: str,
+    Kind.TEXT: str,
+    Kind.DIGEST: str,
+    Kind.TEXTS: list[str],
+    Kind.OUTCOME: str,
+}
 
 
-class EntryPage(BaseModel):
-    entries: list[EntryView]
-    next_after_seq: int | None = Field(
-        description="Pass as after_seq for the next page; null when this is the last page."
-    )
+# One entry as officers and exports see it: the hashed members plus ``entry_hash`` (fields.py).
+def _view_field(name: str) -> tuple[Any, Any]:
+    member = BY_NAME[name]
+    kind: Any = _VIEW_TYPES[member.kind]
+    return (kind | None if member.nullable else kind, ...)
+
+
+_VIEW_FIELDS: dict[str, Any] = {name: _view_field(name) for name in DOCUMENT_FIELDS}
+EntryView: type[BaseModel] = create_model("EntryView", **_VIEW_FIELDS)
+
+
+# One page of an officer's search; built as EntryView is (the API writes it with orjson).
+EntryPage: type[BaseModel] = create_model(
+    "EntryPage",
+    entries=(list[EntryView], ...),
+    next_after_seq=(
+        int | None,
+        Field(description="Pass as after_seq for the next page; null when this is the last page."),
+    ),
+)
 
 
 class DailyStatistic(BaseModel):

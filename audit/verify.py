@@ -1,6 +1,7 @@
 """Verify a log offline: the hash chain (docs/audit-format.md) and every signed checkpoint.
 
-Only what is written in the format document is used, so an export and a JWKS are enough.
+Only what is written in the format document is used, so an export and a JWKS are enough; no
+database is imported here or below (a test holds that), so a verifier needs none.
 """
 
 from __future__ import annotations
@@ -16,27 +17,13 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.chain import (
-    ENTRY_FIELDS,
-    GENESIS_HASH,
-    HEX_DIGEST,
-    TIMESTAMP,
-    compute_entry_hash,
-    plain_jcs,
-)
-from audit.checkpoint import signing_input
+from audit.chain import GENESIS_HASH, HEX_DIGEST, TIMESTAMP, compute_entry_hash, plain_jcs
+from audit.checkpoint_format import CHECKPOINT_FIELDS, signing_input
+from audit.fields import BY_NAME, DOCUMENT_FIELDS, ENTRY_FIELDS, ENTRY_HASH, Kind, Member
 from audit.keys import b64url_decode, public_keys
+from audit.schemas import Outcome
 
-OUTCOMES = frozenset({"allow", "deny", "ok", "error"})
-CHECKPOINT_FIELDS = frozenset({"seq", "entry_hash", "recorded_at", "signed_at", "kid", "signature"})
-NULLABLE_TEXT = (
-    "trace_id",
-    "subject_ref",
-    "purpose",
-    "decision_id",
-    "policy_revision",
-    "reason",
-)
+OUTCOMES = frozenset(Outcome)
 
 # Progress is reported after every this many entries.
 PROGRESS_EVERY = 100_000
@@ -227,16 +214,25 @@ class _Walk:
 
 # The quick check reads the members in JCS order (RFC 8785 §3.2.3), entry_hash last.
 _HASHED_ORDER = tuple(sorted(ENTRY_FIELDS))
-_MEMBERS = operator.itemgetter(*_HASHED_ORDER, "entry_hash")
-_MEMBER_TYPES: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(_HASHED_ORDER, (str,)),
-    **dict.fromkeys((*NULLABLE_TEXT, "payload_digest"), (str, type(None))),
-    "seq": (int,),
-    "categories": (list,),
-    "consent_ids": (list,),
-}
+_READ_ORDER = (*_HASHED_ORDER, ENTRY_HASH.name)
+_MEMBERS = operator.itemgetter(*_READ_ORDER)
+_AT = {name: index for index, name in enumerate(_READ_ORDER)}
+_SEQ, _PREV, _HASH = _AT["seq"], _AT["prev_hash"], _AT["entry_hash"]
+_OUTCOMES_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.OUTCOME)
+_TIMES_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.TIMESTAMP)
+_DIGESTS_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.DIGEST)
+_TEXTS_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.TEXTS)
+_TIME = _AT["recorded_at"]
+
+
+def _json_types(member: Member) -> tuple[type, ...]:
+    """The Python types json gives for the member's form (§1)."""
+    found: tuple[type, ...] = {Kind.SEQ: (int,), Kind.TEXTS: (list,)}.get(member.kind, (str,))
+    return (*found, type(None)) if member.nullable else found
+
+
 # Every combination of member types that §1 allows, in _MEMBERS order.
-_SIGNATURES = frozenset(product(*(_MEMBER_TYPES[name] for name in _HASHED_ORDER), (str,)))
+_SIGNATURES = frozenset(product(*(_json_types(BY_NAME[name]) for name in _READ_ORDER)))
 _ASCII_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 _ASCII_DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -250,25 +246,23 @@ def _quick_check(
     the full check decide": it then finds the problem, or accepts what is merely unusual, and
     the report is the same either way.
     """
-    if type(entry) is not dict or len(entry) != len(_HASHED_ORDER) + 1:
+    if type(entry) is not dict or len(entry) != len(_READ_ORDER):
         return None
     try:
         values = _MEMBERS(entry)
         if tuple(map(type, values)) not in _SIGNATURES:
             return None
-        lists_ok = _sorted_texts(values[3]) and _sorted_texts(values[4])
+        lists_ok = all(_sorted_texts(values[at]) for at in _TEXTS_AT)
     except (KeyError, TypeError):  # a member missing, or a list holding more than strings
         return None
-    (_, _, _, _, _, _, outcome, payload_digest, _, prev, _, _, recorded_at, seq,
-     _, _, entry_hash) = values  # fmt: skip
     if not (
-        seq == expected
-        and prev == prev_hash
-        and recorded_at >= prev_time
-        and outcome in OUTCOMES
-        and _ASCII_TIMESTAMP.fullmatch(recorded_at)
-        and (payload_digest is None or _ASCII_DIGEST.fullmatch(payload_digest))
-        and lists_ok
+        lists_ok
+        and values[_SEQ] == expected
+        and values[_PREV] == prev_hash
+        and values[_TIME] >= prev_time
+        and all(values[at] in OUTCOMES for at in _OUTCOMES_AT)
+        and all(_ASCII_TIMESTAMP.fullmatch(values[at]) for at in _TIMES_AT)
+        and all(values[at] is None or _ASCII_DIGEST.fullmatch(values[at]) for at in _DIGESTS_AT)
     ):
         return None
     hashed = dict(entry)
@@ -277,7 +271,7 @@ def _quick_check(
     if encoded is None:
         return None
     digest = hashlib.sha256(prev_digest + encoded).digest()
-    return digest if digest.hex() == entry_hash else None
+    return digest if digest.hex() == values[_HASH] else None
 
 
 def _sorted_texts(items: list[Any]) -> bool:
@@ -290,7 +284,7 @@ def _check_entry_shape(entry: Mapping[str, Any], expected: int) -> None:
     if not isinstance(entry, Mapping):
         raise _Problem(expected, "an entry is not a JSON object")
     members = set(entry)
-    wanted = {*ENTRY_FIELDS, "entry_hash"}
+    wanted = set(DOCUMENT_FIELDS)
     if members != wanted:
         missing, extra = sorted(wanted - members), sorted(members - wanted)
         raise _Problem(expected, f"malformed entry (missing {missing}, unexpected {extra})")
@@ -300,42 +294,38 @@ def _check_entry_shape(entry: Mapping[str, Any], expected: int) -> None:
 
 
 def _wrong_types(entry: Mapping[str, Any]) -> list[str]:
-    def text(value: Any) -> bool:
-        return isinstance(value, str)
+    return [name for name in DOCUMENT_FIELDS if not _of_its_form(BY_NAME[name], entry[name])]
 
-    def digest(value: Any) -> bool:
-        return isinstance(value, str) and bool(HEX_DIGEST.match(value))
 
-    def sorted_texts(value: Any) -> bool:
+def _of_its_form(member: Member, value: Any) -> bool:
+    """Whether the value has the member's form (§1, §3)."""
+    if value is None:
+        return member.nullable
+    if member.kind is Kind.SEQ:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if member.kind is Kind.TEXTS:
         return (
             isinstance(value, list)
             and all(isinstance(item, str) for item in value)
             and value == sorted(set(value))
         )
-
-    checks: dict[str, bool] = {
-        "seq": isinstance(entry["seq"], int) and not isinstance(entry["seq"], bool),
-        "recorded_at": text(entry["recorded_at"]) and bool(TIMESTAMP.match(entry["recorded_at"])),
-        "actor_party": text(entry["actor_party"]),
-        "actor_domain": text(entry["actor_domain"]),
-        "action": text(entry["action"]),
-        "categories": sorted_texts(entry["categories"]),
-        "consent_ids": sorted_texts(entry["consent_ids"]),
-        "outcome": entry["outcome"] in OUTCOMES,
-        "payload_digest": entry["payload_digest"] is None or digest(entry["payload_digest"]),
-        "prev_hash": digest(entry["prev_hash"]),
-        "entry_hash": digest(entry["entry_hash"]),
-        **{name: entry[name] is None or text(entry[name]) for name in NULLABLE_TEXT},
-    }
-    return [name for name, good in checks.items() if not good]
+    if member.kind is Kind.OUTCOME:
+        return value in OUTCOMES
+    if not isinstance(value, str):
+        return False
+    if member.kind is Kind.TIMESTAMP:
+        return bool(TIMESTAMP.match(value))
+    if member.kind is Kind.DIGEST:
+        return bool(HEX_DIGEST.match(value))
+    return True
 
 
 def _check_checkpoint_shape(checkpoint: Mapping[str, Any]) -> None:
     seq = _checkpoint_seq(checkpoint)
     if (
-        set(checkpoint) != CHECKPOINT_FIELDS
+        set(checkpoint) != set(CHECKPOINT_FIELDS)
         or seq < 1
-        or not all(isinstance(checkpoint[name], str) for name in CHECKPOINT_FIELDS - {"seq"})
+        or not all(isinstance(checkpoint[name], str) for name in CHECKPOINT_FIELDS[1:])
     ):
         raise _Problem(seq if seq >= 1 else None, "malformed checkpoint")
 

@@ -16,13 +16,15 @@ from typing import Any
 from common import Row, fresh_postgres
 from sqlalchemy import insert
 
+from audit.append import append_entry, head
 from audit.chain import format_timestamp, seal_with_jcs
-from audit.export import verify_export, write_export
+from audit.export import write_export
 from audit.models import AuditEntry
+from audit.query import iter_documents
 from audit.schemas import AuditDraft, Outcome
-from audit.service import append_entry, head, iter_documents
 from audit.verify import verify_log
-from audit.verify_stored import verify_database
+from audit.verify_database import verify_database
+from audit.verify_export import verify_export
 from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import upgrade_to_head
 

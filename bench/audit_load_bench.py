@@ -29,11 +29,11 @@ from common import Row, fresh_postgres, percentile
 from e2e_bench import ASSERTION_TYPE, _consent_and_token, _process, _seed_database, _settings
 from sqlalchemy import func, select, text
 
+from audit.append import append_entry, head
 from audit.chain import format_timestamp, seal_with_jcs
 from audit.models import AuditEntry
 from audit.schemas import AuditDraft
-from audit.service import append_entry, head
-from audit.verify_stored import verify_database
+from audit.verify_database import verify_database
 from gateway.auth.partner_keys import read_private_key, sign_client_assertion
 from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.demo.seed import DEMO_PARTICIPANTS

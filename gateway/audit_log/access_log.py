@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from audit.models import AuditEntry
+from audit.query import find_entries
 from audit.schemas import AuditQuery
-from audit.service import find_entries
 from gateway.audit_log.trail import subject_ref
 from gateway.deps import ParticipantDep, RuntimeDep, SessionDep
 from gateway.registry.service import find_party

@@ -16,10 +16,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 
+from audit.append import head
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.errors import EntryNotFound, InvalidAuditQuery
 from audit.export import csv_lines, ndjson_lines
 from audit.fhir import audit_event
+from audit.query import daily_statistics, entry_by_seq, entry_document, find_documents, find_entries
 from audit.schemas import (
     ACTION_PATTERN,
     MAX_PAGE,
@@ -29,14 +31,6 @@ from audit.schemas import (
     DailyStatistic,
     EntryPage,
     Outcome,
-)
-from audit.service import (
-    daily_statistics,
-    entry_by_seq,
-    entry_document,
-    find_documents,
-    find_entries,
-    head,
 )
 from gateway.audit_log.trail import append
 from gateway.auth.access_tokens import Caller

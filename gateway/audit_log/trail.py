@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from audit.append import append_entry
 from audit.checkpoint import checkpoint_if_due
 from audit.schemas import AuditDraft, Outcome
-from audit.service import append_entry
 from gateway.identity.vault import AUDIT_DOMAIN, ParticipantRef, pseudonym
 from gateway.runtime import Runtime
 

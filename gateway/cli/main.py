@@ -290,8 +290,8 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Check the hash chain and every signed checkpoint; exit 1 at the first wrong entry."""
-    from audit.export import verify_export
-    from audit.verify_stored import verify_database
+    from audit.verify_database import verify_database
+    from audit.verify_export import verify_export
 
     if export is not None:
         if keys is None:

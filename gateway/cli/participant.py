@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from audit.append import append_entry
 from audit.schemas import AuditDraft, Outcome
-from audit.service import append_entry
 from consent.service import consents_in_force
 from gateway.auth.signing_key import generate_ed25519_pem
 from gateway.cli.common import cli_settings, fail, migrated_engine

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.service import entries_held
+from audit.append import entries_held
 from gateway.core.db import transaction
 
 Result = TypeVar("Result")

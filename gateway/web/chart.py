@@ -1,4 +1,4 @@
-"""The officer's chart and 'unusual activity' list, from ``audit.service.daily_statistics``.
+"""The officer's chart and 'unusual activity' list, from ``audit.query.daily_statistics``.
 
 The chart is inline SVG drawn here (no script, no CDN): per party, one bar pair per UTC day,
 disclosures (entries with outcome ``allow``) and denials (outcome ``deny``).

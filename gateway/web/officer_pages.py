@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.schemas import Outcome
-from audit.verify_stored import verify_database
+from audit.verify_database import verify_database
 from gateway.audit_log import api as audit_api
 from gateway.auth.access_tokens import Caller
 from gateway.core.db import read_transaction, transaction

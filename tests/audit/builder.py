@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal
-from audit.checkpoint import signing_input
+from audit.checkpoint_format import signing_input
 from audit.keys import AuditSigningKey
 from audit.schemas import AuditDraft
 

@@ -11,13 +11,14 @@ from pydantic import ValidationError
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import audit.append
 import audit.checkpoint
-import audit.service
+from audit.append import append_entry, entries_held
 from audit.chain import GENESIS_HASH, compute_entry_hash
 from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
 from audit.models import AuditEntry
-from audit.service import append_entry, entries_held, entry_document
+from audit.query import entry_document
 from gateway.core.db import transaction
 from tests.audit.conftest import draft
 from tests.support import SettableClock
@@ -41,7 +42,7 @@ def test_first_entry_links_to_genesis_and_seq_counts_from_one(
 def test_categories_are_stored_sorted(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session:
         entry = append_entry(session=session, draft=draft(), clock=SettableClock())
-    assert entry.categories == ["care.involvement", "work.capacity"]
+    assert entry.document["categories"] == ["care.involvement", "work.capacity"]
 
 
 def test_a_rolled_back_action_leaves_no_entry(sessions: sessionmaker[Session]) -> None:
@@ -112,20 +113,20 @@ def test_appends_in_one_transaction_read_the_head_once_and_chain_as_apart(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads: list[object] = []
-    real_plain_rows = audit.service.plain_rows
+    real_plain_rows = audit.append.plain_rows
 
     def counted(session: Session, statement: Any, *rest: Any) -> Any:
         reads.append(statement)
         return real_plain_rows(session, statement, *rest)
 
-    monkeypatch.setattr(audit.service, "plain_rows", counted)
+    monkeypatch.setattr(audit.append, "plain_rows", counted)
     clock = SettableClock()
     with transaction(sessions) as session:
         append_entry(session=session, draft=draft(), clock=clock)
     with transaction(sessions) as session:
         entries = [append_entry(session=session, draft=draft(), clock=clock) for _ in range(5)]
-    assert reads.count(audit.service._LINK) == 2  # once per transaction
-    lock_reads = reads.count(audit.service._APPEND_LOCK)
+    assert reads.count(audit.append._LINK) == 2  # once per transaction
+    lock_reads = reads.count(audit.append._APPEND_LOCK)
     assert lock_reads == (2 if session.get_bind().dialect.name == "postgresql" else 0)
     assert [entry.seq for entry in entries] == [2, 3, 4, 5, 6]
     assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(entries))
@@ -138,7 +139,7 @@ def test_the_head_and_the_oldest_unsigned_entry_are_read_together_once_per_trans
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads: list[object] = []
-    for module in (audit.service, audit.checkpoint):
+    for module in (audit.append, audit.checkpoint):
         real = module.plain_rows
 
         def counted(session: Session, statement: Any, *rest: Any, real: Any = real) -> Any:
@@ -156,7 +157,7 @@ def test_the_head_and_the_oldest_unsigned_entry_are_read_together_once_per_trans
                 checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
                 signed.append(checkpoint.seq if checkpoint else None)
     assert signed == [None, None, 3, None, None, 6]
-    assert reads.count(audit.service._LINK) == 3
+    assert reads.count(audit.append._LINK) == 3
     assert reads.count(audit.checkpoint._OLDEST_UNSIGNED) == 0
 
 
@@ -247,7 +248,7 @@ def test_readers_of_the_log_see_held_entries_and_checkpoints_cover_them(
             entry = append_entry(session=session, draft=draft(), clock=clock)
             checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
             signed.append(checkpoint.seq if checkpoint else None)
-        newest = audit.service.head(session)
+        newest = audit.append.head(session)
         assert newest is not None and newest.seq == 4
     assert signed == [None, None, 3, None]
     with transaction(sessions) as session:

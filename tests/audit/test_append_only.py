@@ -7,9 +7,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.append import append_entry
 from audit.checkpoint import create_checkpoint
 from audit.keys import AuditSigningKey
-from audit.service import append_entry
 from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head
 from tests.audit.conftest import draft

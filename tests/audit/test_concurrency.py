@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from audit.append import append_entry
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
-from audit.service import append_entry
-from audit.verify_stored import verify_database
+from audit.verify_database import verify_database
 from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head
 from tests.audit.conftest import draft

@@ -13,16 +13,16 @@ import orjson
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.append import append_entry
 from audit.checkpoint import create_checkpoint
-from audit.export import (
+from audit.export import write_export
+from audit.keys import AuditSigningKey, publish_jwks
+from audit.verify_export import (
     _NotAsWritten,
     _verify_as_written,
     _verify_export_carefully,
     verify_export,
-    write_export,
 )
-from audit.keys import AuditSigningKey, publish_jwks
-from audit.service import append_entry
 from gateway.core.db import transaction
 from tests.audit.conftest import draft
 from tests.support import SettableClock

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from audit.export import verify_export
+from audit.verify_export import verify_export
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "audit"
 CASES: list[dict[str, Any]] = json.loads((VECTORS / "cases.json").read_text("utf-8"))

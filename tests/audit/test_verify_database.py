@@ -12,19 +12,21 @@ from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.append import append_entry
 from audit.chain import GENESIS_HASH, format_timestamp, seal
 from audit.checkpoint import checkpoint_document, create_checkpoint, iter_checkpoints
-from audit.export import verify_export, write_export
+from audit.export import write_export
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
-from audit.service import append_entry, entry_document
+from audit.query import entry_document
 from audit.verify import verify_log
-from audit.verify_stored import (
+from audit.verify_database import (
     _postgresql_range_check,
     _quick_reading,
     _spelled_otherwise,
     verify_database,
 )
+from audit.verify_export import verify_export
 from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import alembic_config, upgrade_to_head
 from tests.audit.conftest import draft
@@ -252,7 +254,7 @@ def test_rows_spelled_otherwise_are_compared_one_by_one_up_to_a_limit(
     with transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
         assert _quick_reading(session, 5, checkpoints, JWKS, None) is not None
-        monkeypatch.setattr("audit.verify_stored.MAX_SPELLED_OTHERWISE", 0)
+        monkeypatch.setattr("audit.verify_database.MAX_SPELLED_OTHERWISE", 0)
         assert _quick_reading(session, 5, checkpoints, JWKS, None) is None
         assert verify_database(session=session, jwks=JWKS).ok
 
@@ -262,7 +264,7 @@ def test_entries_checked_range_by_range_chain_across_the_bounds(
     audit_engine: Engine, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ranges of two entries (1-2, 3-4, 5): the first of each range links to the one before."""
-    monkeypatch.setattr("audit.verify_stored.PROGRESS_EVERY", 2)
+    monkeypatch.setattr("audit.verify_database.PROGRESS_EVERY", 2)
     with transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
         quick = _quick_reading(session, 5, checkpoints, JWKS, None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.export import _verify_export_carefully, verify_export
+from audit.verify_export import _verify_export_carefully, verify_export
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "audit"
 JWKS = json.loads((VECTORS / "jwks.json").read_text("utf-8"))

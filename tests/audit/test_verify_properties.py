@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from audit.chain import ENTRY_FIELDS, seal
+from audit.chain import seal
+from audit.fields import ENTRY_FIELDS
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.schemas import KNOWN_ACTIONS, AuditDraft, Outcome
 from audit.verify import verify_log

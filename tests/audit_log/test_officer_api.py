@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from fhir.resources.R4B.auditevent import AuditEvent
 from sqlalchemy import select
 
+from audit.append import append_entry
 from audit.models import AuditEntry
-from audit.service import append_entry
 from gateway.core.db import transaction
 from gateway.runtime import Runtime
 from gateway.settings import Settings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from audit.service import append_entry
+from audit.append import append_entry
 from gateway.cli.main import app
 from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head

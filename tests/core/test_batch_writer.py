@@ -14,9 +14,10 @@ from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from audit.append import append_entry
 from audit.chain import compute_entry_hash
 from audit.models import AuditEntry
-from audit.service import append_entry, entry_document
+from audit.query import entry_document
 from gateway.core.batch_writer import BatchWriter, WriterClosed
 from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import upgrade_to_head

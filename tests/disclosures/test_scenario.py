@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from audit.verify_stored import verify_database
+from audit.verify_database import verify_database
 from gateway.core.db import transaction
 from gateway.demo.seed import seed_demo, seed_demo_participants
 from gateway.demo.story import Story

@@ -1,7 +1,7 @@
 """Audit log: keep each entry's JCS bytes, the exact bytes its entry_hash was taken over.
 
 Verifying the stored log then hashes those bytes as they are, and one SQL pass holds the columns
-against them (audit/verify_stored.py), instead of writing the JCS of every entry again in Python.
+against them (audit/verify_database.py), instead of writing the JCS of every entry again in Python.
 Entries written before this revision get their bytes from their columns here; an entry whose
 columns were changed keeps failing verification, because those bytes do not hash to its
 entry_hash. The append-only triggers are lifted for the fill and put back, unchanged. The fill

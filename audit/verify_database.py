@@ -31,10 +31,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
-from audit.chain import ENTRY_FIELDS, GENESIS_HASH, canonical_json
+from audit.chain import GENESIS_HASH, canonical_json
 from audit.checkpoint import signed_through_head
+from audit.fields import ENTRY_FIELDS, Kind, of_kind
 from audit.models import AuditEntry
-from audit.service import entry_document, iter_documents
+from audit.query import entry_document, iter_documents
 from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
 
 _T = TypeVar("_T")
@@ -312,9 +313,10 @@ def _disagreeing(through: int) -> Select[tuple[int]]:
     """SQLite rows whose columns, as a JSON object, are not their stored bytes."""
     table = AuditEntry.__table__.c
     members: dict[str, ColumnElement[Any]] = {name: table[name] for name in ENTRY_FIELDS}
-    stored = type_coerce(table.recorded_at, String)  # "YYYY-MM-DD HH:MM:SS.ffffff"
-    members["recorded_at"] = func.substr(stored, 1, 10) + "T" + func.substr(stored, 12) + "Z"
-    for name in ("categories", "consent_ids"):
+    for name in _TIMESTAMPS:
+        stored = type_coerce(table[name], String)  # "YYYY-MM-DD HH:MM:SS.ffffff"
+        members[name] = func.substr(stored, 1, 10) + "T" + func.substr(stored, 12) + "Z"
+    for name in _TEXTS:
         valid = func.json_valid(table[name])
         members[name] = func.json(type_coerce(func.iif(valid, table[name], "null"), String))
     pairs = [item for name in sorted(members) for item in (literal(name), members[name])]
@@ -345,10 +347,12 @@ def _postgresql_members(
     values: dict[str, ColumnElement[Any]] = {
         name: func.coalesce(string(table[name]), "null") for name in ENTRY_FIELDS
     }
-    values["seq"] = cast(table.seq, Text)
-    timestamp = func.to_char(func.timezone("UTC", table.recorded_at), _PG_TIMESTAMP)
-    values["recorded_at"] = literal('"') + timestamp + literal('"')
-    for name in ("categories", "consent_ids"):
+    for name in _SEQS:
+        values[name] = cast(table[name], Text)
+    for name in _TIMESTAMPS:
+        timestamp = func.to_char(func.timezone("UTC", table[name]), _PG_TIMESTAMP)
+        values[name] = literal('"') + timestamp + literal('"')
+    for name in _TEXTS:
         values[name] = cast(table[name], Text)
     pieces: list[ColumnElement[Any]] = []
     for number, name in enumerate(sorted(values)):
@@ -364,7 +368,8 @@ def _quoted(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return literal('"') + column + literal('"')  # NULL stays NULL, then "null"
 
 
-_NOT_STRINGS = frozenset({"seq", "recorded_at", "categories", "consent_ids"})
+_SEQS, _TIMESTAMPS, _TEXTS = of_kind(Kind.SEQ), of_kind(Kind.TIMESTAMP), of_kind(Kind.TEXTS)
+_NOT_STRINGS = frozenset((*_SEQS, *_TIMESTAMPS, *_TEXTS))
 # What JCS escapes in a string (RFC 8785 §3.2.2.2): quote, backslash, U+0001..U+001F (PostgreSQL
 # text holds no U+0000).
 _JSON_ESCAPED = r'["\\\x01-\x1f]'  # a bracket of: quote, backslash, \x01 to \x1f
