@@ -5,20 +5,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit.actions import Action
+
 SCHAKEL = "https://schakel.nl/fhir"
 AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 TRACE_ID_EXTENSION = f"{SCHAKEL}/StructureDefinition/trace-id"
 ENTRY_HASH_EXTENSION = f"{SCHAKEL}/StructureDefinition/audit-entry-hash"
 
-# AuditEvent.action (C, R, U, D, E) by Schakel action.
-FHIR_ACTIONS = {
-    "disclose": "R",
-    "deny": "R",
-    "audit.query": "R",
-    "consent.grant": "C",
-    "record.submit": "C",
-    "consent.amend": "U",
-    "consent.revoke": "D",
+# AuditEvent.action (C create, R read, U update, D delete, E execute) of every action; an
+# action an older gateway wrote and this one does not know maps to E.
+FHIR_ACTIONS: dict[Action, str] = {
+    Action.DISCLOSE: "R",
+    Action.DENY: "R",
+    Action.CONSENT_GRANT: "C",
+    Action.CONSENT_AMEND: "U",
+    Action.CONSENT_REVOKE: "D",
+    Action.CONSENT_QUERY: "R",
+    Action.RECORD_SUBMIT: "C",
+    Action.PLAN_UPDATE: "U",
+    Action.DIRECTOR_ASSIGN: "C",
+    Action.DIRECTOR_END: "U",
+    Action.SIGNAL_SUBMIT: "C",
+    Action.SIGNAL_NOTIFY: "E",
+    Action.WEBHOOK_REGISTER: "C",
+    Action.WEBHOOK_REMOVE: "D",
+    Action.WEBHOOK_DEAD_LETTERS: "R",
+    Action.WEBHOOK_RETRY: "E",
+    Action.AUDIT_QUERY: "R",
+    Action.POLICY_RELOAD: "E",
+    Action.PARTICIPANT_ERASE: "D",
 }
 # AuditEvent.outcome: 0 success, 4 minor failure (a refusal), 8 serious failure.
 FHIR_OUTCOMES = {"allow": "0", "ok": "0", "deny": "4", "error": "8"}

@@ -16,6 +16,7 @@ from typing import Any
 from common import Row, fresh_postgres
 from sqlalchemy import insert
 
+from audit.actions import Action
 from audit.append import append_entry, head
 from audit.chain import format_timestamp, seal_with_jcs
 from audit.export import write_export
@@ -40,7 +41,7 @@ def _draft(number: int) -> AuditDraft:
         trace_id=uuid.uuid4().hex,
         actor_party="uwv-leiden",
         actor_domain="uwv",
-        action="disclosure.request",
+        action=Action.DISCLOSE,
         subject_ref=f"pseudonym-{number % 97:04d}",
         purpose="reintegration",
         categories=("care.involvement", "work.capacity"),

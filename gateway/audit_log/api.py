@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 
+from audit.actions import Action
 from audit.append import head
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.errors import EntryNotFound, InvalidAuditQuery
@@ -95,7 +96,7 @@ def _record_query(
             trace_id=trace_id,
             actor_party=caller.party,
             actor_domain=caller.domain,
-            action="audit.query",
+            action=Action.AUDIT_QUERY,
             subject_ref=subject_ref,
             outcome=outcome,
             reason=reason[:1000],

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.append import append_entry
 from audit.checkpoint import checkpoint_if_due
 from audit.schemas import AuditDraft, Outcome
@@ -30,7 +31,7 @@ def record(
     request: Request,
     actor_party: str,
     actor_domain: str,
-    action: str,
+    action: Action,
     outcome: Outcome,
     participant: ParticipantRef | None = None,
     purpose: str | None = None,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.append import append_entry
 from audit.schemas import AuditDraft, Outcome
 from consent.service import consents_in_force
@@ -39,7 +40,7 @@ def _erase(session: Session, keys: IdentityKeys, participant: Participant, reaso
         draft=AuditDraft(
             actor_party=OPERATOR,
             actor_domain=OPERATOR,
-            action="participant.erase",
+            action=Action.PARTICIPANT_ERASE,
             subject_ref=pseudonym(keys, AUDIT_DOMAIN, participant.id),
             outcome=Outcome.OK,
             reason=reason if destroyed else f"{reason}; no data held, erasure recorded",

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from consent import service
 from consent.errors import ConsentNotFound, InvalidConsent
@@ -76,7 +77,7 @@ def audit_change(
     session: SessionDep,
     runtime: Runtime,
     request: Request,
-    action: str,
+    action: Action,
     consent: ConsentView,
     participant: ParticipantRef,
     actor_party: str,
@@ -128,7 +129,7 @@ def give_consent(
     )
     shown = service.view_of(session=session, consent=consent, at=runtime.clock())
     audit_change(
-        session=session, runtime=runtime, request=request, action="consent.grant", consent=shown,
+        session=session, runtime=runtime, request=request, action=Action.CONSENT_GRANT, consent=shown,
         participant=participant, actor_party=PARTICIPANT_ACTOR, actor_domain=PARTICIPANT_ACTOR,
     )  # fmt: skip
     after_grant(session, runtime, request, participant, terms.purpose)
@@ -169,7 +170,7 @@ def amend_consent(
     )
     shown = service.view_of(session=session, consent=successor, at=runtime.clock())
     audit_change(
-        session=session, runtime=runtime, request=request, action="consent.amend", consent=shown,
+        session=session, runtime=runtime, request=request, action=Action.CONSENT_AMEND, consent=shown,
         participant=participant, actor_party=PARTICIPANT_ACTOR, actor_domain=PARTICIPANT_ACTOR,
     )  # fmt: skip
     return shown
@@ -196,7 +197,7 @@ def revoke_consent(
     )
     shown = service.view_of(session=session, consent=revoked, at=runtime.clock())
     audit_change(
-        session=session, runtime=runtime, request=request, action="consent.revoke", consent=shown,
+        session=session, runtime=runtime, request=request, action=Action.CONSENT_REVOKE, consent=shown,
         participant=participant, actor_party=PARTICIPANT_ACTOR, actor_domain=PARTICIPANT_ACTOR,
         reason=revocation.reason,
     )  # fmt: skip

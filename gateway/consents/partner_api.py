@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from consent import service
 from consent.schemas import (
@@ -124,7 +125,7 @@ def record_consent(
     )
     shown = service.view_of(session=session, consent=consent, at=now)
     audit_change(
-        session=session, runtime=runtime, request=request, action="consent.grant", consent=shown,
+        session=session, runtime=runtime, request=request, action=Action.CONSENT_GRANT, consent=shown,
         participant=participant, actor_party=caller.party, actor_domain=caller.domain,
     )  # fmt: skip
     after_grant(session, runtime, request, participant, terms.purpose)
@@ -160,7 +161,7 @@ def consents_concerning_caller(
     )
     record(
         session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action="consent.query", outcome=Outcome.OK,
+        actor_domain=caller.domain, action=Action.CONSENT_QUERY, outcome=Outcome.OK,
         participant=participant, consent_ids=[consent.id for consent in concerning],
     )  # fmt: skip
     if participant is None:

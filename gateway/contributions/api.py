@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from adapters.formats import adapters
 from adapters.protocol import Adapter
+from audit.actions import Action
 from audit.schemas import Outcome
 from gateway.audit_log.trail import record
 from gateway.auth.access_tokens import Caller
@@ -177,7 +178,7 @@ def _ingest(
         request=request,
         actor_party=caller.party,
         actor_domain=caller.domain,
-        action="record.submit",
+        action=Action.RECORD_SUBMIT,
         outcome=Outcome.OK,
         participant=participant,
         categories=sorted({item.category for item in accepted}),

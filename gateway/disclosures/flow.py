@@ -13,6 +13,7 @@ from datetime import datetime
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from gateway.audit_log.trail import record
 from gateway.auth.access_tokens import Caller
@@ -167,7 +168,7 @@ def audit_disclosure(
         request=http_request,
         actor_party=caller.party,
         actor_domain=caller.domain,
-        action="disclose" if disclosed else "deny",
+        action=Action.DISCLOSE if disclosed else Action.DENY,
         outcome=Outcome.ALLOW if disclosed else Outcome.DENY,
         participant=prepared.participant,
         purpose=request.purpose,
@@ -198,7 +199,7 @@ def audit_refusal(
         request=http_request,
         actor_party=caller.party,
         actor_domain=caller.domain,
-        action="deny",
+        action=Action.DENY,
         outcome=Outcome.DENY,
         participant=participant,
         purpose=request.purpose,

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from consent.models import Consent
 from consent.service import consents_in_force
@@ -105,7 +106,7 @@ def _audit_item(
     view = service.item_view(item)
     record(
         session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action="plan.update", outcome=Outcome.OK,
+        actor_domain=caller.domain, action=Action.PLAN_UPDATE, outcome=Outcome.OK,
         participant=participant, categories=[f"plan.{item.kind}s"],
         reason=f"{item.kind} {item.item_id} version {item.version}",
         payload_digest=hashlib.sha256(view.model_dump_json().encode("utf-8")).hexdigest(),

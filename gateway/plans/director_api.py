@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from consent.service import consents_in_force
 from gateway.audit_log.trail import PARTICIPANT_ACTOR, record
@@ -51,7 +52,7 @@ def _audit_director(
     *,
     actor: tuple[str, str],
     participant: ParticipantRef,
-    action: str,
+    action: Action,
     reason: str,
     consent_ids: list[str],
 ) -> None:
@@ -83,7 +84,7 @@ def choose_director(
         )  # fmt: skip
         _audit_director(
             session, runtime, request, actor=(PARTICIPANT_ACTOR, PARTICIPANT_ACTOR),
-            participant=participant, action="director.assign", consent_ids=[],
+            participant=participant, action=Action.DIRECTOR_ASSIGN, consent_ids=[],
             reason=f"{row.kind} to {party} by the participant",
         )  # fmt: skip
     chosen = service.current_director(
@@ -112,7 +113,7 @@ def end_director(
     )  # fmt: skip
     _audit_director(
         session, runtime, request, actor=(PARTICIPANT_ACTOR, PARTICIPANT_ACTOR),
-        participant=participant, action="director.end", consent_ids=[],
+        participant=participant, action=Action.DIRECTOR_END, consent_ids=[],
         reason=f"directorship of {current.party} ended by the participant",
     )  # fmt: skip
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -171,7 +172,7 @@ def propose_director(
     )  # fmt: skip
     _audit_director(
         session, runtime, request, actor=(caller.party, caller.domain),
-        participant=reached.participant, action="director.assign",
+        participant=reached.participant, action=Action.DIRECTOR_ASSIGN,
         consent_ids=[c.id for c in granting], reason=f"{row.kind} to {party} on consent",
     )  # fmt: skip
     return DirectorView(party=party, domain=domain, basis=row.basis, since=row.at)

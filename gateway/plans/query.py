@@ -17,6 +17,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from consent.service import consents_in_force
 from gateway.audit_log.trail import record
@@ -109,7 +110,7 @@ def query_plan(
     }
     record(
         session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action="disclose" if shown else "deny",
+        actor_domain=caller.domain, action=Action.DISCLOSE if shown else Action.DENY,
         outcome=Outcome.ALLOW if shown else Outcome.DENY, participant=participant,
         purpose=body.purpose, categories=sorted(allowed) if shown else PLAN_CATEGORIES,
         consent_ids=sorted(consent_ids),
@@ -188,7 +189,7 @@ def _audit_refusal(
     )
     record(
         session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action="deny", outcome=Outcome.DENY,
+        actor_domain=caller.domain, action=Action.DENY, outcome=Outcome.DENY,
         participant=resolve_subject(session, runtime.identity_keys, caller, body.subject),
         purpose=body.purpose, categories=PLAN_CATEGORIES, reason=reason,
         policy_revision=runtime.policy_engine.revision,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.schemas import AuditDraft, Outcome
 from gateway.audit_log.trail import append
 from gateway.auth.access_tokens import Caller
@@ -127,7 +128,7 @@ def record_policy_reload(
             trace_id=trace_id,
             actor_party=caller.party,
             actor_domain=caller.domain,
-            action="policy.reload",
+            action=Action.POLICY_RELOAD,
             outcome=Outcome.OK,
             policy_revision=new_revision,
             reason=f"policy revision {old_revision} replaced",

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from consent import service as consents
 from consent.schemas import ConsentTerms, ConsentView, GivenBy, GivenHow
@@ -96,7 +97,7 @@ def signal_involvement(
     )  # fmt: skip
     record(
         session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action="signal.submit", outcome=Outcome.OK,
+        actor_domain=caller.domain, action=Action.SIGNAL_SUBMIT, outcome=Outcome.OK,
         participant=participant, purpose=body.purpose,
         reason="signalled" if created else "signalled before; the first signal stands",
     )  # fmt: skip
@@ -185,7 +186,7 @@ def consent_to_coordination(
         shown = consents.view_of(session=session, consent=consent, at=now)
         record(
             session=session, runtime=runtime, request=request, actor_party=PARTICIPANT_ACTOR,
-            actor_domain=PARTICIPANT_ACTOR, action="consent.grant", outcome=Outcome.OK,
+            actor_domain=PARTICIPANT_ACTOR, action=Action.CONSENT_GRANT, outcome=Outcome.OK,
             participant=participant, purpose=COORDINATION, categories=shown.categories,
             consent_ids=[shown.id],
         )  # fmt: skip

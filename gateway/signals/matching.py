@@ -17,6 +17,7 @@ from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from consent.models import Consent
 from consent.service import consents_in_force
@@ -76,7 +77,7 @@ def notify_involved(
         record(
             session=session, runtime=runtime, request=request,
             actor_party=notice.recipient_party, actor_domain=recipient_domain,
-            action="signal.notify", outcome=Outcome.OK, participant=participant,
+            action=Action.SIGNAL_NOTIFY, outcome=Outcome.OK, participant=participant,
             purpose=notice.about.purpose,
             consent_ids=[c.id for c in basis[notice.recipient_party] + basis[notice.about.party]],
             reason=f"told of the involvement of {notice.about.party} ({notice.about.domain})",

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.schemas import Outcome
 from gateway.audit_log.trail import record
 from gateway.auth.access_tokens import Caller
@@ -98,7 +99,12 @@ def message_view(message: WebhookMessage) -> MessageView:
 
 
 def _audit(
-    session: Session, runtime: Runtime, request: Request, caller: Caller, action: str, reason: str
+    session: Session,
+    runtime: Runtime,
+    request: Request,
+    caller: Caller,
+    action: Action,
+    reason: str,
 ) -> None:
     record(
         session=session, runtime=runtime, request=request, actor_party=caller.party,
@@ -120,7 +126,7 @@ def register_endpoint(
         session=session, party=caller.party, url=str(body.url), sealed_secret=sealed,
         key_id=key_id, clock=runtime.clock,
     )  # fmt: skip
-    _audit(session, runtime, request, caller, "webhook.register", f"receiver {endpoint.url}")
+    _audit(session, runtime, request, caller, Action.WEBHOOK_REGISTER, f"receiver {endpoint.url}")
     return RegisteredEndpoint(url=endpoint.url, registered_at=endpoint.created_at, secret=text)
 
 
@@ -140,7 +146,7 @@ def remove_endpoint(
 ) -> Response:
     if not outbox.remove_endpoint(session=session, party=caller.party):
         raise NotFound("your party has no webhook receiver")
-    _audit(session, runtime, request, caller, "webhook.remove", "receiver removed")
+    _audit(session, runtime, request, caller, Action.WEBHOOK_REMOVE, "receiver removed")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -169,7 +175,7 @@ def dead_letters(
     """Delivery state only: the payloads (which name participants) are not shown to operators."""
     _operator(caller)
     letters = outbox.dead_letters(session=session, limit=limit)
-    _audit(session, runtime, request, caller, "webhook.dead_letters", f"{len(letters)} listed")
+    _audit(session, runtime, request, caller, Action.WEBHOOK_DEAD_LETTERS, f"{len(letters)} listed")
     return [message_view(m) for m in letters]
 
 
@@ -183,5 +189,5 @@ def retry_dead_letter(
 ) -> MessageView:
     _operator(caller)
     message = outbox.requeue(session=session, message_id=message_id, clock=runtime.clock)
-    _audit(session, runtime, request, caller, "webhook.retry", f"message {message_id}")
+    _audit(session, runtime, request, caller, Action.WEBHOOK_RETRY, f"message {message_id}")
     return message_view(message)

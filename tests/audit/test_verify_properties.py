@@ -7,10 +7,11 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from audit.actions import Action
 from audit.chain import seal
 from audit.fields import ENTRY_FIELDS
 from audit.keys import AuditSigningKey, publish_jwks
-from audit.schemas import KNOWN_ACTIONS, AuditDraft, Outcome
+from audit.schemas import AuditDraft, Outcome
 from audit.verify import verify_log
 from tests.audit.builder import build_checkpoints, build_entries, reseal_from
 
@@ -24,7 +25,7 @@ drafts = st.builds(
     trace_id=st.none() | st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
     actor_party=NAMES,
     actor_domain=st.sampled_from(["ggz", "uwv", "gemeente", "client-support"]),
-    action=st.sampled_from(KNOWN_ACTIONS),
+    action=st.sampled_from(list(Action)),
     subject_ref=st.none() | NAMES,
     purpose=st.none() | st.sampled_from(["reintegration", "case-coordination"]),
     categories=st.lists(NAMES, max_size=4).map(tuple),

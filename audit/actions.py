@@ -1,0 +1,35 @@
+"""What an audit entry records as done: one enum that the writers, the format document
+(docs/audit-format.md §1.1), the FHIR AuditEvent mapping and the property tests share.
+
+The stored column stays a string (docs/audit-format.md: lowercase words joined by ``.``), so
+a new action needs a member here and no migration; a log read back may hold actions that an
+older gateway wrote.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Every action the gateway writes, exactly."""
+
+    DISCLOSE = "disclose"
+    DENY = "deny"
+    CONSENT_GRANT = "consent.grant"
+    CONSENT_AMEND = "consent.amend"
+    CONSENT_REVOKE = "consent.revoke"
+    CONSENT_QUERY = "consent.query"
+    RECORD_SUBMIT = "record.submit"
+    PLAN_UPDATE = "plan.update"
+    DIRECTOR_ASSIGN = "director.assign"
+    DIRECTOR_END = "director.end"
+    SIGNAL_SUBMIT = "signal.submit"
+    SIGNAL_NOTIFY = "signal.notify"
+    WEBHOOK_REGISTER = "webhook.register"
+    WEBHOOK_REMOVE = "webhook.remove"
+    WEBHOOK_DEAD_LETTERS = "webhook.dead_letters"
+    WEBHOOK_RETRY = "webhook.retry"
+    AUDIT_QUERY = "audit.query"
+    POLICY_RELOAD = "policy.reload"
+    PARTICIPANT_ERASE = "participant.erase"
