@@ -130,7 +130,7 @@ def build_policy_engine(settings: Settings) -> PolicyEngine:
         try:
             engine.sync()
         except PolicyEngineUnavailable as error:
-            # Decisions fail closed until /readyz manages to push the policies.
+            # Decisions fail closed; the first that finds no policy pushes them again.
             log.warning("policy engine not in sync at start", error=str(error))
         return engine
     return EmbeddedEngine(bundle)
