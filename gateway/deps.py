@@ -40,6 +40,15 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+async def get_trace_id(request: Request) -> str | None:
+    """The W3C trace id the middleware bound to this request; audit entries carry it."""
+    trace_id: str | None = getattr(request.state, "trace_id", None)
+    return trace_id
+
+
+TraceDep = Annotated[str | None, Depends(get_trace_id)]
+
+
 async def get_clock(runtime: RuntimeDep) -> Clock:
     """Async for the same reason as get_runtime."""
     return runtime.clock

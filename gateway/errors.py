@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.db import KeptDespiteError
+
 
 class GatewayError(Exception):
     """Base for errors the gateway answers with a problem document."""
@@ -63,3 +65,7 @@ class Forbidden(GatewayError):
     def __init__(self, detail: str, *, error: str = "insufficient_scope") -> None:
         super().__init__(detail)
         self.error = error
+
+
+class ForbiddenOnRecord(Forbidden, KeptDespiteError):
+    """A refusal whose audit entry is written: the transaction commits it, then 403 is answered."""

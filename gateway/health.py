@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.deps import RuntimeDep
 from gateway.migrations.current import schema_is_current
-from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
+from gateway.policy.engine import PolicyEngine
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger("gateway.health")
@@ -44,15 +44,12 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
 
 
 def _policy_engine_ready(engine: PolicyEngine) -> str:
-    """Ready, or push the policies once (an OPA server that restarted has lost them) and ask again."""
+    """Asks only: a probe changes nothing (policies are pushed at start-up, on reload, and again
+    by the engine itself when a decision finds them gone)."""
     if engine.ready():
         return "ok"
-    try:
-        engine.sync()
-    except PolicyEngineUnavailable as error:
-        log.warning("policy engine not ready", error=str(error))
-        return "unreachable or refusing the policies"
-    return "ok" if engine.ready() else "not ready: answers with another policy revision"
+    log.warning("policy engine not ready", policy_engine=engine.name)
+    return "unreachable, or not serving this gateway's policy revision"
 
 
 def _database_ready(runtime: RuntimeDep) -> str:

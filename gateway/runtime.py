@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.errors import AuditKeyError
 from audit.keys import AuditSigningKey, public_keys, publish_jwks
+from gateway.audit_log.trail import AuditTrail
 from gateway.auth.participant_tokens import ParticipantVerifier
 from gateway.auth.signing_key import SigningKeyError, generate_ed25519_pem, load_token_signing_key
 from gateway.core.batch_writer import BatchWriter
@@ -51,6 +52,7 @@ class Runtime:
     participants: ParticipantVerifier
     keks: KekRing
     writer: BatchWriter
+    trail: AuditTrail
 
     def close(self) -> None:
         self.writer.close()
@@ -63,6 +65,8 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     database = make_engine(settings.effective_database_url)
     token_key = load_token_signing_key(settings)
     sessions = make_sessionmaker(database)
+    identity_keys = identity_keys_for(settings)
+    audit_keys = load_audit_keys(settings)
     return Runtime(
         settings=settings,
         database=database,
@@ -71,11 +75,25 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         token_key=token_key,
         policy_engine=build_policy_engine(settings),
         clock=clock,
-        identity_keys=identity_keys_for(settings),
+        identity_keys=identity_keys,
         participants=ParticipantVerifier(settings, demo_key=token_key),
         keks=kek_ring_for(settings),
-        audit_keys=load_audit_keys(settings),
+        audit_keys=audit_keys,
         writer=BatchWriter(sessions),
+        trail=audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock),
+    )
+
+
+def audit_trail_for(
+    settings: Settings, signing_key: AuditSigningKey, identity_keys: IdentityKeys, clock: Clock
+) -> AuditTrail:
+    """The one append path, for the gateway and the CLI alike."""
+    return AuditTrail(
+        clock=clock,
+        identity_keys=identity_keys,
+        signing_key=signing_key,
+        checkpoint_every_entries=settings.audit_checkpoint_every_entries,
+        checkpoint_every_seconds=settings.audit_checkpoint_every_seconds,
     )
 
 
@@ -112,7 +130,7 @@ def build_policy_engine(settings: Settings) -> PolicyEngine:
         try:
             engine.sync()
         except PolicyEngineUnavailable as error:
-            # Decisions fail closed until /readyz manages to push the policies.
+            # Decisions fail closed; the first that finds no policy pushes them again.
             log.warning("policy engine not in sync at start", error=str(error))
         return engine
     return EmbeddedEngine(bundle)

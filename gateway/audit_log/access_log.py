@@ -1,4 +1,4 @@
-"""``/v1/me/access-log``: which organisation saw what about me, when, why — in plain language.
+"""The participant's access log: which organisation saw what about me, when, why — in plain words.
 
 Only the participant's own entries (found by their audit-domain pseudonym); never another
 participant's, never content. GDPR Art. 15 (right of access) asks for the recipients.
@@ -6,20 +6,15 @@ participant's, never content. GDPR Art. 15 (right of access) asks for the recipi
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from audit.models import AuditEntry
 from audit.query import find_entries
 from audit.schemas import AuditQuery
-from gateway.audit_log.trail import subject_ref
-from gateway.deps import ParticipantDep, RuntimeDep, SessionDep
+from gateway.audit_log.schemas import AccessLog, AccessLogItem
+from gateway.identity.vault import ParticipantRef
 from gateway.registry.service import find_party
-
-router = APIRouter(prefix="/v1/me", tags=["participant: access log"])
+from gateway.runtime import Runtime
 
 SHOWN_ACTIONS = {
     "disclose": "received",
@@ -30,32 +25,16 @@ SHOWN_ACTIONS = {
 }
 
 
-class AccessLogItem(BaseModel):
-    seq: int
-    at: datetime
-    organisation: str
-    party: str
-    action: str
-    outcome: str
-    purpose: str | None
-    categories: list[str]
-    summary: str = Field(description="The entry in one plain sentence")
-
-
-class AccessLog(BaseModel):
-    items: list[AccessLogItem]
-    next_after_seq: int | None
-
-
-@router.get("/access-log", summary="Who saw or asked for what about me, when and why")
 def access_log(
-    participant: ParticipantDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    session: Session,
+    runtime: Runtime,
+    participant: ParticipantRef,
+    *,
+    after_seq: int,
+    limit: int,
 ) -> AccessLog:
-    reference = subject_ref(runtime, participant)
+    """One page of what happened about the participant, oldest first."""
+    reference = runtime.trail.subject_ref(participant)
     entries, next_after = find_entries(
         session=session, query=AuditQuery(subject_ref=reference, after_seq=after_seq, limit=limit)
     )
@@ -65,7 +44,7 @@ def access_log(
     )
 
 
-def _item(session: SessionDep, entry: AuditEntry) -> AccessLogItem:
+def _item(session: Session, entry: AuditEntry) -> AccessLogItem:
     party = find_party(session, entry.actor_party)
     organisation = party.display_name if party is not None else _self_or_operator(entry.actor_party)
     categories = list(entry.categories)

@@ -1,26 +1,22 @@
-"""The OAuth 2.0 token endpoint (RFC 6749 §4.4 with RFC 7523 client authentication) and key sets."""
+"""The OAuth 2.0 token endpoint (RFC 6749 §4.4 with RFC 7523 client authentication), the key sets,
+the authorization server metadata (RFC 8414), and ``/v1/whoami``. Steps: ``gateway.auth.flow``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from gateway.auth.access_tokens import ALGORITHM, issue_access_token
-from gateway.auth.client_assertion import (
-    ASSERTION_TYPE,
-    AssertionRules,
-    authenticate_client,
-    invalid_client,
-)
+from gateway.auth import flow
+from gateway.auth.access_tokens import ALGORITHM
+from gateway.auth.client_assertion import ASSERTION_TYPE
+from gateway.auth.flow import OAuthError
 from gateway.auth.jwks import ACCEPTED_ALGORITHMS
 from gateway.auth.signing_key import public_jwks
-from gateway.deps import RuntimeDep, SessionDep
-from gateway.errors import GatewayError
-from gateway.registry.models import Party
+from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["authentication"])
 
@@ -52,16 +48,6 @@ TOKEN_FORM_SCHEMA: dict[str, Any] = {
 }
 
 
-class OAuthError(GatewayError):
-    """RFC 6749 §5.2 errors other than client authentication (400)."""
-
-    slug = "oauth-error"
-    title = "Token request refused"
-
-    def __init__(self, detail: str, *, error: str) -> None:
-        super().__init__(detail, error=error, error_description=detail)
-
-
 @router.post(
     "/oauth/token",
     summary="Exchange a signed client assertion for an access token",
@@ -70,43 +56,13 @@ class OAuthError(GatewayError):
 )
 async def token(request: Request, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     form = await _token_form(request)
-    if form.get("grant_type") != "client_credentials":
-        raise OAuthError('grant_type must be "client_credentials"', error="unsupported_grant_type")
-    if form.get("client_assertion_type") != ASSERTION_TYPE:
-        raise invalid_client(f"client_assertion_type must be {ASSERTION_TYPE}")
-    assertion = form.get("client_assertion")
-    if not assertion:
-        raise invalid_client("client_assertion is required")
-    settings = runtime.settings
-    now = runtime.clock()
-    party = authenticate_client(
-        session=session,
-        assertion=assertion,
-        rules=AssertionRules(
-            audience=settings.token_endpoint,
-            max_lifetime=timedelta(seconds=settings.assertion_max_lifetime_seconds),
-            leeway=timedelta(seconds=settings.clock_skew_seconds),
-        ),
-        now=now,
-    )
-    if form.get("client_id", party.id) != party.id:
-        raise invalid_client("client_id does not match the client assertion")
-    purposes = _granted_purposes(party, form.get("scope"))
-    ttl = timedelta(seconds=settings.access_token_ttl_seconds)
-    access_token = issue_access_token(
-        key=runtime.token_key,
-        issuer=settings.issuer,
-        party=party,
-        purposes=purposes,
-        now=now,
-        ttl=ttl,
-    )
+    issued = flow.grant_token(session, runtime, form)
     return JSONResponse(
         {
-            "access_token": access_token,
+            "access_token": issued.access_token,
             "token_type": "Bearer",
-            "expires_in": settings.access_token_ttl_seconds,
-            "scope": " ".join(purposes),
+            "expires_in": issued.expires_in,
+            "scope": " ".join(issued.purposes),
         },
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
@@ -127,21 +83,6 @@ async def _token_form(request: Request) -> dict[str, str]:
         # RFC 6749 §3.2: request parameters MUST NOT be included more than once.
         raise OAuthError(f"parameter repeated: {', '.join(repeated)}", error="invalid_request")
     return {name: values[0] for name, values in fields.items()}
-
-
-def _granted_purposes(party: Party, scope: str | None) -> list[str]:
-    """Grant the requested purposes, all of which the party must be registered for (RFC 6749 §3.3)."""
-    if scope is None or not scope.strip():
-        return sorted(party.purposes)
-    requested = sorted(set(scope.split()))
-    refused = [purpose for purpose in requested if purpose not in party.purposes]
-    if refused:
-        raise OAuthError(
-            f"not registered for purpose(s): {', '.join(refused)}; "
-            f"registered: {', '.join(sorted(party.purposes)) or 'none'}",
-            error="invalid_scope",
-        )
-    return requested
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys that sign the gateway's access tokens")
@@ -165,3 +106,24 @@ def authorization_server_metadata(runtime: RuntimeDep) -> dict[str, Any]:
         "scopes_supported": sorted(runtime.catalogue.purposes),
         "access_token_signing_alg_values_supported": [ALGORITHM],
     }
+
+
+class CallerView(BaseModel):
+    party: str
+    domain: str
+    roles: list[str]
+    purposes: list[str]
+
+
+@router.get(
+    "/v1/whoami",
+    summary="The party, domain, roles and purposes of the access token",
+    tags=["partners"],
+)
+def whoami(caller: PartnerDep) -> CallerView:
+    return CallerView(
+        party=caller.party,
+        domain=caller.domain,
+        roles=list(caller.roles),
+        purposes=list(caller.purposes),
+    )

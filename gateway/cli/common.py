@@ -7,8 +7,12 @@ from typing import NoReturn
 import typer
 from sqlalchemy import Engine
 
+from gateway.audit_log.trail import AuditTrail
+from gateway.auth.signing_key import SigningKeyError
+from gateway.core.clock import system_clock
 from gateway.core.db import make_engine
 from gateway.migrations.current import schema_is_current
+from gateway.runtime import AuditKeys, audit_trail_for, identity_keys_for, load_audit_keys
 from gateway.settings import Settings, SettingsError, load_settings
 
 
@@ -40,3 +44,16 @@ def migrated_engine(settings: Settings, *, migrate_sqlite: bool) -> Engine:
         "the database schema is not up to date; run `schakel migrate` "
         "(with the same SCHAKEL_DATABASE_URL) and start again"
     )
+
+
+def cli_audit_keys(settings: Settings) -> AuditKeys:
+    try:
+        return load_audit_keys(settings)
+    except SigningKeyError as error:
+        fail(str(error))
+
+
+def cli_trail(settings: Settings) -> AuditTrail:
+    """The one append path, as the gateway builds it: every CLI entry follows the checkpoint rule."""
+    signing_key = cli_audit_keys(settings).signing_key
+    return audit_trail_for(settings, signing_key, identity_keys_for(settings), system_clock)

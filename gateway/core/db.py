@@ -151,9 +151,17 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
+class KeptDespiteError(Exception):
+    """An error raised after writes that must stay: the transaction commits, then it propagates.
+
+    A refusal is one: its audit entry is written, then the caller gets the problem.
+    """
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit when the block ends normally, roll back on any error.
+    """One unit of work: commit when the block ends normally, roll back on any error, except
+    :class:`KeptDespiteError`, which commits first.
 
     On SQLite the transaction first waits for its turn at the engine's WriterGate.
     """
@@ -162,8 +170,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     turn: AbstractContextManager[None] = (
         gate if gate is not None and not gate.held_here() else nullcontext()
     )
-    with turn, factory() as session, session.begin():
-        yield session
+    kept: KeptDespiteError | None = None
+    with turn, factory() as session:
+        with session.begin():
+            try:
+                yield session
+            except KeptDespiteError as error:
+                kept = error
+        if kept is not None:
+            raise kept
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from gateway.identity.keys import IdentityKeys
 from gateway.identity.subjects import SubjectRef, subject_query
 from gateway.identity.vault import ID_BY_BSN_INDEX, ID_BY_PSEUDONYM, ParticipantRef
 from plan.models import DirectorAssignment
+from plan.schemas import Director
 from plan.service import director_in_force, latest_assignment_id
 
 
@@ -45,7 +46,12 @@ class Case:
 
     participant: ParticipantRef | None
     grants: tuple[GrantRow, ...]
-    director: str | None
+    director: Director | None
+
+    @property
+    def director_party(self) -> str | None:
+        """The director as the policy input names it."""
+        return None if self.director is None else self.director.party
 
 
 UNKNOWN = Case(participant=None, grants=(), director=None)
@@ -91,9 +97,4 @@ def read_case(
         for row in rows
         if row.consent_id is not None
     )
-    director = director_in_force(rows[0], grants)
-    return Case(
-        participant=rows[0],
-        grants=grants,
-        director=None if director is None else director.party,
-    )
+    return Case(participant=rows[0], grants=grants, director=director_in_force(rows[0], grants))

@@ -1,47 +1,99 @@
-"""The disclosure flow (DESIGN.md): resolve, consents in force, decide, assemble, audit — in the
-caller's transaction. The caller commits and only then responds; if the audit append or the
-commit fails, nothing is disclosed.
+"""The one disclosure flow (docs/architecture.md): every reader of case data — ``POST
+/v1/disclosures``, the plan query, and any later one — goes through it.
+
+1. *Decide*, in a read transaction of its own on a worker thread, beside other requests: the
+   party's standing and the token's scope, the case (participant, consents in force, director),
+   the policy decision, the reader's view and the exact bytes to send; the audit entry is drafted.
+2. *Record*, on the batch writer, grouped with other requests: the audit entry and the commit.
+3. *Answer*, only after that commit: no audit entry, no data.
+
+Refusals go the same way: a purpose outside the token (403) or a policy engine that cannot decide
+(503) is audited as a denial before the problem is answered. Only the append and the commit are
+serial, so one slow decision never holds up the others.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import Protocol
 
-from fastapi import Request
+import anyio.to_thread
+import structlog
 from sqlalchemy.orm import Session
 
 from audit.actions import Action
-from audit.schemas import Outcome
-from gateway.audit_log.trail import record
-from gateway.auth.access_tokens import Caller
-from gateway.disclosures.case import read_case
-from gateway.disclosures.schemas import (
-    DisclosedCategory,
-    DisclosureRequest,
-    DisclosureView,
-    Withheld,
-)
-from gateway.errors import InvalidInput
-from gateway.identity.subjects import resolve_subject
-from gateway.identity.vault import ParticipantRef, pseudonym
-from gateway.policy.engine import Decision
+from audit.schemas import AuditDraft, Outcome
+from gateway.audit_log.trail import AuditTrail
+from gateway.auth.access_tokens import Caller, VerifiedToken, caller_of, check_scope
+from gateway.core.db import read_transaction
+from gateway.disclosures.case import Case, read_case
+from gateway.disclosures.schemas import Withheld
+from gateway.errors import Forbidden, GatewayError, InvalidInput, ServiceUnavailable
+from gateway.identity.subjects import SubjectRef, resolve_subject
+from gateway.identity.vault import ParticipantRef
+from gateway.policy.engine import Decision, PolicyEngineUnavailable
 from gateway.policy.input import decision_input
 from gateway.runtime import Runtime
-from gateway.storage.service import latest_items
 
-NO_DATA = "data.none"
+log = structlog.get_logger("gateway.disclosures")
+
+ENGINE_UNAVAILABLE = "policy-engine-unavailable"
+STORAGE_UNAVAILABLE = "audit-or-storage-unavailable"
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """A decided, assembled disclosure: the view and the participant it concerns."""
+class Ask:
+    """A partner's request for case data, as every reader puts it."""
 
-    view: DisclosureView
-    participant: ParticipantRef | None
+    subject: SubjectRef
+    purpose: str
+    categories: tuple[str, ...]
+    role: str | None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decided request, for the reader to turn into a view: all it may use, nothing more."""
+
+    session: Session
+    runtime: Runtime
+    caller: Caller
+    ask: Ask
+    case: Case
     decision: Decision
+    decision_id: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a reader made of a decision: the exact bytes to send and what they disclose."""
+
+    body: bytes
+    media_type: str
+    disclosed: tuple[str, ...]
+    withheld: tuple[Withheld, ...]
+
+
+class Reader(Protocol):
+    """A kind of view on a case (the contributed data, the plan): only what the decision allows."""
+
+    def show(self, decided: Decided) -> Shown:
+        """The view's bytes; called in the decide step's read transaction."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The decide step's result: what to answer, once ``draft`` is on record."""
+
+    draft: AuditDraft
+    answer: Shown | GatewayError
 
 
 def acting_role(caller: Caller, requested: str | None) -> str:
@@ -63,147 +115,138 @@ def acting_role(caller: Caller, requested: str | None) -> str:
     return caller.roles[0]
 
 
-def prepare(
-    *, session: Session, runtime: Runtime, caller: Caller, request: DisclosureRequest, now: datetime
-) -> Prepared:
-    """Steps 2-5: resolve the participant, read consents in force, decide, assemble."""
-    role = acting_role(caller, request.role)
-    case = read_case(session, runtime.identity_keys, caller, request.subject, now)
-    participant = case.participant
-    decision = runtime.policy_engine.decide(
-        decision_input(
-            party=caller.party, domain=caller.domain, role=role, purpose=request.purpose,
-            categories=request.categories, consents=case.grants, director=case.director, now=now,
+async def disclose(
+    *, runtime: Runtime, bearer: VerifiedToken, ask: Ask, reader: Reader, trace_id: str | None
+) -> Shown:
+    """Decide beside other requests, record in the writer's next commit, then answer.
+
+    Raises a :class:`GatewayError` for bad input and refusals (403 audited, 503 audited when the
+    policy engine cannot decide), and 503 when the database fails: nothing is disclosed then.
+    """
+    try:
+        prepared = await anyio.to_thread.run_sync(
+            partial(_prepare, runtime, bearer, ask, reader, trace_id)
         )
-    )  # fmt: skip
-    disclosed = _assemble(session, runtime, participant, decision)
-    view = DisclosureView(
-        decision_id=str(uuid.uuid4()),
-        purpose=request.purpose,
-        decided_at=now,
-        policy_revision=decision.policy_revision,
-        subject=(
-            pseudonym(runtime.identity_keys, caller.domain, participant.id)
-            if participant is not None and disclosed
-            else None
-        ),
-        disclosed=disclosed,
-        withheld=_withheld(decision, {item.category for item in disclosed}),
-        obligations=decision.obligations if disclosed else [],
+    except GatewayError:
+        raise  # bad input or a refused token: nothing was decided, nothing to record
+    except Exception as error:  # fail closed: the case could not be read
+        log.error("disclosure could not be decided; nothing disclosed", exc_info=error)
+        raise _storage_unavailable() from None
+    try:
+        await runtime.writer.run(partial(_record, runtime, prepared.draft))
+    except Exception as error:  # fail closed: no audit entry, no data
+        log.error("disclosure could not be recorded; nothing disclosed", exc_info=error)
+        raise _storage_unavailable() from None
+    if isinstance(prepared.answer, GatewayError):
+        raise prepared.answer
+    return prepared.answer
+
+
+def _record(runtime: Runtime, draft: AuditDraft, session: Session) -> None:
+    runtime.trail.append(session, draft)
+
+
+def _storage_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the gateway could not record this disclosure; nothing was disclosed",
+        reason=STORAGE_UNAVAILABLE,
     )
-    return Prepared(view=view, participant=participant, decision=decision)
 
 
-def _assemble(
-    session: Session, runtime: Runtime, participant: ParticipantRef | None, decision: Decision
-) -> list[DisclosedCategory]:
-    """The latest contribution per allowed category and source, cut to the allowed fields."""
-    if participant is None or not decision.categories:
-        return []
-    items = latest_items(
-        session=session,
-        keks=runtime.keks,
-        participant_id=participant.id,
-        categories=decision.categories,
-    )
-    return [
-        DisclosedCategory(
-            category=item.category,
-            source_party=item.source_party,
-            observed_at=item.observed_at,
-            fields={
-                name: value
-                for name, value in item.fields.items()
-                if name in decision.fields.get(item.category, [])
-            },
-        )
-        for item in items
-    ]
-
-
-def _withheld(decision: Decision, with_data: set[str]) -> list[Withheld]:
-    """Every category asked and not disclosed, with the policy's reason (never any content)."""
-    withheld = []
-    for reason in decision.reasons:
-        category = reason.get("category")
-        if not isinstance(category, str):
-            continue
-        if reason.get("allowed"):
-            if category not in with_data:
-                withheld.append(
-                    Withheld(category=category, code=NO_DATA, reason="allowed, but no data is held")
-                )
-            continue
-        withheld.append(
-            Withheld(
-                category=category, code=str(reason.get("code")), reason=str(reason.get("reason"))
+def _prepare(
+    runtime: Runtime, bearer: VerifiedToken, ask: Ask, reader: Reader, trace_id: str | None
+) -> _Prepared:
+    """Step 1 in a read transaction of its own: the answer and the audit entry that goes first."""
+    with read_transaction(runtime.sessions) as session:
+        caller = caller_of(session, bearer)
+        entry = _Entry(runtime.trail, caller, ask, trace_id)
+        try:
+            check_scope(caller, ask.purpose)
+        except Forbidden as refused:
+            participant = resolve_subject(session, runtime.identity_keys, caller, ask.subject)
+            return _Prepared(
+                entry.draft(participant, reason=f"scope: {refused.detail}"), answer=refused
             )
-        )
-    return sorted(withheld, key=lambda item: item.category)
+        role = acting_role(caller, ask.role)
+        now = runtime.clock()
+        case = read_case(session, runtime.identity_keys, caller, ask.subject, now)
+        try:
+            decision = runtime.policy_engine.decide(
+                decision_input(
+                    party=caller.party, domain=caller.domain, role=role, purpose=ask.purpose,
+                    categories=ask.categories, consents=case.grants, director=case.director_party,
+                    now=now,
+                )
+            )  # fmt: skip
+        except PolicyEngineUnavailable as error:
+            log.warning("policy engine unavailable; denied", error=str(error))
+            draft = entry.draft(
+                case.participant,
+                reason=ENGINE_UNAVAILABLE,
+                policy_revision=runtime.policy_engine.revision,
+            )
+            return _Prepared(draft, answer=_engine_unavailable())
+        decided = Decided(
+            session=session, runtime=runtime, caller=caller, ask=ask, case=case,
+            decision=decision, decision_id=str(uuid.uuid4()), decided_at=now,
+        )  # fmt: skip
+        shown = reader.show(decided)
+        return _Prepared(_disclosure_draft(decided, shown, entry), answer=shown)
 
 
-def audit_disclosure(
-    *,
-    session: Session,
-    runtime: Runtime,
-    http_request: Request,
-    caller: Caller,
-    request: DisclosureRequest,
-    prepared: Prepared,
-    body: bytes,
-) -> None:
-    """Step 6: one entry per disclosure or denial, with the digest of the exact bytes sent."""
-    view = prepared.view
-    disclosed = [item.category for item in view.disclosed]
-    consent_ids = {
-        consent_id
-        for reason in prepared.decision.reasons
-        if reason.get("category") in disclosed
-        for consent_id in reason.get("consent_ids", [])
-    }
-    withheld = ", ".join(f"{item.category}: {item.code}" for item in view.withheld)
-    record(
-        session=session,
-        runtime=runtime,
-        request=http_request,
-        actor_party=caller.party,
-        actor_domain=caller.domain,
-        action=Action.DISCLOSE if disclosed else Action.DENY,
-        outcome=Outcome.ALLOW if disclosed else Outcome.DENY,
-        participant=prepared.participant,
-        purpose=request.purpose,
-        categories=disclosed or request.categories,
-        consent_ids=sorted(consent_ids),
-        reason=withheld[:1000] or None,
-        decision_id=view.decision_id,
-        policy_revision=view.policy_revision,
-        payload_digest=hashlib.sha256(body).hexdigest(),
+def _engine_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the policy engine is unavailable; nothing was disclosed", reason=ENGINE_UNAVAILABLE
     )
 
 
-def audit_refusal(
-    *,
-    session: Session,
-    runtime: Runtime,
-    http_request: Request,
-    caller: Caller,
-    request: DisclosureRequest,
-    reason: str,
-    policy_revision: str | None = None,
-) -> None:
-    """A request refused before a view existed (scope, engine down) is audited as a denial."""
-    participant = resolve_subject(session, runtime.identity_keys, caller, request.subject)
-    record(
-        session=session,
-        runtime=runtime,
-        request=http_request,
-        actor_party=caller.party,
-        actor_domain=caller.domain,
-        action=Action.DENY,
-        outcome=Outcome.DENY,
-        participant=participant,
-        purpose=request.purpose,
-        categories=request.categories,
-        reason=reason,
-        policy_revision=policy_revision,
+@dataclass(frozen=True)
+class _Entry:
+    """The audit entry of this request, whatever its outcome: who asked what, about whom."""
+
+    trail: AuditTrail
+    caller: Caller
+    ask: Ask
+    trace_id: str | None
+
+    def draft(
+        self,
+        participant: ParticipantRef | None,
+        *,
+        reason: str | None,
+        disclosed: tuple[str, ...] = (),
+        consent_ids: Iterable[str] = (),
+        decision_id: str | None = None,
+        policy_revision: str | None = None,
+        payload_digest: str | None = None,
+    ) -> AuditDraft:
+        """A disclosure when anything is disclosed (naming what), else a denial of what was asked."""
+        return AuditDraft(
+            trace_id=self.trace_id,
+            actor_party=self.caller.party,
+            actor_domain=self.caller.domain,
+            action=Action.DISCLOSE if disclosed else Action.DENY,
+            subject_ref=self.trail.subject_ref(participant),
+            purpose=self.ask.purpose,
+            categories=disclosed or self.ask.categories,
+            consent_ids=tuple(consent_ids),
+            decision_id=decision_id,
+            policy_revision=policy_revision,
+            outcome=Outcome.ALLOW if disclosed else Outcome.DENY,
+            reason=None if reason is None else reason[:1000],
+            payload_digest=payload_digest,
+        )
+
+
+def _disclosure_draft(decided: Decided, shown: Shown, entry: _Entry) -> AuditDraft:
+    """One entry per disclosure or denial, with the digest of the exact bytes sent."""
+    withheld = ", ".join(f"{item.category}: {item.code}" for item in shown.withheld)
+    return entry.draft(
+        decided.case.participant,
+        reason=withheld or None,
+        disclosed=shown.disclosed,
+        consent_ids=decided.decision.consents_relied_on(shown.disclosed),
+        decision_id=decided.decision_id,
+        policy_revision=decided.decision.policy_revision,
+        payload_digest=hashlib.sha256(shown.body).hexdigest(),
     )

@@ -6,13 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from dbtypes.rows import plain_rows
 from gateway.auth.access_tokens import Caller
-from gateway.errors import InvalidInput
 from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.vault import (
@@ -24,7 +30,16 @@ from gateway.identity.vault import (
 )
 
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
-Bsn = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+
+
+def _passes_eleven_proof(bsn: str) -> str:
+    if not is_valid_bsn(bsn):
+        raise ValueError("the BSN fails the 11-proof")
+    return bsn
+
+
+# Checked in the request model, so a bad BSN is a 422 before any transaction begins.
+Bsn = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$"), AfterValidator(_passes_eleven_proof)]
 
 
 class SubjectRef(BaseModel):
@@ -42,12 +57,6 @@ class SubjectRef(BaseModel):
         return self
 
 
-def _checked_bsn(bsn: str) -> str:
-    if not is_valid_bsn(bsn):
-        raise InvalidInput("the BSN fails the 11-proof", field="subject.bsn")
-    return bsn
-
-
 @dataclass(frozen=True, slots=True)
 class SubjectQuery:
     """The statement that finds the named participant's id, with its parameters."""
@@ -57,9 +66,9 @@ class SubjectQuery:
 
 
 def subject_query(keys: IdentityKeys, caller: Caller, subject: SubjectRef) -> SubjectQuery:
-    """A BSN is checked first (11-proof); a pseudonym is looked up in the caller's domain only."""
+    """A BSN by its blind index; a pseudonym is looked up in the caller's domain only."""
     if subject.bsn is not None:
-        index = blind_index(keys, _checked_bsn(subject.bsn))
+        index = blind_index(keys, subject.bsn)
         return SubjectQuery(ID_BY_BSN_INDEX, {"index": index})
     assert subject.pseudonym is not None
     return SubjectQuery(
@@ -87,7 +96,5 @@ def resolve_or_enrol_subject(
 ) -> ParticipantRef | None:
     """As ``resolve_subject``, but a valid BSN not seen before enrols the participant."""
     if subject.bsn is not None:
-        return enrol(
-            session=session, keys=keys, bsn=_checked_bsn(subject.bsn), domains=domains, now=now
-        )
+        return enrol(session=session, keys=keys, bsn=subject.bsn, domains=domains, now=now)
     return resolve_subject(session, keys, caller, subject)

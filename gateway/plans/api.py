@@ -1,52 +1,34 @@
-"""The shared plan over HTTP: participants read theirs; partners add and change their own
-actions, the director sets goals (choosing and handing over the director: ``gateway.plans.director_api``).
-
-Who may reach a participant's plan to *write* is the parties that signalled involvement and the
-director; to everyone else a participant is 'not found', whether enrolled or not, with one and
-the same problem body. *Reading* the plan as a partner is a policy decision
-(``POST /v1/plans/query``, see ``gateway.plans.query``). Every change is audited in its transaction.
+"""The shared plan over HTTP: participants read theirs and choose the director; partners add and
+change their own actions, the director sets goals, and a partner reads the plan as far as the
+policy allows (``POST /v1/plans/query``, audited like a disclosure). Steps: ``gateway.plans.flow``.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response, status
+from pydantic import Field
 
-from audit.actions import Action
-from audit.schemas import Outcome
-from consent.models import Consent
-from consent.service import consents_in_force
-from gateway.audit_log.trail import record
-from gateway.auth.access_tokens import Caller
-from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep
-from gateway.errors import Forbidden, NotFound
-from gateway.identity.models import Participant
-from gateway.identity.subjects import SubjectRef, resolve_subject
-from gateway.identity.vault import ParticipantRef
-from gateway.runtime import Runtime
-from plan import service
-from plan.models import PlanItem
-from plan.schemas import (
-    ActionDraft,
-    Director,
-    DirectorView,
-    GoalDraft,
-    ItemChange,
-    ItemKind,
-    ItemView,
+from gateway.deps import BearerDep, ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
+from gateway.disclosures.flow import Ask, disclose
+from gateway.plans import flow
+from gateway.plans.schemas import (
+    ActionRequest,
+    DirectorChoice,
+    DirectorProposal,
+    GoalRequest,
+    OwnPlanView,
+    PlanDisclosure,
+    PlanQuery,
 )
-from plan.signals import involved_parties, involvements
+from gateway.plans.view import PLAN_CATEGORIES, PlanReader
+from plan import service
+from plan.schemas import ActionDraft, AssignmentView, DirectorView, GoalDraft, ItemChange, ItemView
 
 participant_router = APIRouter(prefix="/v1/me", tags=["participant: plan"])
 partner_router = APIRouter(prefix="/v1/plans", tags=["partner: plan"])
 
-UNREACHABLE = "no participant under this reference is reachable for your party"
 NOT_REACHABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
     404: {
         "description": "Unknown participant, or one your party has not signalled involvement "
@@ -55,111 +37,12 @@ NOT_REACHABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Reach:
-    """A participant the caller may write to, with what is in force now."""
-
-    participant: ParticipantRef
-    consents: list[Consent]
-    director: Director | None
-
-
-def reach(session: Session, runtime: Runtime, caller: Caller, subject: SubjectRef) -> Reach:
-    """The participant if the caller signalled involvement or directs; else 404, same body."""
-    participant = resolve_subject(session, runtime.identity_keys, caller, subject)
-    if participant is None:
-        raise NotFound(UNREACHABLE)
-    return reach_participant(session, runtime, caller, participant)
-
-
-def reach_participant(
-    session: Session, runtime: Runtime, caller: Caller, participant: ParticipantRef
-) -> Reach:
-    consents = consents_in_force(session=session, participant_id=participant.id, at=runtime.clock())
-    director = service.current_director(
-        session=session, participant_id=participant.id, consents=consents
-    )
-    directs = director is not None and director.party == caller.party
-    if not directs and caller.party not in involved_parties(
-        session=session, participant_id=participant.id
-    ):
-        raise NotFound(UNREACHABLE)
-    return Reach(participant, consents, director)
-
-
-def director_view(director: Director | None) -> DirectorView | None:
-    if director is None:
-        return None
-    return DirectorView(
-        party=director.party, domain=director.domain, basis=director.basis, since=director.since
-    )
-
-
-def _audit_item(
-    session: Session,
-    runtime: Runtime,
-    request: Request,
-    caller: Caller,
-    participant: ParticipantRef,
-    item: PlanItem,
-) -> None:
-    view = service.item_view(item)
-    record(
-        session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action=Action.PLAN_UPDATE, outcome=Outcome.OK,
-        participant=participant, categories=[f"plan.{item.kind}s"],
-        reason=f"{item.kind} {item.item_id} version {item.version}",
-        payload_digest=hashlib.sha256(view.model_dump_json().encode("utf-8")).hexdigest(),
-    )  # fmt: skip
-
-
 # --- participant side -------------------------------------------------------------------------
-
-
-class InvolvementView(BaseModel):
-    party: str
-    domain: str
-    purpose: str
-    contact: str
-    signalled_at: datetime
-
-
-class OwnPlanView(BaseModel):
-    """Everything of the participant's own plan: director, goals, actions, who is involved."""
-
-    director: DirectorView | None
-    goals: list[ItemView]
-    actions: list[ItemView]
-    involved: list[InvolvementView]
-
-
-def involvement_views(session: Session, participant_id: str) -> list[InvolvementView]:
-    return [
-        InvolvementView(
-            party=i.party,
-            domain=i.domain,
-            purpose=i.purpose,
-            contact=i.contact,
-            signalled_at=i.signalled_at,
-        )
-        for i in involvements(session=session, participant_id=participant_id)
-    ]
 
 
 @participant_router.get("/plan", summary="My plan: director, goals, actions, who is involved")
 def my_plan(participant: ParticipantDep, runtime: RuntimeDep, session: SessionDep) -> OwnPlanView:
-    consents = consents_in_force(session=session, participant_id=participant.id, at=runtime.clock())
-    items = service.current_items(session=session, participant_id=participant.id)
-    return OwnPlanView(
-        director=director_view(
-            service.current_director(
-                session=session, participant_id=participant.id, consents=consents
-            )
-        ),
-        goals=[service.item_view(i) for i in items if i.kind == ItemKind.GOAL],
-        actions=[service.item_view(i) for i in items if i.kind == ItemKind.ACTION],
-        involved=involvement_views(session, participant.id),
-    )
+    return flow.own_plan(session, runtime, participant)
 
 
 @participant_router.get(
@@ -172,15 +55,34 @@ def my_item_history(
     return [service.item_view(version) for version in versions]
 
 
+@participant_router.put("/director", summary="Choose (or change) the director of my plan")
+def choose_director(
+    choice: DirectorChoice,
+    participant: ParticipantDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    trace_id: TraceDep,
+) -> DirectorView:
+    """Your choice is your consent: it holds until you end it or choose another party."""
+    return flow.choose_director(session, runtime, trace_id, participant, choice.party)
+
+
+@participant_router.delete(
+    "/director", status_code=status.HTTP_204_NO_CONTENT, summary="End the directorship"
+)
+def end_director(
+    participant: ParticipantDep, runtime: RuntimeDep, session: SessionDep, trace_id: TraceDep
+) -> Response:
+    flow.end_director(session, runtime, trace_id, participant)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@participant_router.get("/director/history", summary="Every assignment and hand-over")
+def my_director_history(participant: ParticipantDep, session: SessionDep) -> list[AssignmentView]:
+    return service.director_history(session=session, participant_id=participant.id)
+
+
 # --- partner side -----------------------------------------------------------------------------
-
-
-class GoalRequest(GoalDraft):
-    subject: SubjectRef
-
-
-class ActionRequest(ActionDraft):
-    subject: SubjectRef
 
 
 @partner_router.post(
@@ -193,19 +95,11 @@ class ActionRequest(ActionDraft):
     },
 )
 def add_goal(
-    body: GoalRequest, request: Request, caller: PartnerDep, runtime: RuntimeDep,
-    session: SessionDep,
+    body: GoalRequest, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep,
+    trace_id: TraceDep,
 ) -> ItemView:  # fmt: skip
-    reached = reach(session, runtime, caller, body.subject)
-    if reached.director is None or reached.director.party != caller.party:
-        raise Forbidden("only the participant's director sets the plan's goals")
-    goal = service.add_goal(
-        session=session, participant_id=reached.participant.id,
-        draft=GoalDraft.model_validate(body.model_dump(exclude={"subject"})),
-        party=caller.party, domain=caller.domain, clock=runtime.clock,
-    )  # fmt: skip
-    _audit_item(session, runtime, request, caller, reached.participant, goal)
-    return service.item_view(goal)
+    draft = GoalDraft.model_validate(body.model_dump(exclude={"subject"}))
+    return flow.add_goal(session, runtime, trace_id, caller, body.subject, draft)
 
 
 @partner_router.post(
@@ -215,17 +109,11 @@ def add_goal(
     responses=NOT_REACHABLE_RESPONSE,
 )
 def add_action(
-    body: ActionRequest, request: Request, caller: PartnerDep, runtime: RuntimeDep,
-    session: SessionDep,
+    body: ActionRequest, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep,
+    trace_id: TraceDep,
 ) -> ItemView:  # fmt: skip
-    reached = reach(session, runtime, caller, body.subject)
-    action = service.add_action(
-        session=session, participant_id=reached.participant.id,
-        draft=ActionDraft.model_validate(body.model_dump(exclude={"subject"})),
-        party=caller.party, domain=caller.domain, clock=runtime.clock,
-    )  # fmt: skip
-    _audit_item(session, runtime, request, caller, reached.participant, action)
-    return service.item_view(action)
+    draft = ActionDraft.model_validate(body.model_dump(exclude={"subject"}))
+    return flow.add_action(session, runtime, trace_id, caller, body.subject, draft)
 
 
 @partner_router.patch(
@@ -240,21 +128,54 @@ def add_action(
 def change_item(
     item_id: Annotated[str, Field(max_length=36)],
     change: ItemChange,
-    request: Request,
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
+    trace_id: TraceDep,
 ) -> ItemView:
-    participant_id = service.participant_of_item(session=session, item_id=item_id)
-    participant = session.get(Participant, participant_id) if participant_id else None
-    if participant is None:
-        raise NotFound(UNREACHABLE)
-    reached = reach_participant(session, runtime, caller, participant)
-    changed = service.change_item(
-        session=session, participant_id=participant.id, item_id=item_id, change=change,
-        party=caller.party,
-        is_director=reached.director is not None and reached.director.party == caller.party,
-        clock=runtime.clock,
-    )  # fmt: skip
-    _audit_item(session, runtime, request, caller, participant, changed)
-    return service.item_view(changed)
+    return flow.change_item(session, runtime, trace_id, caller, item_id, change)
+
+
+@partner_router.put(
+    "/director",
+    summary="Assign a director, or hand over as the director",
+    responses={
+        403: {"description": "A director is in place and you are not it"},
+        409: {"description": "No consent in force for case-coordination names that party"},
+        **NOT_REACHABLE_RESPONSE,
+    },
+)
+def propose_director(
+    body: DirectorProposal,
+    caller: PartnerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    trace_id: TraceDep,
+) -> DirectorView:
+    """Needs the participant's consent: one in force for case-coordination naming that party."""
+    return flow.propose_director(session, runtime, trace_id, caller, body.subject, body.party)
+
+
+@partner_router.post(
+    "/query",
+    summary="Read the shared plan, as far as the policy allows",
+    response_model=PlanDisclosure,
+    responses={
+        403: {"description": "The access token does not carry the purpose"},
+        503: {"description": "Policy engine, audit log or database unavailable: nothing disclosed"},
+    },
+)
+async def query_plan(
+    body: PlanQuery, bearer: BearerDep, runtime: RuntimeDep, trace_id: TraceDep
+) -> Response:
+    """The same disclosure flow as ``/v1/disclosures``: every answer and refusal is audited."""
+    shown = await disclose(
+        runtime=runtime,
+        bearer=bearer,
+        ask=Ask(
+            subject=body.subject, purpose=body.purpose, categories=PLAN_CATEGORIES, role=body.role
+        ),
+        reader=PlanReader(),
+        trace_id=trace_id,
+    )
+    return Response(content=shown.body, media_type=shown.media_type)

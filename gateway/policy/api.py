@@ -1,49 +1,14 @@
-"""Operator endpoint: put edited policies in force without a restart (``POST /v1/admin/policy/reload``).
-
-The policies and the catalogue are read again from ``SCHAKEL_POLICIES_DIR`` and handed to the
-running engine. A bundle the engine refuses leaves the revision in force untouched (422 naming
-the file). Every change of revision is recorded through ``record_policy_reload``.
-"""
+"""Operator endpoint: put edited policies in force without a restart (steps: ``gateway.policy.flow``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from fastapi import APIRouter
 
-import structlog
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
-
-from audit.actions import Action
-from audit.schemas import AuditDraft, Outcome
-from gateway.audit_log.trail import append
-from gateway.auth.access_tokens import Caller
-from gateway.core.catalogue import CATALOGUE_FILE, Catalogue
-from gateway.deps import PartnerDep, RuntimeDep, SessionDep
-from gateway.errors import Forbidden, GatewayError
-from gateway.policy.bundle import PolicyBundleError, load_bundle
-from gateway.policy.engine import PolicyRefused
-from gateway.runtime import Runtime
-
-OPERATOR_ROLE = "operator"
+from gateway.deps import PartnerDep, RuntimeDep, SessionDep, TraceDep
+from gateway.policy import flow
+from gateway.policy.flow import PolicyReload
 
 router = APIRouter(prefix="/v1/admin/policy", tags=["operators"])
-log = structlog.get_logger("gateway.policy.api")
-
-
-class PolicyNotReloaded(GatewayError):
-    """The new policies do not load; the revision in force stays."""
-
-    status = 422
-    slug = "policy-refused"
-    title = "Policy bundle refused"
-
-
-class PolicyReload(BaseModel):
-    policy_engine: str
-    old_revision: str
-    new_revision: str
-    changed: bool
 
 
 @router.post(
@@ -56,82 +21,6 @@ class PolicyReload(BaseModel):
     },
 )
 def reload_policies(
-    request: Request, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep
+    caller: PartnerDep, runtime: RuntimeDep, session: SessionDep, trace_id: TraceDep
 ) -> PolicyReload:
-    if OPERATOR_ROLE not in caller.roles:
-        raise Forbidden("reloading policies needs a party with the operator role")
-    engine = runtime.policy_engine
-    old_revision = engine.revision
-    try:
-        bundle = load_bundle(runtime.settings.policies_dir)
-    except PolicyBundleError as error:
-        raise _refused(error.path or ".", str(error), old_revision) from None
-    catalogue = _load_catalogue(runtime.settings.policies_dir, old_revision)
-    try:
-        engine.reload(bundle)
-    except PolicyRefused as error:
-        raise _refused(error.path, error.error, old_revision) from None
-    runtime.catalogue = catalogue
-    new_revision = engine.revision
-    if new_revision != old_revision:
-        record_policy_reload(
-            session=session,
-            caller=caller,
-            old_revision=old_revision,
-            new_revision=new_revision,
-            runtime=runtime,
-            trace_id=getattr(request.state, "trace_id", None),
-        )
-    return PolicyReload(
-        policy_engine=engine.name,
-        old_revision=old_revision,
-        new_revision=new_revision,
-        changed=new_revision != old_revision,
-    )
-
-
-def _load_catalogue(policies_dir: Path, revision_in_force: str) -> Catalogue:
-    """The catalogue the API validates against, read from the same files as the policies."""
-    try:
-        return Catalogue.load(policies_dir)
-    except (OSError, LookupError, TypeError, AttributeError, ValueError) as error:
-        raise _refused(CATALOGUE_FILE.as_posix(), _describe(error), revision_in_force) from None
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, LookupError):
-        return f"missing entry {error}"
-    return str(error) or type(error).__name__
-
-
-def _refused(path: str, error: str, revision_in_force: str) -> PolicyNotReloaded:
-    log.warning("policy reload refused", file=path, error=error)
-    return PolicyNotReloaded(
-        f"{path}: {error}", file=path, error=error, policy_revision=revision_in_force
-    )
-
-
-def record_policy_reload(
-    *,
-    session: Session,
-    caller: Caller,
-    old_revision: str,
-    new_revision: str,
-    runtime: Runtime,
-    trace_id: str | None,
-) -> None:
-    """Record a change of policy revision in the audit log, in the request's transaction."""
-    append(
-        session=session,
-        runtime=runtime,
-        draft=AuditDraft(
-            trace_id=trace_id,
-            actor_party=caller.party,
-            actor_domain=caller.domain,
-            action=Action.POLICY_RELOAD,
-            outcome=Outcome.OK,
-            policy_revision=new_revision,
-            reason=f"policy revision {old_revision} replaced",
-        ),
-    )
-    log.info("policy revision changed", old_revision=old_revision, policy_revision=new_revision)
+    return flow.reload_policies(session, runtime, trace_id, caller)

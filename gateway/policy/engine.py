@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -27,6 +28,19 @@ class PolicyRefused(Exception):
 SortedNames = Annotated[list[str], AfterValidator(sorted)]
 
 
+class Reason(BaseModel):
+    """Why the policy decided as it did: for the request as a whole (``category`` null) or for
+    one category asked, with a reason code, its text and the consents a disclosure relies on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: str | None
+    allowed: bool
+    code: str
+    reason: str
+    consent_ids: list[str] = Field(default_factory=list)
+
+
 class Decision(BaseModel):
     """What the policies decided for one request, and which policy revision decided it."""
 
@@ -36,8 +50,24 @@ class Decision(BaseModel):
     categories: SortedNames = Field(default_factory=list)
     fields: dict[str, list[str]] = Field(default_factory=dict)
     obligations: SortedNames = Field(default_factory=list)
-    reasons: list[dict[str, Any]] = Field(default_factory=list)
+    reasons: list[Reason] = Field(default_factory=list)
     policy_revision: str
+
+    def reason_for(self, category: str) -> Reason | None:
+        """The reason given for one category asked, if the policy gave one."""
+        return next((reason for reason in self.reasons if reason.category == category), None)
+
+    def consents_relied_on(self, categories: Iterable[str]) -> list[str]:
+        """The ids of the consents on which these (disclosed) categories were allowed, sorted."""
+        wanted = set(categories)
+        return sorted(
+            {
+                consent_id
+                for reason in self.reasons
+                if reason.category in wanted
+                for consent_id in reason.consent_ids
+            }
+        )
 
 
 class PolicyEngine(Protocol):

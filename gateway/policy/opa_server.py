@@ -5,18 +5,22 @@
 opa-python-client. Call it once at start-up (the app's lifespan does); the constructor does no I/O.
 ``reload()`` pushes a new bundle and, if OPA refuses part of it, pushes the old one back.
 ``ready()`` holds OPA to that revision, so a sidecar that restarted empty or was synced by a
-gateway of another release is not ready. ``decide()`` uses a separate client without retries and
-with a short timeout: an unreachable OPA must fail closed quickly.
+gateway of another release is not ready; it only asks, it never pushes. ``decide()`` uses a
+separate client without retries and with a short timeout: an unreachable OPA must fail closed
+quickly. A decision that comes back undefined (an OPA that restarted empty has no policies)
+fails closed and starts a re-sync in the background, so decisions recover by themselves.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import structlog
 from opa_client import OpaClient
 from opa_client.errors import DeletePolicyError, RegoParseError
 
@@ -31,8 +35,10 @@ from gateway.policy.engine import (
 
 POLICY_ID_PREFIX = "schakel/"
 REVISION_DATA_PATH = "schakel/bundle"
+log = structlog.get_logger("gateway.policy")
 _DECISION_PACKAGE, _DECISION_RULE = DECISION_QUERY.removeprefix("data.").rsplit(".", 1)
 _SYNC_TIMEOUT_SECONDS = 5.0
+_RESYNC_PAUSE_SECONDS = 1.0
 
 
 class OpaServerEngine:
@@ -48,6 +54,9 @@ class OpaServerEngine:
             host=host, port=port, ssl=ssl, timeout=max(timeout, _SYNC_TIMEOUT_SECONDS), retries=2
         )
         self._reload_lock = threading.Lock()
+        self._resync_lock = threading.Lock()
+        self._resync_started = -_RESYNC_PAUSE_SECONDS
+        self._resyncing = False
 
     @property
     def revision(self) -> str:
@@ -98,8 +107,29 @@ class OpaServerEngine:
         except (requests.RequestException, ValueError, TypeError) as exc:
             raise PolicyEngineUnavailable(f"OPA did not decide: {exc}") from exc
         if not isinstance(body, dict) or "result" not in body:
+            self._resync_soon()
             raise PolicyEngineUnavailable("OPA returned no result: decision undefined")
         return decision_from_document(body["result"], policy_revision=self.revision)
+
+    def _resync_soon(self) -> None:
+        """Push the policies again on a thread of its own, at most once a second."""
+        with self._resync_lock:
+            now = time.monotonic()
+            if self._resyncing or now - self._resync_started < _RESYNC_PAUSE_SECONDS:
+                return
+            self._resyncing, self._resync_started = True, now
+        threading.Thread(target=self._resync, name="schakel-opa-resync", daemon=True).start()
+
+    def _resync(self) -> None:
+        try:
+            with self._reload_lock:
+                self.sync()
+            log.info("OPA had lost the policies; pushed them again", revision=self.revision)
+        except PolicyEngineUnavailable as error:
+            log.warning("OPA re-sync failed; decisions stay refused", error=str(error))
+        finally:
+            with self._resync_lock:
+                self._resyncing = False
 
     def ready(self) -> bool:
         """True when OPA answers and holds the revision this gateway ships."""

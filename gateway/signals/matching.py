@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,6 @@ from audit.actions import Action
 from audit.schemas import Outcome
 from consent.models import Consent
 from consent.service import consents_in_force
-from gateway.audit_log.trail import record
 from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.runtime import Runtime
 from plan.outbox import enqueue
@@ -59,7 +57,7 @@ def coordination_consents(consents: Iterable[Consent], involvement: Involvement)
 
 
 def notify_involved(
-    *, session: Session, runtime: Runtime, request: Request, participant: ParticipantRef
+    *, session: Session, runtime: Runtime, trace_id: str | None, participant: ParticipantRef
 ) -> list[Notice]:
     """Tell each coordinating party of the others' signals it was not yet told of."""
     now = runtime.clock()
@@ -74,9 +72,8 @@ def notify_involved(
     domains = {signal.party: signal.domain for signal in signals}
     for notice in notices:
         recipient_domain = domains[notice.recipient_party]
-        record(
-            session=session, runtime=runtime, request=request,
-            actor_party=notice.recipient_party, actor_domain=recipient_domain,
+        runtime.trail.record(
+            session, trace_id=trace_id, actor_party=notice.recipient_party, actor_domain=recipient_domain,
             action=Action.SIGNAL_NOTIFY, outcome=Outcome.OK, participant=participant,
             purpose=notice.about.purpose,
             consent_ids=[c.id for c in basis[notice.recipient_party] + basis[notice.about.party]],

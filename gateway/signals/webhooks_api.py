@@ -7,17 +7,16 @@ import ipaddress
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from audit.actions import Action
 from audit.schemas import Outcome
-from gateway.audit_log.trail import record
 from gateway.auth.access_tokens import Caller
-from gateway.deps import PartnerDep, RuntimeDep, SessionDep
-from gateway.errors import Forbidden, NotFound
-from gateway.policy.api import OPERATOR_ROLE
+from gateway.auth.roles import OPERATOR_ROLE, require_role
+from gateway.deps import PartnerDep, RuntimeDep, SessionDep, TraceDep
+from gateway.errors import NotFound
 from gateway.runtime import Runtime
 from gateway.signals.webhooks import new_secret, seal_secret
 from plan import outbox
@@ -101,21 +100,21 @@ def message_view(message: WebhookMessage) -> MessageView:
 def _audit(
     session: Session,
     runtime: Runtime,
-    request: Request,
+    trace_id: str | None,
     caller: Caller,
     action: Action,
     reason: str,
 ) -> None:
-    record(
-        session=session, runtime=runtime, request=request, actor_party=caller.party,
-        actor_domain=caller.domain, action=action, outcome=Outcome.OK, reason=reason,
+    runtime.trail.record(
+        session, trace_id=trace_id, actor_party=caller.party, actor_domain=caller.domain,
+        action=action, outcome=Outcome.OK, reason=reason,
     )  # fmt: skip
 
 
 @router.put("/endpoint", summary="Register (or replace) your webhook receiver; a new secret")
 def register_endpoint(
     body: EndpointRegistration,
-    request: Request,
+    trace_id: TraceDep,
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
@@ -126,7 +125,7 @@ def register_endpoint(
         session=session, party=caller.party, url=str(body.url), sealed_secret=sealed,
         key_id=key_id, clock=runtime.clock,
     )  # fmt: skip
-    _audit(session, runtime, request, caller, Action.WEBHOOK_REGISTER, f"receiver {endpoint.url}")
+    _audit(session, runtime, trace_id, caller, Action.WEBHOOK_REGISTER, f"receiver {endpoint.url}")
     return RegisteredEndpoint(url=endpoint.url, registered_at=endpoint.created_at, secret=text)
 
 
@@ -142,11 +141,11 @@ def my_endpoint(caller: PartnerDep, session: SessionDep) -> EndpointView:
     "/endpoint", status_code=status.HTTP_204_NO_CONTENT, summary="Stop webhooks to your party"
 )
 def remove_endpoint(
-    request: Request, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep
+    caller: PartnerDep, runtime: RuntimeDep, session: SessionDep, trace_id: TraceDep
 ) -> Response:
     if not outbox.remove_endpoint(session=session, party=caller.party):
         raise NotFound("your party has no webhook receiver")
-    _audit(session, runtime, request, caller, Action.WEBHOOK_REMOVE, "receiver removed")
+    _audit(session, runtime, trace_id, caller, Action.WEBHOOK_REMOVE, "receiver removed")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -156,8 +155,9 @@ def my_messages(caller: PartnerDep, session: SessionDep) -> list[MessageView]:
 
 
 def _operator(caller: Caller) -> None:
-    if OPERATOR_ROLE not in caller.roles:
-        raise Forbidden("the dead-letter list is for a party with the operator role")
+    require_role(
+        caller, OPERATOR_ROLE, "the dead-letter list is for a party with the operator role"
+    )
 
 
 @operator_router.get(
@@ -166,7 +166,7 @@ def _operator(caller: Caller) -> None:
     responses={403: {"description": "The caller's party does not hold the operator role"}},
 )
 def dead_letters(
-    request: Request,
+    trace_id: TraceDep,
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
@@ -175,7 +175,9 @@ def dead_letters(
     """Delivery state only: the payloads (which name participants) are not shown to operators."""
     _operator(caller)
     letters = outbox.dead_letters(session=session, limit=limit)
-    _audit(session, runtime, request, caller, Action.WEBHOOK_DEAD_LETTERS, f"{len(letters)} listed")
+    _audit(
+        session, runtime, trace_id, caller, Action.WEBHOOK_DEAD_LETTERS, f"{len(letters)} listed"
+    )
     return [message_view(m) for m in letters]
 
 
@@ -185,9 +187,13 @@ def dead_letters(
     responses={403: {"description": "The caller's party does not hold the operator role"}},
 )
 def retry_dead_letter(
-    message_id: str, request: Request, caller: PartnerDep, runtime: RuntimeDep, session: SessionDep
+    message_id: str,
+    caller: PartnerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    trace_id: TraceDep,
 ) -> MessageView:
     _operator(caller)
     message = outbox.requeue(session=session, message_id=message_id, clock=runtime.clock)
-    _audit(session, runtime, request, caller, Action.WEBHOOK_RETRY, f"message {message_id}")
+    _audit(session, runtime, trace_id, caller, Action.WEBHOOK_RETRY, f"message {message_id}")
     return message_view(message)

@@ -7,9 +7,10 @@ cookie is the second line. A login form gets an anonymous session first, so it h
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from gateway.web.sessions import WebSession
 
@@ -27,6 +28,9 @@ async def form_fields(request: Request) -> dict[str, list[str]]:
     if len(body) > MAX_FORM_BYTES:
         return {}
     return parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+FormDep = Annotated[dict[str, list[str]], Depends(form_fields)]
 
 
 def check_csrf(session: WebSession | None, fields: dict[str, list[str]]) -> None:

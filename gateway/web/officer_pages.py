@@ -1,7 +1,7 @@
 """The privacy officer's dashboard under /officer: audit search, export, chain status, chart.
 
-Queries go through ``gateway.audit_log.api``'s own handlers, so each is checked and recorded
-(``audit.query``) as over the API. Entries name participants by audit pseudonym; a BSN is only
+Queries go through ``gateway.audit_log.flow``, as over the API, so each is checked and recorded
+(``audit.query``). Entries name participants by audit pseudonym; a BSN is only
 used when the officer types one into the search on purpose, and that query is itself recorded.
 """
 
@@ -13,21 +13,22 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.schemas import Outcome
 from audit.verify_database import verify_database
-from gateway.audit_log import api as audit_api
+from gateway.audit_log import flow as audit_log
+from gateway.audit_log.flow import Filters, OfficerAsk
 from gateway.auth.access_tokens import Caller
+from gateway.auth.roles import OFFICER_ROLE
 from gateway.core.db import read_transaction, transaction
 from gateway.errors import GatewayError, InvalidInput
 from gateway.registry.service import find_party, list_parties
 from gateway.runtime import Runtime
 from gateway.web.chart import WINDOW_DAYS, party_charts, unusual_activity
-from gateway.web.csrf import CsrfRefused, check_csrf
-from gateway.web.participant_pages import FormDep
+from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.rendering import Page, PageDep
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
@@ -42,7 +43,7 @@ def officer_caller(page: Page, session: Session) -> Caller | None:
     if page.session is None or page.session.kind != "officer":
         return None
     party = find_party(session, page.session.subject)
-    if party is None or not party.enabled or audit_api.OFFICER_ROLE not in party.roles:
+    if party is None or not party.enabled or OFFICER_ROLE not in party.roles:
         return None
     return Caller(
         party=party.id,
@@ -50,6 +51,16 @@ def officer_caller(page: Page, session: Session) -> Caller | None:
         roles=tuple(party.roles),
         purposes=tuple(party.purposes),
         token_id="web-session",  # noqa: S106 - a label, not a secret
+    )
+
+
+def officer_ask(page: Page, caller: Caller) -> OfficerAsk:
+    """The officer's query as its audit entry describes it (the page's path and parameters)."""
+    request = page.request
+    return OfficerAsk(
+        caller=caller,
+        description=audit_log.describe(request.url.path, dict(request.query_params.items())),
+        trace_id=page.trace_id,
     )
 
 
@@ -62,12 +73,12 @@ def _day(text: str, name: str) -> datetime | None:
         raise InvalidInput(f"{name}: a date such as 2026-11-24", field=name) from None
 
 
-def page_filters(given: dict[str, str]) -> dict[str, Any]:
-    """The form's fields as ``audit_api.audit_filters`` takes them (dates are whole UTC days)."""
+def page_filters(given: dict[str, str]) -> Filters:
+    """The form's fields as filters (dates are whole UTC days)."""
     outcome = given.get("outcome") or None
     if outcome is not None and outcome not in set(Outcome):
         raise InvalidInput(f"unknown outcome {outcome!r}", field="outcome")
-    return audit_api.audit_filters(
+    return Filters(
         subject_ref=given.get("subject_ref") or None,
         party=given.get("party") or None,
         action=given.get("action") or None,
@@ -88,7 +99,7 @@ def shown_subject(runtime: Runtime, session: Session, given: str) -> str:
     if not re.fullmatch(r"[0-9]{9}", given):
         return given
     try:
-        resolved = audit_api.subject_filter(runtime, session, given)
+        resolved = audit_log.subject_filter(session, runtime, given)
     except GatewayError:
         return ""
     return resolved if resolved and re.fullmatch(r"[0-9a-f]{64}", resolved) else ""
@@ -110,7 +121,7 @@ def login(page: PageDep, fields: FormDep) -> Response:
     party_id = (fields.get("party") or [""])[0].strip()
     with transaction(page.runtime.sessions) as session:
         party = find_party(session, party_id)
-        allowed = party is not None and party.enabled and audit_api.OFFICER_ROLE in party.roles
+        allowed = party is not None and party.enabled and OFFICER_ROLE in party.roles
     if not allowed:
         return page.render("officer_login.html", status=401, demo=True, failed=True)
     page.start(page.web.sessions.issue("officer", party_id))
@@ -132,7 +143,7 @@ def dashboard(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Resp
     runtime = page.runtime
     given = given_filters(page)
     today = runtime.clock().astimezone(UTC).date()
-    window = audit_api.audit_filters(
+    window = Filters(
         recorded_from=datetime.combine(
             today - timedelta(days=WINDOW_DAYS - 1), datetime.min.time(), tzinfo=UTC
         )
@@ -144,14 +155,14 @@ def dashboard(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Resp
         caller = officer_caller(page, session)
         if caller is None:
             return page.redirect(LOGIN)
-        request = page.request
+        ask = officer_ask(page, caller)
         try:
-            entries, next_after = audit_api.officer_search(
-                request, runtime, session, caller, page_filters(given), after_seq, PAGE_SIZE
+            entries, next_after = audit_log.search(
+                session, runtime, ask, page_filters(given), after_seq=after_seq, limit=PAGE_SIZE
             )
         except GatewayError as problem:
             error = problem.detail
-        stats = audit_api.statistics(request, runtime, session, caller, window)
+        stats = audit_log.statistics(session, runtime, ask, window)
         checkpoint = latest_checkpoint(session)
         checkpoint_view = checkpoint_document(checkpoint) if checkpoint is not None else None
         parties = sorted(party.id for party in list_parties(session))
@@ -190,9 +201,16 @@ def export(
             if caller is None:
                 return page.redirect(LOGIN)
             filters = page_filters(given_filters(page))
-            response = audit_api.export(
-                page.request, runtime, session, caller, filters, export_format, 0
-            )
+            download = audit_log.export(
+                session, runtime, officer_ask(page, caller), filters, after_seq=0,
+                as_format=export_format,
+            )  # fmt: skip
     except GatewayError as problem:
         return page.render("message.html", status=problem.status, message=problem.detail)
-    return page.finish(response)
+    return page.finish(
+        StreamingResponse(
+            download.lines,
+            media_type=download.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+        )
+    )

@@ -1,8 +1,8 @@
 """The participant portal under /portal: consents, receipts, the access log and the plan.
 
-Pages act for the session's participant only, through the API's own handlers (``consent_api``,
-``access_log_api``, ``plan_api``): same service functions, same rules, same audit entries.
-A consent of another participant is 'not found', exactly as in the API.
+Pages act for the session's participant only, through the areas' flows (``gateway.consents.flow``,
+``gateway.audit_log.access_log``, ``gateway.plans.flow``) as the API does: same rules, same audit
+entries. A consent of another participant is 'not found', exactly as in the API.
 """
 
 from __future__ import annotations
@@ -11,32 +11,32 @@ import json
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
-from consent.schemas import ConsentAmendment, ConsentStatus, ConsentTerms, Revocation
-from gateway.audit_log import access_log as access_log_api
-from gateway.consents import participant_api as consent_api
+from consent.schemas import ConsentAmendment, ConsentStatus, ConsentTerms
+from gateway.audit_log.access_log import access_log as read_access_log
+from gateway.consents import flow as consents
 from gateway.core.db import transaction
-from gateway.demo import api as demo_api
+from gateway.demo.flow import demo_participant_token
 from gateway.errors import GatewayError
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
-from gateway.plans import api as plan_api
+from gateway.plans.flow import own_plan
 from gateway.registry.service import list_parties
-from gateway.web.csrf import CsrfRefused, check_csrf, form_fields
+from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.rendering import Page, PageDep
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
-FormDep = Annotated[dict[str, list[str]], Depends(form_fields)]
 Action = Callable[[Session, Participant], object]
 IN_FORCE = {ConsentStatus.ACTIVE, ConsentStatus.PENDING}
 DONE = {"grant": "done_grant", "narrow": "done_narrow", "revoke": "done_revoke"}
 LOGIN = "/portal/login"
+WITHDRAWN_IN_PORTAL = "withdrawn in the participant portal"
 
 
 def own_participant(page: Page, session: Session) -> Participant | None:
@@ -95,7 +95,7 @@ def login(page: PageDep, fields: FormDep) -> Response:
         return page.render("portal_login.html", status=404, demo=False, failed=False)
     bsn = (fields.get("bsn") or [""])[0].strip()
     try:
-        token = demo_api.demo_login(demo_api.DemoLogin(bsn=bsn), runtime).access_token
+        token = demo_participant_token(runtime, bsn)
         identity = runtime.participants.verify(token, runtime.clock())
     except GatewayError:
         return page.render("portal_login.html", status=401, demo=True, failed=True)
@@ -126,7 +126,7 @@ def overview(page: PageDep, done: Annotated[str | None, Query(max_length=16)] = 
         participant = own_participant(page, session)
         if participant is None:
             return page.redirect(LOGIN)
-        consents = consent_api.my_consents(participant, runtime, session)
+        given = consents.own_consents(session, runtime, participant)
         parties = [party for party in list_parties(session) if party.enabled]
     names = {party.id: party.display_name for party in parties}
     grantees = [(party.id, party.display_name) for party in parties] + [
@@ -135,7 +135,7 @@ def overview(page: PageDep, done: Annotated[str | None, Query(max_length=16)] = 
     purposes = {name: sorted(categories) for name, categories in runtime.catalogue.purposes.items()}
     return page.render(
         "portal_overview.html",
-        consents=[consent for consent in consents if consent.status in IN_FORCE],
+        consents=[consent for consent in given if consent.status in IN_FORCE],
         names=names,
         grantees=grantees,
         purposes=purposes,
@@ -151,7 +151,7 @@ def grant(page: PageDep, fields: FormDep) -> Response:
             purpose=(fields.get("purpose") or [""])[0],
             categories=values(fields, "categories"),
         )
-        return consent_api.give_consent(terms, page.request, participant, page.runtime, session)
+        return consents.give(session, page.runtime, page.trace_id, participant, terms)
 
     return act(page, fields, give, "grant")
 
@@ -160,8 +160,8 @@ def grant(page: PageDep, fields: FormDep) -> Response:
 def narrow(consent_id: str, page: PageDep, fields: FormDep) -> Response:
     def amend(session: Session, participant: Participant) -> object:
         amendment = ConsentAmendment(categories=values(fields, "categories"))
-        return consent_api.amend_consent(
-            consent_id, amendment, page.request, participant, page.runtime, session
+        return consents.amend(
+            session, page.runtime, page.trace_id, participant, consent_id, amendment
         )
 
     return act(page, fields, amend, "narrow")
@@ -170,9 +170,8 @@ def narrow(consent_id: str, page: PageDep, fields: FormDep) -> Response:
 @router.post("/consents/{consent_id}/revoke")
 def revoke(consent_id: str, page: PageDep, fields: FormDep) -> Response:
     def withdraw(session: Session, participant: Participant) -> object:
-        revocation = Revocation(reason="withdrawn in the participant portal")
-        return consent_api.revoke_consent(
-            consent_id, revocation, page.request, participant, page.runtime, session
+        return consents.revoke(
+            session, page.runtime, page.trace_id, participant, consent_id, WITHDRAWN_IN_PORTAL
         )
 
     return act(page, fields, withdraw, "revoke")
@@ -186,8 +185,8 @@ def consent_details(consent_id: str, page: PageDep) -> Response:
             participant = own_participant(page, session)
             if participant is None:
                 return page.redirect(LOGIN)
-            consent = consent_api.my_consent(consent_id, participant, runtime, session)
-            events = consent_api.consent_history(consent_id, participant, runtime, session)
+            consent = consents.own_consent(session, runtime, participant, consent_id)
+            events = consents.history(session, runtime, participant, consent_id)
             names = {party.id: party.display_name for party in list_parties(session)}
     except ConsentNotFound as error:
         return refusal(page, error)
@@ -209,7 +208,7 @@ def receipt(consent_id: str, page: PageDep) -> Response:
             participant = own_participant(page, session)
             if participant is None:
                 return page.redirect(LOGIN)
-            signed = consent_api.consent_receipt(consent_id, participant, runtime, session)
+            signed = consents.receipt(session, runtime, participant, consent_id)
     except ConsentNotFound as error:
         return refusal(page, error)
     body = json.dumps(signed.model_dump(), indent=2, ensure_ascii=False)
@@ -231,7 +230,7 @@ def access_log(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Res
         participant = own_participant(page, session)
         if participant is None:
             return page.redirect(LOGIN)
-        log = access_log_api.access_log(participant, runtime, session, after_seq, 50)
+        log = read_access_log(session, runtime, participant, after_seq=after_seq, limit=50)
     return page.render("portal_access_log.html", log=log)
 
 
@@ -242,6 +241,6 @@ def plan(page: PageDep) -> Response:
         participant = own_participant(page, session)
         if participant is None:
             return page.redirect(LOGIN)
-        own_plan = plan_api.my_plan(participant, runtime, session)
+        plan_view = own_plan(session, runtime, participant)
         names = {party.id: party.display_name for party in list_parties(session)}
-    return page.render("portal_plan.html", plan=own_plan, names=names)
+    return page.render("portal_plan.html", plan=plan_view, names=names)

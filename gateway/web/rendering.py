@@ -72,6 +72,12 @@ class Page:
         """Log in (or out): a fresh session, with a fresh CSRF token, replaces the old one."""
         self.session = self.new_session = session
 
+    @property
+    def trace_id(self) -> str | None:
+        """The request's W3C trace id, for the audit entries a page's action writes."""
+        trace_id: str | None = getattr(self.request.state, "trace_id", None)
+        return trace_id
+
     def text(self, key: str) -> str:
         return translator(self.language)(key)
 

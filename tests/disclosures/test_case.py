@@ -76,7 +76,7 @@ def _in_one(
     if case is UNKNOWN:
         return None, [], None
     assert case.participant is not None
-    return case.participant.id, [tuple(g) for g in case.grants], case.director
+    return case.participant.id, [tuple(g) for g in case.grants], case.director_party
 
 
 def test_the_case_read_in_one_statement_is_the_case_read_one_by_one(

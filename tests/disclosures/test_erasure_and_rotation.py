@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from audit.append import head
+from audit.checkpoint import latest_checkpoint
 from gateway.cli.main import app
+from gateway.core.db import transaction
 from gateway.settings import Settings
 from gateway.storage.kek import new_kek_text
 from tests.disclosures.world import NOOR, SAM, running_world
@@ -48,6 +51,21 @@ def test_erasure_makes_every_contribution_unreadable_and_keeps_the_audit_trail(
 
         verified = runner.invoke(app, ["audit", "verify"])
         assert verified.exit_code == 0, verified.output
+
+
+def test_erasure_from_the_command_line_follows_the_checkpoint_rule(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_world(settings) as world:
+        world.contribute(SAM, "care.involvement")
+        _cli_env(monkeypatch, settings, SCHAKEL_AUDIT_CHECKPOINT_EVERY_ENTRIES="1")
+        erased = runner.invoke(app, ["participant", "erase", "--bsn", SAM, "--yes"])
+        assert erased.exit_code == 0, erased.output
+        with transaction(world.runtime.sessions) as session:
+            newest = latest_checkpoint(session)
+            erasure = head(session)
+        assert erasure is not None and erasure.action == "participant.erase"
+        assert newest is not None and newest.seq == erasure.seq
 
 
 def test_kek_rotation_rewraps_every_key_while_gateways_keep_serving(

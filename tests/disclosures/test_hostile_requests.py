@@ -138,3 +138,19 @@ def test_an_expired_consent_cannot_be_amended_back_into_force(world: World) -> N
     )
     assert response.status_code == 409
     assert "expired" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/disclosures", "/v1/plans/query"])
+def test_a_bsn_failing_the_eleven_proof_is_refused_by_the_request_model(
+    world: World, path: str
+) -> None:
+    before = len(world.audit_entries())
+    body = {"subject": {"bsn": "123456789"}, "purpose": "reintegration"}
+    if path == "/v1/disclosures":
+        body["categories"] = ["care.involvement"]
+    response = world.client.post(path, json=body, headers=world.partner_headers("uwv-leiden"))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"pointer": "#/subject/bsn", "detail": "Value error, the BSN fails the 11-proof"}
+    ]
+    assert len(world.audit_entries()) == before

@@ -211,7 +211,7 @@ def test_engines_agree_on_the_whole_grid(embedded: EmbeddedEngine, opa: OpaServe
         if decision != opa.decide(policy_input):
             disagreements.append(policy_input)
         outcomes[decision.allow] += 1
-        codes.update(reason["code"] for reason in decision.reasons)
+        codes.update(reason.code for reason in decision.reasons)
     elapsed = time.monotonic() - started
     print(
         f"differential: {len(inputs)} inputs, {outcomes[True]} allowed, "

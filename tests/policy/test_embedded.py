@@ -44,7 +44,7 @@ def request(
 
 
 def codes(decision: Decision) -> dict[str | None, str]:
-    return {reason["category"]: reason["code"] for reason in decision.reasons}
+    return {reason.category: reason.code for reason in decision.reasons}
 
 
 def test_design_example_discloses_consented_category_only(embedded: EmbeddedEngine) -> None:
@@ -59,7 +59,7 @@ def test_design_example_discloses_consented_category_only(embedded: EmbeddedEngi
         "care.involvement": "consent.covered",
         "work.capacity": "consent.missing",
     }
-    assert decision.reasons[0]["consent_ids"] == ["c-uwv"]
+    assert decision.reasons[0].consent_ids == ["c-uwv"]
     assert decision.policy_revision == embedded.revision
 
 
@@ -80,11 +80,12 @@ def test_unknown_purpose_refuses_whole_request(embedded: EmbeddedEngine) -> None
         request(UWV, ["income.benefit"], [consent("uwv", ["income.benefit"], "x")], purpose="x")
     )
     assert not decision.allow
-    assert decision.reasons[0] == {
+    assert decision.reasons[0].model_dump() == {
         "category": None,
         "allowed": False,
         "code": "purpose.unknown",
         "reason": "the purpose is not in the catalogue",
+        "consent_ids": [],
     }
     assert codes(decision)["income.benefit"] == "request.refused"
 

@@ -110,7 +110,7 @@ def test_result_off_contract_fails_closed(
         assert_policy_engine_unavailable(client.post("/test/decide", json=DESIGN_EXAMPLE))
 
 
-def test_opa_stopped_mid_run_fails_closed_and_recovers(
+def test_opa_restarted_empty_fails_closed_and_recovers_without_a_probe(
     opa_process: OpaProcess, tmp_path: Path
 ) -> None:
     settings = gateway_settings(tmp_path, engine="opa", opa_url=opa_process.url)
@@ -129,12 +129,26 @@ def test_opa_stopped_mid_run_fails_closed_and_recovers(
         opa_process.start()  # the same port, empty: the policies are gone with the process
         assert_policy_engine_unavailable(client.post("/test/decide", json=DESIGN_EXAMPLE))
         started = time.monotonic()
-        ready = client.get("/readyz")  # pushes the policies again
-        resynced_after = time.monotonic() - started
-        assert ready.status_code == 200, ready.text
         again = client.post("/test/decide", json=DESIGN_EXAMPLE)
+        while again.status_code != 200 and time.monotonic() - started < 10:
+            time.sleep(0.05)  # the engine pushes the policies again by itself: no probe needed
+            again = client.post("/test/decide", json=DESIGN_EXAMPLE)
+        resynced_after = time.monotonic() - started
         assert again.status_code == 200, again.text
         assert again.json() == served.json()
+        assert client.get("/readyz").status_code == 200
         print(
             f"OPA stopped: 503 after {failed_after * 1000:.0f} ms; re-synced in {resynced_after * 1000:.0f} ms"
         )
+
+
+def test_readiness_probe_never_pushes_the_policies(opa_process: OpaProcess, tmp_path: Path) -> None:
+    settings = gateway_settings(tmp_path, engine="opa", opa_url=opa_process.url)
+    with gateway_with_decide_route(settings) as (runtime, client):
+        assert client.get("/readyz").status_code == 200
+        opa_process.kill()
+        opa_process.start()  # empty: no decision has asked since
+        for _ in range(3):
+            assert client.get("/readyz").status_code == 503
+            time.sleep(0.5)
+        assert runtime.policy_engine.ready() is False

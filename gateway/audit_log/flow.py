@@ -1,0 +1,217 @@
+"""The privacy officer's queries of the audit log, shared by the API and the dashboard.
+
+Every officer query is itself an entry (``audit.query``), refusals included: a party without the
+officer role is refused on record (the entry is committed, then 403 is answered). Answered
+queries are recorded after reading, so a query never appears in its own answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.actions import Action
+from audit.append import head
+from audit.errors import EntryNotFound, InvalidAuditQuery
+from audit.export import csv_lines, ndjson_lines
+from audit.query import daily_statistics, entry_by_seq, entry_document, find_documents, find_entries
+from audit.schemas import AuditDraft, AuditQuery, DailyStatistic, Outcome
+from gateway.auth.access_tokens import Caller
+from gateway.auth.roles import OFFICER_ROLE
+from gateway.core.db import transaction
+from gateway.errors import ForbiddenOnRecord, InvalidInput, NotFound
+from gateway.identity.bsn import is_valid_bsn
+from gateway.identity.models import DomainPseudonym
+from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
+from gateway.registry.service import find_party
+from gateway.runtime import Runtime
+
+NO_SUCH_SUBJECT = "unknown-participant"  # matches no entry: entries hold 64-hex pseudonyms
+EXPORT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What an officer searches for; ``recorded_from`` inclusive, ``recorded_until`` exclusive."""
+
+    subject_ref: str | None = None
+    party: str | None = None
+    action: str | None = None
+    purpose: str | None = None
+    outcome: Outcome | None = None
+    recorded_from: datetime | None = None
+    recorded_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OfficerAsk:
+    """An officer's request: who asks, for what (as the audit entry describes it), in which trace."""
+
+    caller: Caller
+    description: str
+    trace_id: str | None
+
+
+def describe(endpoint: str, parameters: Mapping[str, str]) -> str:
+    """The query as its audit entry records it: the endpoint and the parameters as given."""
+    return json.dumps({"endpoint": endpoint, **parameters}, sort_keys=True, ensure_ascii=False)
+
+
+def _record_query(
+    session: Session, runtime: Runtime, ask: OfficerAsk, outcome: Outcome, reason: str,
+    subject_ref: str | None,
+) -> None:  # fmt: skip
+    runtime.trail.append(
+        session,
+        AuditDraft(
+            trace_id=ask.trace_id,
+            actor_party=ask.caller.party,
+            actor_domain=ask.caller.domain,
+            action=Action.AUDIT_QUERY,
+            subject_ref=subject_ref,
+            outcome=outcome,
+            reason=reason[:1000],
+        ),
+    )
+
+
+def officer_query(
+    session: Session, runtime: Runtime, ask: OfficerAsk, filters: Filters, **paging: int
+) -> AuditQuery:
+    """Refuse (on record) unless the caller is a privacy officer; check the filters."""
+    subject = subject_filter(session, runtime, filters.subject_ref)
+    if OFFICER_ROLE not in ask.caller.roles:
+        _record_query(
+            session, runtime, ask, Outcome.DENY, f"not a privacy officer: {ask.description}",
+            subject,
+        )  # fmt: skip
+        raise ForbiddenOnRecord(
+            f"the audit log is open to parties with the {OFFICER_ROLE} role only",
+            error="insufficient_scope",
+        )
+    try:
+        query = AuditQuery(**{**asdict(filters), "subject_ref": subject}, **paging)
+    except InvalidAuditQuery as error:
+        raise InvalidInput(str(error)) from None
+    if query.party is not None and find_party(session, query.party) is None:
+        raise InvalidInput(f"unknown party {query.party!r}", field="party")
+    return query
+
+
+def answered(session: Session, runtime: Runtime, ask: OfficerAsk, subject_ref: str | None) -> None:
+    """Record an answered officer query, after reading, so it never appears in its own answer."""
+    _record_query(session, runtime, ask, Outcome.OK, ask.description, subject_ref)
+
+
+def subject_filter(session: Session, runtime: Runtime, given: str | None) -> str | None:
+    """Officers name a participant by BSN or any domain pseudonym; entries hold the audit one."""
+    if given is None:
+        return None
+    participant_id: str | None = None
+    if re.fullmatch(r"[0-9]{9}", given):
+        if not is_valid_bsn(given):
+            raise InvalidInput("subject_ref: the BSN fails the 11-proof", field="subject_ref")
+        found = find_by_bsn(session, runtime.identity_keys, given)
+        participant_id = found.id if found is not None else None
+    elif re.fullmatch(r"[0-9a-f]{64}", given.lower()):
+        row = session.scalars(
+            select(DomainPseudonym).where(DomainPseudonym.pseudonym == given.lower())
+        ).first()
+        if row is None:
+            return given.lower()  # not ours: it can only match entries that carry it verbatim
+        participant_id = row.participant_id
+    else:
+        raise InvalidInput(
+            "subject_ref is a BSN or a participant pseudonym (64 hex digits)", field="subject_ref"
+        )
+    if participant_id is None:
+        return NO_SUCH_SUBJECT
+    return pseudonym(runtime.identity_keys, AUDIT_DOMAIN, participant_id)
+
+
+def search(
+    session: Session,
+    runtime: Runtime,
+    ask: OfficerAsk,
+    filters: Filters,
+    *,
+    after_seq: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of an officer's search (entry documents) and the next after_seq; audited."""
+    query = officer_query(session, runtime, ask, filters, after_seq=after_seq, limit=limit)
+    documents, next_after_seq = find_documents(session=session, query=query)
+    answered(session, runtime, ask, query.subject_ref)
+    return documents, next_after_seq
+
+
+def entry(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> dict[str, Any]:
+    """One entry's document; audited."""
+    officer_query(session, runtime, ask, Filters())
+    try:
+        found = entry_by_seq(session, seq)
+    except EntryNotFound as error:
+        raise NotFound(str(error)) from None
+    answered(session, runtime, ask, found.subject_ref)
+    return entry_document(found)
+
+
+def statistics(
+    session: Session, runtime: Runtime, ask: OfficerAsk, filters: Filters
+) -> list[DailyStatistic]:
+    """Entries per acting party per UTC day, by outcome; audited."""
+    query = officer_query(session, runtime, ask, filters)
+    result = daily_statistics(session=session, query=query)
+    answered(session, runtime, ask, query.subject_ref)
+    return result
+
+
+@dataclass(frozen=True)
+class Download:
+    """An export as it streams to the officer: its lines, media type and file name."""
+
+    lines: Iterator[str]
+    media_type: str
+    filename: str
+
+
+def export(
+    session: Session,
+    runtime: Runtime,
+    ask: OfficerAsk,
+    filters: Filters,
+    *,
+    after_seq: int,
+    as_format: str,
+) -> Download:
+    """The matching entries up to the head as it is now (a stable export that leaves out its
+    own entry), read in batches while they stream, as CSV or NDJSON; audited."""
+    query = officer_query(session, runtime, ask, filters, after_seq=after_seq)
+    last = head(session)
+    documents = _documents(runtime, query, through=last.seq if last is not None else 0)
+    answered(session, runtime, ask, query.subject_ref)
+    day = runtime.clock().date().isoformat()
+    if as_format == "csv":
+        return Download(csv_lines(documents), "text/csv; charset=utf-8", f"schakel-audit-{day}.csv")
+    return Download(ndjson_lines(documents), "application/x-ndjson", f"schakel-audit-{day}.ndjson")
+
+
+def _documents(runtime: Runtime, query: AuditQuery, *, through: int) -> Iterator[dict[str, Any]]:
+    """Matching entries in batches, each read in a short transaction of its own while streaming."""
+    after = query.after_seq
+    while True:
+        page = query.model_copy(update={"after_seq": after, "limit": EXPORT_BATCH})
+        with transaction(runtime.sessions) as session:
+            rows, _ = find_entries(session=session, query=page)
+            documents = [entry_document(row) for row in rows if row.seq <= through]
+        yield from documents
+        if len(documents) < len(rows) or len(rows) < EXPORT_BATCH:
+            return
+        after = rows[-1].seq

@@ -1,0 +1,24 @@
+"""Response models of the audit-log area beyond the domain's own (``audit.schemas``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class AccessLogItem(BaseModel):
+    seq: int
+    at: datetime
+    organisation: str
+    party: str
+    action: str
+    outcome: str
+    purpose: str | None
+    categories: list[str]
+    summary: str = Field(description="The entry in one plain sentence")
+
+
+class AccessLog(BaseModel):
+    items: list[AccessLogItem]
+    next_after_seq: int | None

@@ -1,0 +1,15 @@
+"""The roles the gateway itself checks; the catalogue holds the roles the policies decide on."""
+
+from __future__ import annotations
+
+from gateway.auth.access_tokens import Caller
+from gateway.errors import Forbidden
+
+OFFICER_ROLE = "privacy-officer"
+OPERATOR_ROLE = "operator"
+
+
+def require_role(caller: Caller, role: str, refusal: str) -> None:
+    """403 unless the caller's party holds ``role`` (checked on every request, not in the token)."""
+    if role not in caller.roles:
+        raise Forbidden(refusal)

@@ -1,0 +1,29 @@
+"""Erasing a participant (GDPR Art. 17) by crypto-shredding: the data key is destroyed, so every
+contribution becomes unreadable, backups included, while the pseudonymous audit trail stays and
+still verifies. Used by ``schakel participant erase`` and the retention job alike."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from audit.actions import Action
+from audit.schemas import Outcome
+from gateway.audit_log.trail import OPERATOR_ACTOR, AuditTrail
+from gateway.identity.vault import ParticipantRef
+from gateway.storage.service import erase_participant
+
+
+def erase(session: Session, trail: AuditTrail, participant: ParticipantRef, reason: str) -> bool:
+    """Destroy the data key and record it in the same transaction; False if none was held."""
+    destroyed = erase_participant(session=session, participant_id=participant.id, now=trail.clock())
+    trail.record(
+        session,
+        trace_id=None,
+        actor_party=OPERATOR_ACTOR,
+        actor_domain=OPERATOR_ACTOR,
+        action=Action.PARTICIPANT_ERASE,
+        outcome=Outcome.OK,
+        participant=participant,
+        reason=reason if destroyed else f"{reason}; no data held, erasure recorded",
+    )
+    return destroyed
