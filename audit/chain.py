@@ -19,8 +19,10 @@ from audit.fields import ENTRY_FIELDS
 FORMAT = "schakel-audit/1"
 EXPORT_FORMAT = "schakel-audit-export/1"
 GENESIS_HASH = "0" * 64
-HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+# Whole values only (fullmatch), ASCII digits only: "$" would let a trailing newline through
+# and "\d" any script's digits.
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -32,7 +34,7 @@ def format_timestamp(moment: datetime) -> str:
 
 def parse_timestamp(text: str) -> datetime:
     """The inverse of :func:`format_timestamp`; refuses any other spelling."""
-    if not TIMESTAMP.match(text):
+    if not TIMESTAMP.fullmatch(text):
         raise ValueError(f"not an audit timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ): {text!r}")
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
@@ -89,7 +91,7 @@ def entry_hash_input(document: Mapping[str, Any]) -> bytes:
     """The bytes SHA-256 is taken over: the 32 raw bytes of prev_hash, then the JCS of the entry."""
     hashed = {name: value for name, value in document.items() if name != "entry_hash"}
     prev_hash = hashed.get("prev_hash")
-    if not isinstance(prev_hash, str) or not HEX_DIGEST.match(prev_hash):
+    if not isinstance(prev_hash, str) or not HEX_DIGEST.fullmatch(prev_hash):
         raise ValueError("prev_hash must be 64 lowercase hex digits")
     return bytes.fromhex(prev_hash) + canonical_json(hashed)
 

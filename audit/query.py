@@ -102,9 +102,10 @@ def iter_entries(*, session: Session, query: AuditQuery, batch: int = 1000) -> I
 
 
 def iter_documents(
-    *, session: Session, through: int, batch: int = 10_000
+    *, session: Session, through: int, after: int = 0, batch: int = 10_000
 ) -> Iterator[dict[str, Any]]:
-    """``entry_document`` of every entry up to seq ``through``, in seq order, read as plain rows.
+    """``entry_document`` of every entry after seq ``after`` up to seq ``through``, in seq order,
+    read as plain rows.
 
     Verifying a large log spends most of its time here, so rows are streamed as tuples, the
     timestamp is written by the database and the JSON columns are parsed by orjson. A row this
@@ -113,11 +114,11 @@ def iter_documents(
     """
     statement = (
         select(*_document_columns(session.get_bind().dialect.name))
-        .where(AuditEntry.seq <= through)
+        .where(AuditEntry.seq > after, AuditEntry.seq <= through)
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=batch)
     )
-    last = 0
+    last = after
     for rows in session.execute(statement).partitions():
         for row in rows:
             document = _row_document(row)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import operator
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -117,12 +116,17 @@ def verify_log(
 
 
 class SignedPoints:
-    """The checkpoints of a quick reading that hashes entries as written (see audit/export.py).
+    """The checkpoints of a quick reading that hashes entries as written (verify_export.py,
+    verify_database.py).
 
     Such a reading proves the chain from the genesis hash by hashing each entry's written JCS
-    bytes; the gateway checked the rules of §7 when it wrote them, so only the entries that
-    checkpoints sign need parsing, to hold each checkpoint against its entry and key. Every
-    method answers False or None where the careful reading (:func:`verify_log`) must decide.
+    bytes. Up to the last checkpoint, a valid signature vouches that these are the bytes the
+    gateway wrote, and the gateway writes only entries that pass §7, so only the entries that
+    checkpoints sign need parsing, to hold each checkpoint against its entry and key. Nothing
+    vouches for the entries after the last checkpoint: a forger may have written them and
+    hashed them all again, so each is parsed and held to every rule of §7 (:func:`follows`).
+    Every method answers False or None where the careful reading (:func:`verify_log`) must
+    decide, so the quick reading's verdict is always the careful one's.
     """
 
     def __init__(self, checkpoints: Sequence[Mapping[str, Any]], keys: Mapping[str, Any]) -> None:
@@ -154,6 +158,11 @@ class SignedPoints:
         self.verified_through = seq
         return True
 
+    @property
+    def last_signed(self) -> int:
+        """The highest seq a checkpoint signs (0: none); entries after it are checked one by one."""
+        return max(self.by_seq, default=0)
+
     def report(self, entries: int) -> VerifyReport | None:
         """OK for a chain of ``entries`` entries, unless a checkpoint signs past its end."""
         if any(seq > entries for seq in self.by_seq):
@@ -165,6 +174,22 @@ class SignedPoints:
             last_seq=entries,
             verified_through=self.verified_through,
         )
+
+
+def follows(entry: Any, previous: Mapping[str, Any] | None) -> bool:
+    """Whether ``entry`` passes every rule of §7 after ``previous`` (None: it is the first).
+
+    False means "let the careful reading decide"; ``previous`` must itself have passed.
+    """
+    if previous is None:
+        return _quick_check(entry, 1, GENESIS_HASH, "", bytes(32)) is not None
+    prev_hash = previous["entry_hash"]
+    return (
+        _quick_check(
+            entry, previous["seq"] + 1, prev_hash, previous["recorded_at"], bytes.fromhex(prev_hash)
+        )
+        is not None
+    )
 
 
 def _checkpoint_seq(checkpoint: Mapping[str, Any]) -> int:
@@ -233,8 +258,6 @@ def _json_types(member: Member) -> tuple[type, ...]:
 
 # Every combination of member types that §1 allows, in _MEMBERS order.
 _SIGNATURES = frozenset(product(*(_json_types(BY_NAME[name]) for name in _READ_ORDER)))
-_ASCII_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
-_ASCII_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _quick_check(
@@ -261,8 +284,8 @@ def _quick_check(
         and values[_PREV] == prev_hash
         and values[_TIME] >= prev_time
         and all(values[at] in OUTCOMES for at in _OUTCOMES_AT)
-        and all(_ASCII_TIMESTAMP.fullmatch(values[at]) for at in _TIMES_AT)
-        and all(values[at] is None or _ASCII_DIGEST.fullmatch(values[at]) for at in _DIGESTS_AT)
+        and all(TIMESTAMP.fullmatch(values[at]) for at in _TIMES_AT)
+        and all(values[at] is None or HEX_DIGEST.fullmatch(values[at]) for at in _DIGESTS_AT)
     ):
         return None
     hashed = dict(entry)
@@ -314,9 +337,9 @@ def _of_its_form(member: Member, value: Any) -> bool:
     if not isinstance(value, str):
         return False
     if member.kind is Kind.TIMESTAMP:
-        return bool(TIMESTAMP.match(value))
+        return bool(TIMESTAMP.fullmatch(value))
     if member.kind is Kind.DIGEST:
-        return bool(HEX_DIGEST.match(value))
+        return bool(HEX_DIGEST.fullmatch(value))
     return True
 
 

@@ -36,7 +36,14 @@ from audit.checkpoint import signed_through_head
 from audit.fields import ENTRY_FIELDS, Kind, of_kind
 from audit.models import AuditEntry
 from audit.query import entry_document, iter_documents
-from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
+from audit.verify import (
+    PROGRESS_EVERY,
+    Progress,
+    SignedPoints,
+    VerifyReport,
+    follows,
+    verify_log,
+)
 
 _T = TypeVar("_T")
 
@@ -106,7 +113,19 @@ def _quick_reading(
     for seq in spelled_otherwise:
         if not _stored_bytes_match_columns(session.get_one(AuditEntry, seq)):
             return None
+    if not _tail_follows(session, points.last_signed, through):
+        return None
     return points.report(through)
+
+
+def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
+    """Every entry no checkpoint signs passes each rule of §7 (see SignedPoints)."""
+    previous: dict[str, Any] | None = None
+    for document in iter_documents(session=session, through=through, after=last_signed - 1):
+        if document["seq"] > last_signed and not follows(document, previous):
+            return False
+        previous = document
+    return True
 
 
 def _check_in_postgresql(

@@ -19,7 +19,14 @@ import orjson
 
 from audit.chain import EXPORT_FORMAT, GENESIS_HASH
 from audit.errors import MalformedExport
-from audit.verify import PROGRESS_EVERY, Progress, SignedPoints, VerifyReport, verify_log
+from audit.verify import (
+    PROGRESS_EVERY,
+    Progress,
+    SignedPoints,
+    VerifyReport,
+    follows,
+    verify_log,
+)
 
 
 def verify_export(
@@ -67,7 +74,9 @@ def _verify_as_written(
 
     Taking out the entry_hash member leaves exactly the bytes that were hashed; when each, with
     the previous entry's hash in front, hashes to its entry_hash, the chain from the genesis
-    hash is intact (see SignedPoints). Anything unexpected returns None or raises
+    hash is intact (see SignedPoints). The entries checkpoints sign, and every entry after the
+    last of them, are parsed as well: the first to hold each checkpoint against its entry, the
+    others to hold each to every rule of §7. Anything unexpected returns None or raises
     _NotAsWritten, and a slower reading decides.
     """
     tail = _trailing_checkpoints(path)
@@ -77,6 +86,8 @@ def _verify_as_written(
     sha256 = hashlib.sha256
     previous = bytes.fromhex(GENESIS_HASH)
     signed = points.by_seq
+    last_signed = points.last_signed
+    parsed: Any = None  # the entry before this one, when it was parsed
     seq = 0
     report_at = PROGRESS_EVERY
     after: bytes | None = None  # the first line after the entries
@@ -102,8 +113,13 @@ def _verify_as_written(
                 return None
             previous = digest.digest()
             seq += 1
-            if seq in signed and not points.confirm(seq, _entry_of(line)):
-                return None
+            if seq in signed or seq > last_signed:
+                entry = _entry_of(line)
+                if seq in signed and not points.confirm(seq, entry):
+                    return None
+                if seq > last_signed and not follows(entry, parsed):
+                    return None
+                parsed = entry
             if seq == report_at and progress is not None:
                 progress(seq)
                 report_at += PROGRESS_EVERY

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from audit.verify_export import verify_export
+from tests.audit import format_verifier
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "audit"
 CASES: list[dict[str, Any]] = json.loads((VECTORS / "cases.json").read_text("utf-8"))
@@ -20,6 +21,12 @@ def test_vector_verdict(case: dict[str, Any]) -> None:
     report = verify_export(VECTORS / case["file"], JWKS)
     assert report.ok is case["ok"], report.summary()
     assert report.first_bad_seq == case["first_bad_seq"], report.summary()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["file"] for case in CASES])
+def test_a_verifier_written_from_the_document_gives_the_same_verdict(case: dict[str, Any]) -> None:
+    verdict = format_verifier.verify_file(VECTORS / case["file"], JWKS)
+    assert (verdict.ok, verdict.first_bad_seq) == (case["ok"], case["first_bad_seq"])
 
 
 def test_a_file_that_is_not_an_export_fails_cleanly(tmp_path: Path) -> None:

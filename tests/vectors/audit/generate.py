@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.export import EXPORT_FORMAT
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.schemas import AuditDraft, Outcome
 from tests.audit.builder import build_entries, reseal_from, sign_checkpoint
+from tests.audit.tamper import rehash as rehash_from
 
 HERE = Path(__file__).resolve().parent
 TEST_KEY_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
@@ -53,8 +55,17 @@ DRAFTS = [
 
 
 def lines(
-    entries: list[dict[str, Any]], checkpoints: list[dict[str, Any]], *, header: bool = True
+    entries: list[dict[str, Any]],
+    checkpoints: list[dict[str, Any]],
+    *,
+    header: bool = True,
+    as_written: bool = False,
 ) -> str:
+    """An export; ``as_written`` writes each entry line as the gateway does (the entry's JCS)."""
+    if as_written:
+        text = lines([], [], header=header)
+        text += "".join('{"entry":' + rfc8785.dumps(entry).decode() + "}\n" for entry in entries)
+        return text + lines([], checkpoints, header=False)
     records: list[dict[str, Any]] = []
     if header:
         records.append(
@@ -131,11 +142,51 @@ def main() -> None:
         first_bad_seq=5,
         what="the checkpoint at seq 5 altered after signing",
     )
+    _unsigned_tail(entries, checkpoints[0], write)
     (HERE / "jwks.json").write_text(
         json.dumps(publish_jwks(KEY), indent=2) + "\n", encoding="utf-8"
     )
     (HERE / "cases.json").write_text(
         json.dumps(cases, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def _unsigned_tail(entries: list[dict[str, Any]], checkpoint: dict[str, Any], write: Any) -> None:
+    """Entries 4 and 5, after the only checkpoint (seq 3), broken against §1, §3 or §7 and hashed
+    again: nothing but the rules can find these."""
+    tail: list[tuple[str, str, dict[str, Any], int]] = [
+        ("tail-extra-member", "entry 4 has a member §1 does not name", {"signed": True}, 4),
+        ("tail-seq-as-string", 'entry 5 gives its seq as "5"', {"seq": "5"}, 5),
+        ("tail-timestamp-form", "entry 4's recorded_at has no fraction", {"recorded_at": "2026-11-24T10:00:04Z"}, 4),
+        ("tail-unknown-outcome", "entry 5's outcome is none of the four", {"outcome": "maybe"}, 5),
+        ("tail-unsorted-categories", "entry 4's categories are not sorted", {"categories": ["work.capacity", "care.involvement"]}, 4),
+    ]  # fmt: skip
+    for name, what, change, seq in tail:
+        changed = [dict(entry) for entry in entries]
+        changed[seq - 1].update(change)
+        write(
+            f"{name}.ndjson",
+            lines(rehash_from(changed, seq - 1), [checkpoint], as_written=True),
+            ok=False,
+            first_bad_seq=seq,
+            what=f"{what}, the chain hashed again; no checkpoint covers it",
+        )
+    missing = [dict(entry) for entry in entries]
+    del missing[3]["trace_id"]
+    write(
+        "tail-missing-member.ndjson",
+        lines(rehash_from(missing, 3), [checkpoint], as_written=True),
+        ok=False,
+        first_bad_seq=4,
+        what="entry 4 lacks trace_id, the chain hashed again; no checkpoint covers it",
+    )
+    swapped = [*entries[:3], {**entries[4], "seq": 4}, {**entries[3], "seq": 5}]
+    write(
+        "tail-swapped-resealed.ndjson",
+        lines(rehash_from(swapped, 3), [checkpoint], as_written=True),
+        ok=False,
+        first_bad_seq=5,
+        what="entries 4 and 5 swapped, renumbered and hashed again: recorded_at goes back",
     )
 
 
