@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from audit.guards import missing_guards
 from gateway.deps import RuntimeDep
 from gateway.migrations.current import schema_is_current
 from gateway.policy.engine import PolicyEngine
@@ -25,12 +26,13 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="The database and the policy engine answer",
+    summary="The database and the policy engine answer; the audit log's guards are in place",
     responses={503: {"description": "A dependency does not answer; the body says which"}},
 )
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     checks: dict[str, Any] = {
         "database": _database_ready(runtime),
+        "audit_guards": _audit_guards_ready(runtime),
         "policy_engine": _policy_engine_ready(runtime.policy_engine),
     }
     ready = all(value == "ok" for value in checks.values())
@@ -61,4 +63,18 @@ def _database_ready(runtime: RuntimeDep) -> str:
     except SQLAlchemyError as error:
         log.warning("database probe failed", error=str(error).splitlines()[0])
         return "unreachable"
+    return "ok"
+
+
+def _audit_guards_ready(runtime: RuntimeDep) -> str:
+    """The triggers that keep the audit log append-only are in place (audit/guards.py)."""
+    try:
+        with runtime.database.connect() as connection:
+            missing = missing_guards(connection)
+    except SQLAlchemyError as error:
+        log.warning("audit guard probe failed", error=str(error).splitlines()[0])
+        return "unreachable"
+    if missing:
+        log.error("audit log guards missing", missing=missing)
+        return f"missing: {', '.join(missing)}"
     return "ok"

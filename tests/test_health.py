@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.settings import Settings
+from tests.audit.guards import lift_guards
 from tests.support import SettableClock, running_gateway
 
 
@@ -50,3 +51,19 @@ def test_not_ready_when_the_policy_engine_is_down(tmp_path: Path) -> None:
 def test_ready_on_the_embedded_engine(settings: Settings, engine: str) -> None:
     with running_gateway(settings, SettableClock()) as (_, client):
         assert client.get("/readyz").json()["policy_engine"] == engine
+
+
+def test_ready_reports_the_audit_guards_in_place(settings: Settings) -> None:
+    with running_gateway(settings, SettableClock()) as (_, client):
+        response = client.get("/readyz")
+        assert response.status_code == 200, response.text
+        assert response.json()["checks"]["audit_guards"] == "ok"
+
+
+def test_not_ready_when_the_audit_guards_are_gone(settings: Settings) -> None:
+    with running_gateway(settings, SettableClock()) as (runtime, client):
+        lift_guards(runtime.database)
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["audit_guards"].startswith("missing: audit_")
+        assert "audit_entries_follow_head" in response.json()["checks"]["audit_guards"]
