@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from gateway import health
 from gateway.audit_log import api as audit_log_api
+from gateway.audit_log.checkpointer import CheckpointTimer
 from gateway.auth import api as auth_api
 from gateway.consents import api as consents_api
 from gateway.contributions import api as contributions_api
@@ -52,6 +53,13 @@ def create_app(runtime: Runtime) -> FastAPI:
                 settings=runtime.settings,
             )  # fmt: skip
             worker.start()
+        checkpoints = None
+        if runtime.settings.audit_checkpoint_interval_seconds > 0:
+            checkpoints = CheckpointTimer(
+                sessions=runtime.sessions, trail=runtime.trail,
+                interval=runtime.settings.audit_checkpoint_interval_seconds,
+            )  # fmt: skip
+            checkpoints.start()
         # What start-up loaded (modules, models, routes) lives as long as the process. Out of
         # the collector's sight, a full collection no longer walks it: that walk had stopped
         # the gateway for 75-100 ms about once a second under load, the tail of every run.
@@ -60,6 +68,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         if worker is not None:
             worker.stop()
+        if checkpoints is not None:
+            checkpoints.stop()
         runtime.close()
 
     app = FastAPI(

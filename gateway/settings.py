@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     audit_checkpoint_every_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
         default=300, description="Sign a checkpoint once the oldest unsigned entry is this old."
     )
+    audit_checkpoint_interval_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=15.0,
+        description="How often a background task signs a checkpoint that fell due while nothing "
+        "was appended (an idle log); 0 turns it off (then checkpoints fall due on appends only).",
+    )
     access_token_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
         default=300, description="Lifetime of issued access tokens."
     )
