@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the test suite needs beyond Python: PostgreSQL (Debian package) and OPA (built
-# from the Go module proxy into .tools/bin, which is git-ignored and reused once built).
+# Install what the test suite needs beyond Python: PostgreSQL (Debian package), OPA and the
+# reference Merkle tree (both built from the Go module proxy into .tools/bin, which is
+# git-ignored and reused once built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPA_VERSION="v1.22.2"
@@ -26,3 +27,6 @@ if ! [ -x .tools/bin/opa ] || ! .tools/bin/opa version | grep -q "Version: ${OPA
   GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@$OPA_VERSION"
 fi
 .tools/bin/opa version | head -n 1
+
+# The reference Merkle tree the audit tests compare against (Go module proxy, cached in .tools).
+echo "merkle reference: $(scripts/merkle-reference.sh)"
