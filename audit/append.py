@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
+from audit.fields import FORMAT_VERSION
 from audit.models import AuditCheckpoint, AuditEntry, entries_table
 from audit.schemas import AuditDraft
 from dbtypes.kept import kept_for_transaction
@@ -202,7 +203,7 @@ def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> Append
         "prev_hash": GENESIS_HASH if previous is None else previous.entry_hash,
     }
     document, jcs = seal_with_jcs(fields)
-    row = {**document, "recorded_at": now, "canonical": jcs.decode()}
+    row = {**document, "recorded_at": now, "canonical": jcs.decode(), "version": FORMAT_VERSION}
     if kept is not None and kept.held is not None:
         kept.held.append(row)
     else:

@@ -14,10 +14,12 @@ from typing import Any
 import orjson
 import rfc8785
 
-from audit.fields import ENTRY_FIELDS
+from audit.fields import FORMAT_VERSION, fields_of
 
-FORMAT = "schakel-audit/1"
-EXPORT_FORMAT = "schakel-audit-export/1"
+FORMAT = "schakel-audit/2"
+EXPORT_FORMAT = "schakel-audit-export/2"
+# The export formats a verifier reads: version 1 files stay verifiable.
+EXPORT_FORMATS = ("schakel-audit-export/1", EXPORT_FORMAT)
 GENESIS_HASH = "0" * 64
 # Whole values only (fullmatch), ASCII digits only: "$" would let a trailing newline through
 # and "\d" any script's digits.
@@ -101,21 +103,25 @@ def compute_entry_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(entry_hash_input(document)).hexdigest()
 
 
-def seal(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Complete an entry document with its ``entry_hash`` (all of ENTRY_FIELDS must be present)."""
-    return seal_with_jcs(fields)[0]
+def seal(fields: Mapping[str, Any], *, version: int = FORMAT_VERSION) -> dict[str, Any]:
+    """Complete an entry document with its ``entry_hash`` (every hashed member of the format
+    version must be present; others are left out)."""
+    return seal_with_jcs(fields, version=version)[0]
 
 
-def seal_with_jcs(fields: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+def seal_with_jcs(
+    fields: Mapping[str, Any], *, version: int = FORMAT_VERSION
+) -> tuple[dict[str, Any], bytes]:
     """As :func:`seal`, with the JCS bytes that were hashed (the entry without entry_hash).
 
     The gateway stores those bytes next to the entry's columns, so that verifying the stored log
     hashes them as they are instead of writing the JCS of every entry again.
     """
-    missing = [name for name in ENTRY_FIELDS if name not in fields]
+    names = fields_of(version)
+    missing = [name for name in names if name not in fields]
     if missing:
         raise ValueError(f"entry lacks {', '.join(missing)}")
-    document = {name: fields[name] for name in ENTRY_FIELDS}
+    document = {name: fields[name] for name in names}
     hashed = entry_hash_input(document)
     document["entry_hash"] = hashlib.sha256(hashed).hexdigest()
     return document, hashed[32:]

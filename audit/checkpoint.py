@@ -1,24 +1,32 @@
 """Signed checkpoints in the database: made when due or on demand, read for exports and checks.
 
-What a signature covers is audit/checkpoint_format.py (docs/audit-format.md §4).
+A checkpoint the gateway signs now is a C2SP tlog-checkpoint (docs/audit-format.md §4.2): the
+root of the Merkle tree over every entry so far, signed as a note under the log's origin;
+witnesses' cosignatures are kept beside it and published with it. Checkpoints of version 1
+(§4.1, audit/checkpoint_format.py) stay as they were signed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from audit.append import COVERED_SEQ, AppendedEntry, Clock, head, known, lock_log, write_held
 from audit.chain import format_timestamp
-from audit.checkpoint_format import signing_input
 from audit.errors import EmptyLog
-from audit.keys import AuditSigningKey
-from audit.models import AuditCheckpoint, AuditEntry
+from audit.keys import AuditSigningKey, b64url
+from audit.models import AuditBase, AuditCheckpoint, AuditCosignature, AuditEntry
+from audit.note import Note, Signature, parse_note, sign_note
+from audit.tlog import Checkpoint
+from audit.tree import extend_tree, root_at
 from dbtypes.rows import plain_rows
+
+_COSIGNATURES = AuditBase.metadata.tables[AuditCosignature.__tablename__]
 
 
 def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
@@ -28,10 +36,28 @@ def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
     ).first()
 
 
+def latest_tree_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """The newest version 2 checkpoint (a tree head), or None before the first."""
+    return session.scalars(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.note.is_not(None))
+        .order_by(AuditCheckpoint.seq.desc())
+        .limit(1)
+    ).first()
+
+
+def tree_checkpoint(session: Session, seq: int) -> AuditCheckpoint | None:
+    """The version 2 checkpoint of tree size ``seq``, if one was signed."""
+    found = session.get(AuditCheckpoint, seq)
+    return found if found is not None and found.note is not None else None
+
+
 def create_checkpoint(
-    *, session: Session, signing_key: AuditSigningKey, clock: Clock
+    *, session: Session, signing_key: AuditSigningKey, clock: Clock, origin: str
 ) -> AuditCheckpoint:
-    """Sign the current head of the log (idempotent: an existing checkpoint there is returned)."""
+    """Sign the current head of the log as a tree checkpoint of ``origin`` (idempotent: an
+    existing checkpoint there is returned). The tree's kept nodes are brought up to the head
+    first, so the root costs a few reads."""
     lock_log(session)
     entry = head(session)
     if entry is None:
@@ -39,16 +65,18 @@ def create_checkpoint(
     existing = session.get(AuditCheckpoint, entry.seq)
     if existing is not None:
         return existing
-    recorded_at = format_timestamp(entry.recorded_at)
+    extend_tree(session, entry.seq)
+    root = root_at(session, entry.seq)
+    note = sign_note(Checkpoint(origin, entry.seq, root).text, origin, signing_key.private_key)
     checkpoint = AuditCheckpoint(
         seq=entry.seq,
         entry_hash=entry.entry_hash,
         recorded_at=entry.recorded_at,
         signed_at=clock().astimezone(UTC),
         kid=signing_key.kid,
-        signature=signing_key.sign(
-            signing_input(seq=entry.seq, entry_hash=entry.entry_hash, recorded_at=recorded_at)
-        ),
+        signature=b64url(note.signatures[0].payload),
+        root_hash=root.hex(),
+        note=str(note),
     )
     session.add(checkpoint)
     session.flush()
@@ -65,6 +93,7 @@ def checkpoint_if_due(
     clock: Clock,
     every_entries: int,
     every_seconds: float,
+    origin: str,
     newest: AuditEntry | AppendedEntry | None = None,
 ) -> AuditCheckpoint | None:
     """Checkpoint the head when ``every_entries`` entries are unsigned, or the oldest unsigned
@@ -91,7 +120,9 @@ def checkpoint_if_due(
     unsigned = newest.seq - oldest_seq + 1
     waited = clock() - oldest_at
     if unsigned >= every_entries or waited >= timedelta(seconds=every_seconds):
-        return create_checkpoint(session=session, signing_key=signing_key, clock=clock)
+        return create_checkpoint(
+            session=session, signing_key=signing_key, clock=clock, origin=origin
+        )
     return None
 
 
@@ -109,16 +140,67 @@ def _oldest_unsigned(session: Session) -> tuple[int, datetime] | None:
     return None if row is None else (row[0], row[1])
 
 
-def checkpoint_document(checkpoint: AuditCheckpoint) -> dict[str, Any]:
-    """A checkpoint as in docs/audit-format.md."""
+def checkpoint_document(
+    checkpoint: AuditCheckpoint, cosignatures: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A checkpoint as in docs/audit-format.md §4: version 1 as signed; version 2 as its note,
+    with the cosignature lines witnesses returned after the log's signature."""
+    if checkpoint.note is None:
+        return {
+            "seq": checkpoint.seq,
+            "entry_hash": checkpoint.entry_hash,
+            "recorded_at": format_timestamp(checkpoint.recorded_at),
+            "signed_at": format_timestamp(checkpoint.signed_at),
+            "kid": checkpoint.kid,
+            "signature": checkpoint.signature,
+        }
     return {
         "seq": checkpoint.seq,
-        "entry_hash": checkpoint.entry_hash,
-        "recorded_at": format_timestamp(checkpoint.recorded_at),
         "signed_at": format_timestamp(checkpoint.signed_at),
-        "kid": checkpoint.kid,
-        "signature": checkpoint.signature,
+        "note": str(published_note(checkpoint, cosignatures)),
     }
+
+
+def published_note(checkpoint: AuditCheckpoint, cosignatures: Iterable[str] = ()) -> Note:
+    """A version 2 checkpoint's note with the witnesses' cosignatures after the log's."""
+    if checkpoint.note is None:
+        raise ValueError(f"the checkpoint at seq {checkpoint.seq} is of version 1: no note")
+    note = parse_note(checkpoint.note)
+    return note.with_signatures(tuple(Signature.parse(line) for line in cosignatures))
+
+
+def cosignatures_of(session: Session, seqs: Iterable[int] | None = None) -> dict[int, list[str]]:
+    """The cosignature lines kept per checkpoint seq (all, or those of ``seqs``)."""
+    statement = select(AuditCosignature.seq, AuditCosignature.line).order_by(
+        AuditCosignature.seq, AuditCosignature.witness, AuditCosignature.key_id
+    )
+    if seqs is not None:
+        statement = statement.where(AuditCosignature.seq.in_(list(seqs)))
+    found: dict[int, list[str]] = {}
+    for seq, line in session.execute(statement):
+        found.setdefault(seq, []).append(line)
+    return found
+
+
+def keep_cosignatures(
+    session: Session, seq: int, cosignatures: Iterable[tuple[Signature, int]]
+) -> None:
+    """Keep witnesses' cosignatures (each with the time it names) of the checkpoint at ``seq``;
+    one kept already stays as it was."""
+    rows = [
+        {
+            "seq": seq,
+            "witness": signature.name,
+            "key_id": signature.key_id.hex(),
+            "line": signature.line.rstrip("\n"),
+            "cosigned_at": datetime.fromtimestamp(timestamp, UTC),
+        }
+        for signature, timestamp in cosignatures
+    ]
+    if not rows:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(_COSIGNATURES).on_conflict_do_nothing(), rows)
 
 
 def signed_through_head(session: Session) -> tuple[list[dict[str, Any]], int]:
@@ -129,7 +211,11 @@ def signed_through_head(session: Session) -> tuple[list[dict[str, Any]], int]:
     therefore means entries were taken from the end of the log: readers keep it, so that the
     verification says so.
     """
-    checkpoints = [checkpoint_document(checkpoint) for checkpoint in iter_checkpoints(session)]
+    cosigned = cosignatures_of(session)
+    checkpoints = [
+        checkpoint_document(checkpoint, cosigned.get(checkpoint.seq, ()))
+        for checkpoint in iter_checkpoints(session)
+    ]
     last = head(session)
     return checkpoints, last.seq if last is not None else 0
 

@@ -25,3 +25,11 @@ class EmptyLog(AuditError):
 
 class MalformedExport(AuditError):
     """An export file that does not follow docs/audit-format.md."""
+
+
+class NotCheckpointed(AuditError):
+    """No tree checkpoint covers the entry yet: its proof waits for the next one."""
+
+
+class NoSuchCheckpoint(AuditError):
+    """No tree checkpoint of the size asked for."""

@@ -33,25 +33,27 @@ def _entry_line(document: Mapping[str, Any]) -> str:
     return f'{{"entry":{canonical_json(document).decode()}}}\n'
 
 
-def export_lines(*, session: Session, clock: Clock) -> Iterator[str]:
-    """The whole log as a verifiable export: a header, every entry, then every checkpoint.
+def export_lines(*, session: Session, clock: Clock, origin: str) -> Iterator[str]:
+    """The whole log as a verifiable export: a header (naming the log's origin), every entry,
+    then every checkpoint, version 2 ones with the witnesses' cosignatures in their notes.
 
     The export stops at the head seen when it starts; entries appended meanwhile never make a
     checkpoint point past its end, and one that does is exported all the same, so that the
     export's verification reports it (see ``signed_through_head``).
     """
     checkpoints, through = signed_through_head(session)
-    yield _line("header", {"format": EXPORT_FORMAT, "exported_at": format_timestamp(clock())})
+    header = {"format": EXPORT_FORMAT, "exported_at": format_timestamp(clock()), "origin": origin}
+    yield _line("header", header)
     for document in iter_documents(session=session, through=through):
         yield _entry_line(document)
     for checkpoint in checkpoints:
         yield _line("checkpoint", checkpoint)
 
 
-def write_export(*, session: Session, out: IO[str], clock: Clock) -> int:
+def write_export(*, session: Session, out: IO[str], clock: Clock, origin: str) -> int:
     """Write a verifiable export to ``out``; returns the number of lines written."""
     count = 0
-    for line in export_lines(session=session, clock=clock):
+    for line in export_lines(session=session, clock=clock, origin=origin):
         out.write(line)
         count += 1
     return count
@@ -70,7 +72,7 @@ def csv_lines(entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
     for entry in entries:
-        writer.writerow([_csv_value(entry[column]) for column in CSV_COLUMNS])
+        writer.writerow([_csv_value(entry.get(column)) for column in CSV_COLUMNS])
         yield _drain(buffer)
 
 

@@ -23,15 +23,22 @@ class Kind(Enum):
     OUTCOME = "outcome"  # allow, deny, ok or error
 
 
+# The version of docs/audit-format.md the gateway writes entries in; version 1 entries lack
+# the members of version 2 and stay as they were written.
+FORMAT_VERSION = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One member of an entry: its form, whether it may be null, its stored width, its writer."""
+    """One member of an entry: its form, whether it may be null, its stored width, its writer,
+    and the format version that introduced it."""
 
     name: str
     kind: Kind
     nullable: bool = False
     width: int | None = None  # the column's width; the draft refuses longer text
     by_log: bool = False  # the log sets it (seq, time, chain), not the caller's draft
+    since: int = 1
 
 
 MEMBERS: tuple[Member, ...] = (
@@ -40,6 +47,8 @@ MEMBERS: tuple[Member, ...] = (
     Member("trace_id", Kind.TEXT, nullable=True, width=64),
     Member("actor_party", Kind.TEXT, width=64),
     Member("actor_domain", Kind.TEXT, width=32),
+    # The acting professional: the partner's own opaque, stable user id (NEN 7513), if it sent one.
+    Member("actor_user", Kind.TEXT, nullable=True, width=64, since=2),
     Member("action", Kind.TEXT, width=40),
     Member("subject_ref", Kind.TEXT, nullable=True, width=128),
     Member("purpose", Kind.TEXT, nullable=True, width=64),
@@ -56,8 +65,21 @@ MEMBERS: tuple[Member, ...] = (
 ENTRY_HASH = Member("entry_hash", Kind.DIGEST, by_log=True)
 
 BY_NAME = {member.name: member for member in (*MEMBERS, ENTRY_HASH)}
-# The hashed members, in the order officers' exports show them.
-ENTRY_FIELDS = tuple(member.name for member in MEMBERS)
+VERSIONS = tuple(range(1, FORMAT_VERSION + 1))
+
+
+def fields_of(version: int) -> tuple[str, ...]:
+    """The hashed members of an entry of this format version, in the order exports show them."""
+    return tuple(member.name for member in MEMBERS if member.since <= version)
+
+
+def document_fields(version: int) -> tuple[str, ...]:
+    """The members of an entry document of this format version: the hashed ones and entry_hash."""
+    return (*fields_of(version), ENTRY_HASH.name)
+
+
+# The hashed members of the entries the gateway writes now.
+ENTRY_FIELDS = fields_of(FORMAT_VERSION)
 # An entry document: the hashed members and entry_hash.
 DOCUMENT_FIELDS = (*ENTRY_FIELDS, ENTRY_HASH.name)
 # What a caller's draft supplies.

@@ -15,17 +15,22 @@ from sqlalchemy.orm import Session
 
 from audit.chain import format_timestamp
 from audit.errors import EntryNotFound
-from audit.fields import BY_NAME, DOCUMENT_FIELDS, Kind, of_kind
+from audit.fields import BY_NAME, DOCUMENT_FIELDS, VERSIONS, Kind, document_fields, of_kind
 from audit.models import AuditEntry
 from audit.schemas import AuditQuery, DailyStatistic
 
 _TIMESTAMPS = of_kind(Kind.TIMESTAMP)
+# The members an entry of each format version lacks.
+_LATER = {
+    version: tuple(set(DOCUMENT_FIELDS) - set(document_fields(version))) for version in VERSIONS
+}
 _TEXTS = of_kind(Kind.TEXTS)
 
 
 def entry_document(entry: AuditEntry) -> dict[str, Any]:
-    """The entry as in docs/audit-format.md: the hashed members plus ``entry_hash``."""
-    document = {name: getattr(entry, name) for name in DOCUMENT_FIELDS}
+    """The entry as in docs/audit-format.md: the hashed members of its version plus
+    ``entry_hash``."""
+    document = {name: getattr(entry, name) for name in document_fields(entry.version)}
     for name in _TIMESTAMPS:
         document[name] = format_timestamp(document[name])
     for name in _TEXTS:
@@ -67,6 +72,8 @@ def _filtered(query: AuditQuery) -> Select[AuditEntry]:
         statement = statement.where(AuditEntry.subject_ref == query.subject_ref)
     if query.party is not None:
         statement = statement.where(AuditEntry.actor_party == query.party)
+    if query.actor_user is not None:
+        statement = statement.where(AuditEntry.actor_user == query.actor_user)
     if query.action is not None:
         statement = statement.where(AuditEntry.action == query.action)
     if query.purpose is not None:
@@ -130,8 +137,9 @@ def iter_documents(
 
 
 def _document_columns(dialect: str) -> list[ColumnElement[Any]]:
-    """The columns of an entry document, as text the database writes in the document's form."""
-    return [_written(name, dialect) for name in DOCUMENT_FIELDS]
+    """The columns of an entry document, as text the database writes in the document's form,
+    and last the entry's format version."""
+    return [*(_written(name, dialect) for name in DOCUMENT_FIELDS), AuditEntry.__table__.c.version]
 
 
 def _written(name: str, dialect: str) -> ColumnElement[Any]:
@@ -154,9 +162,12 @@ def _written(name: str, dialect: str) -> ColumnElement[Any]:
 
 def _row_document(row: Any) -> dict[str, Any] | None:
     """The row as ``entry_document`` would give it, or None where the two could differ."""
-    document = dict(zip(DOCUMENT_FIELDS, row, strict=True))
-    if type(document["seq"]) is not int:
+    *values, version = row
+    document = dict(zip(DOCUMENT_FIELDS, values, strict=True))
+    if type(document["seq"]) is not int or version not in VERSIONS:
         return None
+    for name in _LATER.get(version, ()):
+        del document[name]
     # Years before 1000 are written with fewer digits by format_timestamp (strftime).
     if not all(_STORED_TIMESTAMP.fullmatch(document[name] or "") for name in _TIMESTAMPS):
         return None

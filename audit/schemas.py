@@ -7,7 +7,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from audit.actions import Action
 from audit.errors import InvalidAuditQuery
@@ -67,6 +75,7 @@ class AuditDraft(BaseModel):
     trace_id: Annotated[str, _fits("trace_id")] | None = None
     actor_party: Annotated[str, _fits("actor_party")]
     actor_domain: Annotated[str, _fits("actor_domain")]
+    actor_user: Annotated[str, _fits("actor_user")] | None = None
     action: Action
     subject_ref: Annotated[str, _fits("subject_ref")] | None = None
     purpose: Annotated[str, _fits("purpose")] | None = None
@@ -83,10 +92,10 @@ class AuditDraft(BaseModel):
     def _sorted_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted({redact_bsns(item) for item in value}))
 
-    @field_validator("subject_ref")
+    @field_validator("subject_ref", "actor_user")
     @classmethod
-    def _no_bsn(cls, value: str | None) -> str | None:
-        return _refuse_bsn(value, "subject_ref")
+    def _no_bsn(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _refuse_bsn(value, str(info.field_name))
 
     @field_validator("reason", "purpose")
     @classmethod
@@ -102,6 +111,7 @@ class AuditQuery(BaseModel):
 
     subject_ref: str | None = None
     party: str | None = None
+    actor_user: str | None = None
     action: str | None = None
     purpose: str | None = None
     outcome: Outcome | None = None
@@ -147,6 +157,8 @@ _VIEW_TYPES: dict[Kind, type[Any]] = {
 def _view_field(name: str) -> tuple[Any, Any]:
     member = BY_NAME[name]
     kind: Any = _VIEW_TYPES[member.kind]
+    if member.since > 1:  # absent from the entries of earlier versions
+        return (kind | None, None)
     return (kind | None if member.nullable else kind, ...)
 
 
@@ -175,9 +187,36 @@ class DailyStatistic(BaseModel):
 
 
 class CheckpointView(BaseModel):
-    seq: int
-    entry_hash: str
-    recorded_at: str
+    """A signed checkpoint as the API shows it (docs/audit-format.md §4): version 1 signs one
+    entry; version 2 is a C2SP tlog-checkpoint note over the root of the Merkle tree."""
+
+    version: int = Field(description="1: a signature over an entry; 2: a tree checkpoint")
+    seq: int = Field(description="The entry signed; for version 2 also the tree size")
+    entry_hash: str = Field(description="The entry_hash of entry seq")
+    recorded_at: str = Field(description="The recorded_at of entry seq")
     signed_at: str
-    kid: str
-    signature: str
+    kid: str = Field(description="The signing key's JWK thumbprint (GET /v1/audit/keys)")
+    signature: str = Field(description="Ed25519, base64url: over §4.1's input or the note text")
+    origin: str | None = Field(default=None, description="Version 2: the log's origin line")
+    root_hash: str | None = Field(default=None, description="Version 2: the tree's root, hex")
+    note: str | None = Field(
+        default=None, description="Version 2: the signed note, witnesses' cosignatures included"
+    )
+    cosigned_by: list[str] = Field(
+        default_factory=list, description="Version 2: the witnesses that cosigned it"
+    )
+
+
+class WitnessView(BaseModel):
+    url: str
+    vkey: str = Field(description="The witness's cosignature key (C2SP signed-note vkey)")
+
+
+class LogView(BaseModel):
+    """What a verifier of this log's checkpoints and proofs needs besides the JWKS."""
+
+    origin: str = Field(description="The first line of every tree checkpoint")
+    vkeys: list[str] = Field(
+        description="The log's note verifier keys (C2SP signed-note), current first"
+    )
+    witnesses: list[WitnessView]

@@ -1,4 +1,5 @@
-"""Verify a log offline: the hash chain (docs/audit-format.md) and every signed checkpoint.
+"""Verify a log offline: the hash chain, the Merkle tree and every signed checkpoint
+(docs/audit-format.md §7).
 
 Only what is written in the format document is used, so an export and a JWKS are enough; no
 database is imported here or below (a test holds that), so a verifier needs none.
@@ -6,23 +7,24 @@ database is imported here or below (a test holds that), so a verifier needs none
 
 from __future__ import annotations
 
-import hashlib
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import product
+from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from audit.merkle import CompactRange, leaf_hash
+from audit.note import Verifier
+from audit.rules import Link, Problem, check, follows
+from audit.trust import Trust, checkpoint_seq, is_tree_checkpoint
 
-from audit.chain import GENESIS_HASH, HEX_DIGEST, TIMESTAMP, compute_entry_hash, plain_jcs
-from audit.checkpoint_format import CHECKPOINT_FIELDS, signing_input
-from audit.fields import BY_NAME, DOCUMENT_FIELDS, ENTRY_FIELDS, ENTRY_HASH, Kind, Member
-from audit.keys import b64url_decode, public_keys
-from audit.schemas import Outcome
-
-OUTCOMES = frozenset(Outcome)
+__all__ = [
+    "PROGRESS_EVERY",
+    "Progress",
+    "SignedPoints",
+    "Trusted",
+    "VerifyReport",
+    "follows",
+    "verify_log",
+]
 
 # Progress is reported after every this many entries.
 PROGRESS_EVERY = 100_000
@@ -30,8 +32,20 @@ Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
+class Trusted:
+    """What a verification trusts beyond the log's keys: its origin (None: the first version 2
+    checkpoint's), witnesses' cosignature keys, and checkpoint notes kept outside the log (from
+    a witness, or by an auditor), which the log must still hold."""
+
+    origin: str | None = None
+    witnesses: Sequence[Verifier] = field(default_factory=tuple)
+    outside: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
 class VerifyReport:
-    """OK, or the first sequence number at which the log is wrong and what is wrong there."""
+    """OK, or the first sequence number at which the log is wrong and what is wrong there;
+    and which witnesses cosigned which tree size."""
 
     ok: bool
     entries: int
@@ -40,6 +54,7 @@ class VerifyReport:
     verified_through: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    witnessed: tuple[tuple[str, int], ...] = ()
 
     def summary(self) -> str:
         if self.ok:
@@ -48,16 +63,16 @@ class VerifyReport:
                 f"OK: {self.entries} entries, {self.checkpoints} checkpoints; chain intact "
                 f"through seq {self.last_seq}, signed through seq {self.verified_through}"
                 + (f" ({unsigned} newer entries not yet checkpointed)" if unsigned else "")
+                + self._witnesses()
             )
         where = f"seq {self.first_bad_seq}" if self.first_bad_seq is not None else "the log"
-        return f"FAILED at {where}: {self.problem}"
+        return f"FAILED at {where}: {self.problem}" + self._witnesses()
 
-
-class _Problem(Exception):
-    def __init__(self, seq: int | None, message: str) -> None:
-        super().__init__(message)
-        self.seq = seq
-        self.message = message
+    def _witnesses(self) -> str:
+        if not self.witnessed:
+            return ""
+        seen = ", ".join(f"{name} at seq {size}" for name, size in self.witnessed)
+        return f"; witnessed: {seen}"
 
 
 def verify_log(
@@ -66,53 +81,100 @@ def verify_log(
     jwks: Mapping[str, Any],
     *,
     progress: Progress | None = None,
+    trusted: Trusted | None = None,
 ) -> VerifyReport:
-    """Check every entry from seq 1 in order, and each checkpoint against its entry and key.
+    """Check every entry from seq 1 in order, and each checkpoint at its entry.
 
-    ``progress``, if given, is called with the number of entries checked so far every
+    Each checkpoint note ``trusted`` holds from outside must be this log's at its size, and a
+    log that ends before one was cut back. ``progress``, if given, is called with the number of entries checked so far every
     PROGRESS_EVERY entries.
     """
-    keys = public_keys(jwks)
-    pending = sorted(checkpoints, key=_checkpoint_seq)
-    state = _Walk()
+    trusted = trusted or Trusted()
+    trust = Trust(jwks, origin=trusted.origin, witnesses=trusted.witnesses)
+    listed = list(checkpoints)
+    walk = _Walk(trust, listed, trusted.outside)
     try:
-        for checkpoint in pending:
-            _check_checkpoint_shape(checkpoint)
-        position = 0
-        # The seq of the next checkpoint to check; past the end of the log when none is left.
-        signed = pending[0]["seq"] if pending else 0
+        for checkpoint in listed:
+            trust.check_shape(checkpoint)
+        walk.prepare()
         for entry in entries:
-            state.step(entry)
-            while signed and signed <= state.last_seq:
-                _check_checkpoint(pending[position], entry, keys, state.last_seq)
-                state.verified_through = state.last_seq
-                position += 1
-                signed = pending[position]["seq"] if position < len(pending) else 0
-            if progress is not None and state.count % PROGRESS_EVERY == 0:
-                progress(state.count)
-        if position < len(pending):
-            raise _Problem(
-                state.last_seq + 1,
-                f"a checkpoint signs seq {pending[position]['seq']} but the log ends at seq "
-                f"{state.last_seq}: entries were cut off",
+            walk.step(entry)
+            if progress is not None and walk.count % PROGRESS_EVERY == 0:
+                progress(walk.count)
+        walk.finish()
+    except Problem as problem:
+        return walk.report(trust, len(listed), problem)
+    return walk.report(trust, len(listed), None)
+
+
+class _Walk:
+    """The running state of the walk: the chain's link, the tree, the checkpoints still due."""
+
+    def __init__(self, trust: Trust, checkpoints: list[Mapping[str, Any]], outside: Sequence[str]):
+        self.trust = trust
+        self.checkpoints = checkpoints
+        self.outside = list(outside)
+        self.link = Link()
+        self.count = 0
+        self.verified_through = 0
+        self.due: list[tuple[int, int, Any]] = []  # (seq, order, checkpoint or outside note)
+        self.tree: CompactRange | None = None
+
+    def prepare(self) -> None:
+        """Order what is due by seq; a note kept outside is read (and its size known) now."""
+        for order, checkpoint in enumerate(self.checkpoints):
+            self.due.append((checkpoint_seq(checkpoint), order, checkpoint))
+        for text in self.outside:
+            _, head = self.trust.read_note(text, None)
+            self.due.append((head.size, len(self.due), text))
+        self.due.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        if self.outside or any(is_tree_checkpoint(c) for c in self.checkpoints):
+            self.tree = CompactRange()
+
+    def step(self, entry: Mapping[str, Any]) -> None:
+        digest = check(entry, self.link)
+        self.link.step(entry, digest)
+        self.count += 1
+        if self.tree is not None:
+            self.tree.append(leaf_hash(digest))
+        while self.due and self.due[-1][0] <= self.link.seq:
+            seq, _, point = self.due.pop()
+            if seq != self.link.seq:  # a checkpoint for seq 0 or less
+                raise Problem(seq if seq >= 1 else None, "malformed checkpoint")
+            if isinstance(point, str):
+                assert self.tree is not None
+                self.trust.check_note(point, seq, self.tree.root())
+                continue
+            self.trust.check(point, entry, self._root)
+            self.verified_through = seq
+
+    def _root(self) -> bytes:
+        assert self.tree is not None  # made whenever a version 2 checkpoint is due
+        return self.tree.root()
+
+    def finish(self) -> None:
+        if self.due:
+            seq, _, point = self.due[-1]
+            kept = (
+                "a witnessed checkpoint kept outside" if isinstance(point, str) else "a checkpoint"
             )
-    except _Problem as problem:
+            raise Problem(
+                self.link.seq + 1,
+                f"{kept} signs seq {seq} but the log ends at seq {self.link.seq}: entries were "
+                "cut off",
+            )
+
+    def report(self, trust: Trust, checkpoints: int, problem: Problem | None) -> VerifyReport:
         return VerifyReport(
-            ok=False,
-            entries=state.count,
-            checkpoints=len(pending),
-            last_seq=state.last_seq,
-            verified_through=state.verified_through,
-            first_bad_seq=problem.seq,
-            problem=problem.message,
+            ok=problem is None,
+            entries=self.count,
+            checkpoints=checkpoints,
+            last_seq=self.link.seq,
+            verified_through=self.verified_through,
+            first_bad_seq=None if problem is None else problem.seq,
+            problem=None if problem is None else problem.message,
+            witnessed=tuple(sorted(trust.witnessed.items())),
         )
-    return VerifyReport(
-        ok=True,
-        entries=state.count,
-        checkpoints=len(pending),
-        last_seq=state.last_seq,
-        verified_through=state.verified_through,
-    )
 
 
 class SignedPoints:
@@ -122,46 +184,64 @@ class SignedPoints:
     Such a reading proves the chain from the genesis hash by hashing each entry's written JCS
     bytes. Up to the last checkpoint, a valid signature vouches that these are the bytes the
     gateway wrote, and the gateway writes only entries that pass §7, so only the entries that
-    checkpoints sign need parsing, to hold each checkpoint against its entry and key. Nothing
+    checkpoints sign need parsing, to hold each checkpoint against its entry and key (and a
+    version 2 checkpoint against the root of the tree over the entries' hashes). Nothing
     vouches for the entries after the last checkpoint: a forger may have written them and
     hashed them all again, so each is parsed and held to every rule of §7 (:func:`follows`).
     Every method answers False or None where the careful reading (:func:`verify_log`) must
     decide, so the quick reading's verdict is always the careful one's.
     """
 
-    def __init__(self, checkpoints: Sequence[Mapping[str, Any]], keys: Mapping[str, Any]) -> None:
-        self.by_seq = {_checkpoint_seq(checkpoint): checkpoint for checkpoint in checkpoints}
+    def __init__(self, checkpoints: Sequence[Mapping[str, Any]], trust: Trust) -> None:
+        self.by_seq = {checkpoint_seq(checkpoint): checkpoint for checkpoint in checkpoints}
         self._count = len(checkpoints)
-        self._keys = keys
+        self._trust = trust
         self.verified_through = 0
+        trees = {seq for seq, checkpoint in self.by_seq.items() if is_tree_checkpoint(checkpoint)}
+        self.tree_seqs = frozenset(trees)  # version 2: hold against the tree's root
+        self.entry_seqs = frozenset(self.by_seq) - self.tree_seqs  # version 1: against the entry
+        self.needs_tree = bool(trees)
 
     @classmethod
     def of(
-        cls, checkpoints: Sequence[Mapping[str, Any]], jwks: Mapping[str, Any]
+        cls,
+        checkpoints: Sequence[Mapping[str, Any]],
+        jwks: Mapping[str, Any],
+        trusted: Trusted | None = None,
     ) -> SignedPoints | None:
+        trusted = trusted or Trusted()
+        trust = Trust(jwks, origin=trusted.origin, witnesses=trusted.witnesses)
         try:
             for checkpoint in checkpoints:
-                _check_checkpoint_shape(checkpoint)
-        except _Problem:
+                trust.check_shape(checkpoint)
+        except Problem:
             return None
-        points = cls(checkpoints, public_keys(jwks))
+        points = cls(checkpoints, trust)
         return points if len(points.by_seq) == len(checkpoints) else None
-
-    def confirm(self, seq: int, entry: Any) -> bool:
-        """The checkpoint at ``seq`` signs ``entry`` (the parsed entry at that seq) with a known key."""
-        if not isinstance(entry, Mapping) or entry.get("seq") != seq:
-            return False
-        try:
-            _check_checkpoint(self.by_seq[seq], entry, self._keys, seq)
-        except _Problem:
-            return False
-        self.verified_through = seq
-        return True
 
     @property
     def last_signed(self) -> int:
         """The highest seq a checkpoint signs (0: none); entries after it are checked one by one."""
         return max(self.by_seq, default=0)
+
+    def confirm(self, seq: int, entry: Any, root: bytes | None = None) -> bool:
+        """The checkpoint at ``seq`` holds for ``entry`` (the parsed entry at that seq) and, for
+        a version 2 checkpoint, ``root`` (the root of the tree over entries 1..seq)."""
+        if not isinstance(entry, Mapping) or entry.get("seq") != seq:
+            return False
+        checkpoint = self.by_seq[seq]
+        if is_tree_checkpoint(checkpoint) and root is None:
+            return False
+        try:
+            self._trust.check(checkpoint, entry, lambda: root or b"")
+        except Problem:
+            return False
+        self.verified_through = seq
+        return True
+
+    def confirm_root(self, seq: int, root: bytes) -> bool:
+        """The version 2 checkpoint at ``seq`` holds for the tree whose root is ``root``."""
+        return self.confirm(seq, {"seq": seq}, root)
 
     def report(self, entries: int) -> VerifyReport | None:
         """OK for a chain of ``entries`` entries, unless a checkpoint signs past its end."""
@@ -173,208 +253,5 @@ class SignedPoints:
             checkpoints=self._count,
             last_seq=entries,
             verified_through=self.verified_through,
+            witnessed=tuple(sorted(self._trust.witnessed.items())),
         )
-
-
-def follows(entry: Any, previous: Mapping[str, Any] | None) -> bool:
-    """Whether ``entry`` passes every rule of §7 after ``previous`` (None: it is the first).
-
-    False means "let the careful reading decide"; ``previous`` must itself have passed.
-    """
-    if previous is None:
-        return _quick_check(entry, 1, GENESIS_HASH, "", bytes(32)) is not None
-    prev_hash = previous["entry_hash"]
-    return (
-        _quick_check(
-            entry, previous["seq"] + 1, prev_hash, previous["recorded_at"], bytes.fromhex(prev_hash)
-        )
-        is not None
-    )
-
-
-def _checkpoint_seq(checkpoint: Mapping[str, Any]) -> int:
-    seq = checkpoint.get("seq") if isinstance(checkpoint, Mapping) else None
-    return seq if isinstance(seq, int) and not isinstance(seq, bool) else -1
-
-
-class _Walk:
-    """The running state of the chain walk."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last_seq = 0
-        self.prev_hash = GENESIS_HASH
-        self.prev_digest = bytes(32)
-        self.prev_time = ""
-        self.verified_through = 0
-
-    def step(self, entry: Mapping[str, Any]) -> None:
-        expected = self.last_seq + 1
-        digest = _quick_check(entry, expected, self.prev_hash, self.prev_time, self.prev_digest)
-        if digest is None:
-            digest = self._full_check(entry, expected)
-        self.count += 1
-        self.last_seq = expected
-        self.prev_hash = entry["entry_hash"]
-        self.prev_digest = digest
-        self.prev_time = entry["recorded_at"]
-
-    def _full_check(self, entry: Mapping[str, Any], expected: int) -> bytes:
-        """Every rule of docs/audit-format.md §7 in its order; raises at the first one broken."""
-        _check_entry_shape(entry, expected)
-        if entry["seq"] != expected:
-            raise _Problem(
-                expected,
-                f"found seq {entry['seq']} where seq {expected} belongs "
-                "(an entry is missing, duplicated or out of order)",
-            )
-        if entry["prev_hash"] != self.prev_hash:
-            raise _Problem(expected, "prev_hash is not the entry_hash of the entry before it")
-        if entry["recorded_at"] < self.prev_time:
-            raise _Problem(expected, "recorded_at is earlier than that of the entry before it")
-        if compute_entry_hash(entry) != entry["entry_hash"]:
-            raise _Problem(expected, "entry_hash does not match the entry's content")
-        return bytes.fromhex(entry["entry_hash"])
-
-
-# The quick check reads the members in JCS order (RFC 8785 §3.2.3), entry_hash last.
-_HASHED_ORDER = tuple(sorted(ENTRY_FIELDS))
-_READ_ORDER = (*_HASHED_ORDER, ENTRY_HASH.name)
-_MEMBERS = operator.itemgetter(*_READ_ORDER)
-_AT = {name: index for index, name in enumerate(_READ_ORDER)}
-_SEQ, _PREV, _HASH = _AT["seq"], _AT["prev_hash"], _AT["entry_hash"]
-_OUTCOMES_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.OUTCOME)
-_TIMES_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.TIMESTAMP)
-_DIGESTS_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.DIGEST)
-_TEXTS_AT = tuple(_AT[name] for name in _READ_ORDER if BY_NAME[name].kind is Kind.TEXTS)
-_TIME = _AT["recorded_at"]
-
-
-def _json_types(member: Member) -> tuple[type, ...]:
-    """The Python types json gives for the member's form (§1)."""
-    found: tuple[type, ...] = {Kind.SEQ: (int,), Kind.TEXTS: (list,)}.get(member.kind, (str,))
-    return (*found, type(None)) if member.nullable else found
-
-
-# Every combination of member types that §1 allows, in _MEMBERS order.
-_SIGNATURES = frozenset(product(*(_json_types(BY_NAME[name]) for name in _READ_ORDER)))
-
-
-def _quick_check(
-    entry: Mapping[str, Any], expected: int, prev_hash: str, prev_time: str, prev_digest: bytes
-) -> bytes | None:
-    """The entry's digest when it passes every rule of §7 on cheap checks, else None.
-
-    Strictly narrower than the full check (exact types, ASCII digits), so None only means "let
-    the full check decide": it then finds the problem, or accepts what is merely unusual, and
-    the report is the same either way.
-    """
-    if type(entry) is not dict or len(entry) != len(_READ_ORDER):
-        return None
-    try:
-        values = _MEMBERS(entry)
-        if tuple(map(type, values)) not in _SIGNATURES:
-            return None
-        lists_ok = all(_sorted_texts(values[at]) for at in _TEXTS_AT)
-    except (KeyError, TypeError):  # a member missing, or a list holding more than strings
-        return None
-    if not (
-        lists_ok
-        and values[_SEQ] == expected
-        and values[_PREV] == prev_hash
-        and values[_TIME] >= prev_time
-        and all(values[at] in OUTCOMES for at in _OUTCOMES_AT)
-        and all(TIMESTAMP.fullmatch(values[at]) for at in _TIMES_AT)
-        and all(values[at] is None or HEX_DIGEST.fullmatch(values[at]) for at in _DIGESTS_AT)
-    ):
-        return None
-    hashed = dict(entry)
-    del hashed["entry_hash"]
-    encoded = plain_jcs(hashed)
-    if encoded is None:
-        return None
-    digest = hashlib.sha256(prev_digest + encoded).digest()
-    return digest if digest.hex() == values[_HASH] else None
-
-
-def _sorted_texts(items: list[Any]) -> bool:
-    """Sorted by code point, no duplicates; raises TypeError unless every item is a string."""
-    "".join(items)  # the cheapest "strings only" check there is
-    return len(items) < 2 or items == sorted(set(items))
-
-
-def _check_entry_shape(entry: Mapping[str, Any], expected: int) -> None:
-    if not isinstance(entry, Mapping):
-        raise _Problem(expected, "an entry is not a JSON object")
-    members = set(entry)
-    wanted = set(DOCUMENT_FIELDS)
-    if members != wanted:
-        missing, extra = sorted(wanted - members), sorted(members - wanted)
-        raise _Problem(expected, f"malformed entry (missing {missing}, unexpected {extra})")
-    wrong = _wrong_types(entry)
-    if wrong:
-        raise _Problem(expected, f"malformed entry: {', '.join(wrong)} of the wrong form")
-
-
-def _wrong_types(entry: Mapping[str, Any]) -> list[str]:
-    return [name for name in DOCUMENT_FIELDS if not _of_its_form(BY_NAME[name], entry[name])]
-
-
-def _of_its_form(member: Member, value: Any) -> bool:
-    """Whether the value has the member's form (§1, §3)."""
-    if value is None:
-        return member.nullable
-    if member.kind is Kind.SEQ:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if member.kind is Kind.TEXTS:
-        return (
-            isinstance(value, list)
-            and all(isinstance(item, str) for item in value)
-            and value == sorted(set(value))
-        )
-    if member.kind is Kind.OUTCOME:
-        return value in OUTCOMES
-    if not isinstance(value, str):
-        return False
-    if member.kind is Kind.TIMESTAMP:
-        return bool(TIMESTAMP.fullmatch(value))
-    if member.kind is Kind.DIGEST:
-        return bool(HEX_DIGEST.fullmatch(value))
-    return True
-
-
-def _check_checkpoint_shape(checkpoint: Mapping[str, Any]) -> None:
-    seq = _checkpoint_seq(checkpoint)
-    if (
-        set(checkpoint) != set(CHECKPOINT_FIELDS)
-        or seq < 1
-        or not all(isinstance(checkpoint[name], str) for name in CHECKPOINT_FIELDS[1:])
-    ):
-        raise _Problem(seq if seq >= 1 else None, "malformed checkpoint")
-
-
-def _check_checkpoint(
-    checkpoint: Mapping[str, Any],
-    entry: Mapping[str, Any],
-    keys: Mapping[str, Ed25519PublicKey],
-    seq: int,
-) -> None:
-    if checkpoint["seq"] != seq:
-        raise _Problem(checkpoint["seq"], "a checkpoint signs a seq that is not in the log")
-    key = keys.get(checkpoint["kid"])
-    if key is None:
-        raise _Problem(seq, f"checkpoint signed with unknown key {checkpoint['kid']!r}")
-    message = signing_input(
-        seq=checkpoint["seq"],
-        entry_hash=checkpoint["entry_hash"],
-        recorded_at=checkpoint["recorded_at"],
-    )
-    try:
-        key.verify(b64url_decode(checkpoint["signature"]), message)
-    except (InvalidSignature, ValueError):
-        raise _Problem(seq, "checkpoint signature does not verify") from None
-    if (checkpoint["entry_hash"], checkpoint["recorded_at"]) != (
-        entry["entry_hash"],
-        entry["recorded_at"],
-    ):
-        raise _Problem(seq, "the signed checkpoint does not match the entry (log rewritten)")

@@ -10,10 +10,14 @@ while a second connection compares the columns in one statement. On PostgreSQL t
 does both, range by range on two connections: an entry's bytes behind the entry_hash stored for
 the entry before it must hash to its own entry_hash, which row by row is the same walk.
 
+The entries after the last checkpoint are read as documents and held to every rule of §7. A
+pass over the entries' hashes builds the Merkle tree: version 2 checkpoints are held against
+its roots, and the tree's kept nodes (audit/tree.py), which proofs are made of, against it.
+
 Anything else unexpected sends the log through the careful reading, ``verify_log`` over the
 documents the columns give, which decides the report. When that reading finds the columns sound
 but the quick one did not, the first entry whose stored bytes are not the JCS of its columns is
-reported.
+reported; a kept tree node that the entries do not give is reported after either reading.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -33,13 +38,15 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from audit.chain import GENESIS_HASH, canonical_json
 from audit.checkpoint import signed_through_head
-from audit.fields import ENTRY_FIELDS, Kind, of_kind
-from audit.models import AuditEntry
+from audit.fields import ENTRY_FIELDS, VERSIONS, Kind, fields_of, of_kind
+from audit.merkle import CompactRange, Node
+from audit.models import AuditEntry, AuditTreeNode
 from audit.query import entry_document, iter_documents
 from audit.verify import (
     PROGRESS_EVERY,
     Progress,
     SignedPoints,
+    Trusted,
     VerifyReport,
     follows,
     verify_log,
@@ -55,31 +62,102 @@ POSTGRESQL_CONNECTIONS = 2
 
 
 def verify_database(
-    *, session: Session, jwks: Mapping[str, Any], progress: Progress | None = None
+    *,
+    session: Session,
+    jwks: Mapping[str, Any],
+    progress: Progress | None = None,
+    trusted: Trusted | None = None,
 ) -> VerifyReport:
     """Verify the log as stored, up to the head seen when the check starts; a checkpoint past
-    it (see ``signed_through_head``) is reported."""
+    it (see ``signed_through_head``) is reported, as is any checkpoint note ``trusted`` keeps
+    from outside that the log no longer holds."""
+    trusted = trusted or Trusted()
     checkpoints, through = signed_through_head(session)
-    quick = _quick_reading(session, through, checkpoints, jwks, progress)
-    if quick is not None:
-        return quick
-    careful = verify_log(
-        iter_documents(session=session, through=through), checkpoints, jwks, progress=progress
-    )
-    if not careful.ok:
-        return careful
-    seq = _first_stored_mismatch(session, through)
-    if seq is None:
-        return careful
+    report = None
+    if not trusted.outside:  # notes from outside are read the careful way
+        report = _quick_reading(session, through, checkpoints, jwks, progress, trusted)
+    if report is None:
+        report = verify_log(
+            iter_documents(session=session, through=through),
+            checkpoints,
+            jwks,
+            progress=progress,
+            trusted=trusted,
+        )
+        if not report.ok:
+            return report
+        seq = _first_stored_mismatch(session, through)
+        if seq is not None:
+            return _failed(report, seq, "the stored JCS bytes are not those of the entry's columns")
+    wrong = _tree_pass(session, through, None).wrong_node
+    if wrong is not None:
+        level, index = wrong
+        first, last = index << level, ((index + 1) << level) - 1
+        return _failed(
+            report,
+            first + 1,
+            f"the kept tree node at level {level}, index {index} is not the tree hash of "
+            f"entries {first + 1} to {last + 1}: proofs made from it would not verify",
+        )
+    return report
+
+
+def _failed(report: VerifyReport, seq: int, problem: str) -> VerifyReport:
     return VerifyReport(
         ok=False,
-        entries=careful.entries,
-        checkpoints=careful.checkpoints,
-        last_seq=careful.last_seq,
-        verified_through=min(careful.verified_through, seq - 1),
+        entries=report.entries,
+        checkpoints=report.checkpoints,
+        last_seq=report.last_seq,
+        verified_through=min(report.verified_through, seq - 1),
         first_bad_seq=seq,
-        problem="the stored JCS bytes are not those of the entry's columns",
+        problem=problem,
+        witnessed=report.witnessed,
     )
+
+
+@dataclass
+class _TreePass:
+    """What a pass over the entries' hashes found: whether the version 2 checkpoints hold for
+    the tree's roots, and the first kept node the tree does not have."""
+
+    roots_hold: bool = True
+    wrong_node: Node | None = None
+
+
+def _tree_pass(session: Session, through: int, points: SignedPoints | None) -> _TreePass:
+    """The Merkle tree over entries 1..through, built from their hashes as stored; each kept
+    node held against it, and (given ``points``) each version 2 checkpoint against its root."""
+    found = _TreePass()
+    kept = {
+        (level, index): bytes(hash_)
+        for level, index, hash_ in session.execute(
+            select(AuditTreeNode.level, AuditTreeNode.idx, AuditTreeNode.hash)
+        )
+    }
+
+    def on_node(level: int, index: int, hash_: bytes) -> None:
+        if found.wrong_node is None and kept.get((level, index), hash_) != hash_:
+            found.wrong_node = (level, index)
+
+    tree = CompactRange(on_node=on_node)
+    due = sorted(points.tree_seqs, reverse=True) if points is not None else []
+    statement = (
+        select(AuditEntry.entry_hash).where(AuditEntry.seq <= through).order_by(AuditEntry.seq)
+    )
+    sha256, fromhex = hashlib.sha256, bytes.fromhex
+    result = session.connection().execution_options(yield_per=BATCH).execute(statement)
+    with _cycle_collection_paused():
+        for rows in result.partitions():
+            for (entry_hash,) in rows:
+                tree.append(sha256(b"\x00" + fromhex(entry_hash)).digest())
+                if due and due[-1] == tree.size:
+                    due.pop()
+                    assert points is not None
+                    if not points.confirm_root(tree.size, tree.root()):
+                        found.roots_hold = False
+    if due:
+        found.roots_hold = False
+    return found
 
 
 def _quick_reading(
@@ -88,9 +166,10 @@ def _quick_reading(
     checkpoints: Sequence[Mapping[str, Any]],
     jwks: Mapping[str, Any],
     progress: Progress | None,
+    trusted: Trusted,
 ) -> VerifyReport | None:
     """The report when every check passes the quick way; None when the careful reading must decide."""
-    points = SignedPoints.of(checkpoints, jwks)
+    points = SignedPoints.of(checkpoints, jwks, trusted)
     if points is None or any(seq > through for seq in points.by_seq):
         return None  # the careful reading reports a checkpoint past the end of the log
     engine = session.get_bind()
@@ -114,6 +193,8 @@ def _quick_reading(
         if not _stored_bytes_match_columns(session.get_one(AuditEntry, seq)):
             return None
     if not _tail_follows(session, points.last_signed, through):
+        return None
+    if points.needs_tree and not _tree_pass(session, through, points).roots_hold:
         return None
     return points.report(through)
 
@@ -163,7 +244,7 @@ def _check_in_postgresql(
             if progress is not None:
                 progress(end)
     connection = session.connection()
-    for seq in sorted(points.by_seq):
+    for seq in sorted(points.entry_seqs):
         row = connection.execute(
             select(AuditEntry.canonical, AuditEntry.entry_hash).where(AuditEntry.seq == seq)
         ).one()
@@ -226,7 +307,7 @@ def _walk(result: Any, points: SignedPoints, progress: Progress | None) -> int |
     sha256 = hashlib.sha256
     previous = bytes(32)
     expected = 0
-    signed = points.by_seq
+    signed = points.entry_seqs
     report_at = PROGRESS_EVERY
     for rows in result.partitions():
         for seq, canonical, entry_hash in rows:
@@ -338,9 +419,20 @@ def _disagreeing(through: int) -> Select[tuple[int]]:
     for name in _TEXTS:
         valid = func.json_valid(table[name])
         members[name] = func.json(type_coerce(func.iif(valid, table[name], "null"), String))
-    pairs = [item for name in sorted(members) for item in (literal(name), members[name])]
-    differs = table.canonical.is_not(func.json_object(*pairs))
+    written = case(
+        *(
+            (table.version == version, func.json_object(*_pairs(members, fields_of(version))))
+            for version in VERSIONS
+        ),
+        else_=literal(None),
+    )
+    differs = table.canonical.is_not(written)
     return select(table.seq).where(table.seq <= through, differs).limit(MAX_SPELLED_OTHERWISE + 1)
+
+
+def _pairs(members: Mapping[str, ColumnElement[Any]], names: Sequence[str]) -> list[Any]:
+    """json_object's arguments for these members: name, value, name, value, … in JCS order."""
+    return [item for name in sorted(names) for item in (literal(name), members[name])]
 
 
 def _postgresql_jcs(table: Any) -> ColumnElement[str]:
@@ -355,16 +447,25 @@ def _postgresql_jcs(table: Any) -> ColumnElement[str]:
     strings = [table[name] for name in ENTRY_FIELDS if name not in _NOT_STRINGS]
     needs_escapes = func.concat(*strings).regexp_match(_JSON_ESCAPED)
     return case(
-        (needs_escapes, _postgresql_members(table, _escaped)),
-        else_=_postgresql_members(table, _quoted),
+        *(
+            (
+                table.version == version,
+                case(
+                    (needs_escapes, _postgresql_members(table, _escaped, fields_of(version))),
+                    else_=_postgresql_members(table, _quoted, fields_of(version)),
+                ),
+            )
+            for version in VERSIONS
+        ),
+        else_=literal(None),
     )
 
 
 def _postgresql_members(
-    table: Any, string: Callable[[ColumnElement[Any]], ColumnElement[Any]]
+    table: Any, string: Callable[[ColumnElement[Any]], ColumnElement[Any]], names: Sequence[str]
 ) -> ColumnElement[str]:
     values: dict[str, ColumnElement[Any]] = {
-        name: func.coalesce(string(table[name]), "null") for name in ENTRY_FIELDS
+        name: func.coalesce(string(table[name]), "null") for name in names
     }
     for name in _SEQS:
         values[name] = cast(table[name], Text)

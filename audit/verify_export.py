@@ -12,17 +12,20 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from audit.chain import EXPORT_FORMAT, GENESIS_HASH
+from audit.chain import EXPORT_FORMAT, EXPORT_FORMATS, GENESIS_HASH
 from audit.errors import MalformedExport
+from audit.merkle import CompactRange, leaf_hash
 from audit.verify import (
     PROGRESS_EVERY,
     Progress,
     SignedPoints,
+    Trusted,
     VerifyReport,
     follows,
     verify_log,
@@ -30,7 +33,11 @@ from audit.verify import (
 
 
 def verify_export(
-    path: Path, jwks: Mapping[str, Any], *, progress: Progress | None = None
+    path: Path,
+    jwks: Mapping[str, Any],
+    *,
+    progress: Progress | None = None,
+    trusted: Trusted | None = None,
 ) -> VerifyReport:
     """Verify an export file offline with the published JWKS (current and retired keys).
 
@@ -39,20 +46,37 @@ def verify_export(
     the careful way, which finds the same first problem the format document's order of checks
     gives (a malformed line anywhere before any chain problem).
     """
-    try:
-        written = _verify_as_written(path, jwks, progress)
-    except (_NotAsWritten, ValueError, KeyError, TypeError):
-        written = None
-    if written is not None:
-        return written
+    trusted = trusted or Trusted()
+    if trusted.origin is None:
+        trusted = replace(trusted, origin=_header_origin(path))
+    if not trusted.outside:
+        try:
+            written = _verify_as_written(path, jwks, progress, trusted)
+        except (_NotAsWritten, ValueError, KeyError, TypeError):
+            written = None
+        if written is not None:
+            return written
     try:
         checkpoints = _header_and_checkpoints(path)
-        report = verify_log(_entry_documents(path), checkpoints, jwks, progress=progress)
+        report = verify_log(
+            _entry_documents(path), checkpoints, jwks, progress=progress, trusted=trusted
+        )
         if report.ok:
             return report
     except MalformedExport:
         pass
-    return _verify_export_carefully(path, jwks)
+    return _verify_export_carefully(path, jwks, trusted)
+
+
+def _header_origin(path: Path) -> str | None:
+    """The origin a version 2 export's header names (not signed: checkpoints must agree)."""
+    try:
+        with path.open("rb") as lines:
+            header = orjson.loads(lines.readline()).get("header")
+    except (OSError, ValueError, AttributeError):
+        return None
+    origin = header.get("origin") if isinstance(header, dict) else None
+    return origin if isinstance(origin, str) else None
 
 
 class _NotAsWritten(Exception):
@@ -68,7 +92,7 @@ _CHECKPOINT_LINE = b'{"checkpoint":'
 
 
 def _verify_as_written(
-    path: Path, jwks: Mapping[str, Any], progress: Progress | None
+    path: Path, jwks: Mapping[str, Any], progress: Progress | None, trusted: Trusted
 ) -> VerifyReport | None:
     """The quickest reading: each entry line's bytes hashed as written, in one pass.
 
@@ -80,9 +104,10 @@ def _verify_as_written(
     _NotAsWritten, and a slower reading decides.
     """
     tail = _trailing_checkpoints(path)
-    points = SignedPoints.of([orjson.loads(line)["checkpoint"] for line in tail], jwks)
+    points = SignedPoints.of([orjson.loads(line)["checkpoint"] for line in tail], jwks, trusted)
     if points is None:
         return None
+    tree = CompactRange() if points.needs_tree else None
     sha256 = hashlib.sha256
     previous = bytes.fromhex(GENESIS_HASH)
     signed = points.by_seq
@@ -97,7 +122,7 @@ def _verify_as_written(
             return None
         if (
             not isinstance(header["header"], dict)
-            or header["header"].get("format") != EXPORT_FORMAT
+            or header["header"].get("format") not in EXPORT_FORMATS
         ):
             return None
         for line in lines:
@@ -113,9 +138,12 @@ def _verify_as_written(
                 return None
             previous = digest.digest()
             seq += 1
+            if tree is not None:
+                tree.append(leaf_hash(previous))
             if seq in signed or seq > last_signed:
                 entry = _entry_of(line)
-                if seq in signed and not points.confirm(seq, entry):
+                root = tree.root() if tree is not None and seq in signed else None
+                if seq in signed and not points.confirm(seq, entry, root):
                     return None
                 if seq > last_signed and not follows(entry, parsed):
                     return None
@@ -213,7 +241,9 @@ def _record(number: int, line: bytes | str, loads: Callable[[Any], Any]) -> tupl
     if name not in {"header", "entry", "checkpoint"}:
         raise MalformedExport(f"line {number}: unknown record {name!r}")
     if name == "header" and (
-        number != 1 or not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT
+        number != 1
+        or not isinstance(document, dict)
+        or document.get("format") not in EXPORT_FORMATS
     ):
         raise MalformedExport(f"line {number}: the header must open the file ({EXPORT_FORMAT})")
     return name, document
@@ -229,14 +259,19 @@ def _records(path: Path, kind: str) -> Iterator[Any]:
                 yield document
 
 
-def _verify_export_carefully(path: Path, jwks: Mapping[str, Any]) -> VerifyReport:
+def _verify_export_carefully(
+    path: Path,
+    jwks: Mapping[str, Any],
+    trusted: Trusted | None = None,
+) -> VerifyReport:
     """Every line checked before the chain, with the standard library's JSON parser."""
+    trusted = trusted or Trusted()
     try:
         headers = list(_records(path, "header"))
         if not headers:
             raise MalformedExport(f"the export does not start with a {EXPORT_FORMAT} header")
         checkpoints = list(_records(path, "checkpoint"))
-        return verify_log(_records(path, "entry"), checkpoints, jwks)
+        return verify_log(_records(path, "entry"), checkpoints, jwks, trusted=trusted)
     except MalformedExport as error:
         return VerifyReport(
             ok=False, entries=0, checkpoints=0, last_seq=0, verified_through=0, problem=str(error)

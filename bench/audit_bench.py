@@ -29,6 +29,7 @@ from audit.verify_export import verify_export
 from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import upgrade_to_head
 
+ORIGIN = "bench.schakel.example/audit"
 GOAL_VERIFY = 300_000
 NO_KEYS: dict[str, Any] = {"keys": []}
 # A full run verifies a log of at least this many entries (a quick run keeps its small number).
@@ -142,7 +143,7 @@ def _verify_export_file(url: str, folder: Path) -> tuple[float, int]:
     engine = make_engine(url)
     path = folder / "audit-export.ndjson"
     with transaction(make_sessionmaker(engine)) as session, path.open("w") as out:
-        write_export(session=session, out=out, clock=lambda: datetime.now(UTC))
+        write_export(session=session, out=out, clock=lambda: datetime.now(UTC), origin=ORIGIN)
     engine.dispose()
     start = time.perf_counter()
     report = verify_export(path, NO_KEYS, progress=_progress("verify export"))

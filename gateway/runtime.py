@@ -92,6 +92,7 @@ def audit_trail_for(
         clock=clock,
         identity_keys=identity_keys,
         signing_key=signing_key,
+        origin=settings.audit_origin,
         checkpoint_every_entries=settings.audit_checkpoint_every_entries,
         checkpoint_every_seconds=settings.audit_checkpoint_every_seconds,
     )

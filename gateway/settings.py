@@ -8,8 +8,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from audit.note import NoteError, Verifier
 
 REPOSITORY_POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
@@ -22,6 +32,36 @@ class PolicyEngineKind(StrEnum):
 class LogFormat(StrEnum):
     JSON = "json"
     CONSOLE = "console"
+
+
+class AuditWitness(BaseModel):
+    """A witness that cosigns the audit log's checkpoints (C2SP tlog-witness): where it answers
+    add-checkpoint, and the verifier key of its cosignatures."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(description="Its URL prefix: POST <url>/add-checkpoint")
+    vkey: str = Field(description="Its cosignature key: <name>+<key id>+<base64 key>")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("vkey")
+    @classmethod
+    def _cosigning_key(cls, value: str) -> str:
+        try:
+            Verifier.parse(value)
+        except (NoteError, ValueError) as error:
+            raise ValueError(f"not a witness verifier key: {error}") from None
+        return value
+
+    @property
+    def verifier(self) -> Verifier:
+        return Verifier.parse(self.vkey)
 
 
 class Settings(BaseSettings):
@@ -82,6 +122,15 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_every_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
         default=300, description="Sign a checkpoint once the oldest unsigned entry is this old."
+    )
+    audit_log_origin: str | None = Field(
+        default=None,
+        description="The audit log's name in its checkpoints (C2SP tlog-checkpoint origin); "
+        "default <host of the public URL>/audit. Keep it for the life of the log.",
+    )
+    audit_witnesses: list[AuditWitness] = Field(
+        default_factory=list,
+        description='Witnesses that cosign checkpoints, as JSON: [{"url": …, "vkey": …}]',
     )
     audit_checkpoint_interval_seconds: Annotated[float, Field(ge=0, le=3600)] = Field(
         default=15.0,
@@ -184,6 +233,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("audit_log_origin")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c.isspace() or c == "+" for c in value)):
+            raise ValueError("an origin is not empty and holds no spaces and no '+'")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
@@ -209,6 +265,13 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'schakel.db'}"
+
+    @property
+    def audit_origin(self) -> str:
+        """The origin line of the audit log's checkpoints."""
+        if self.audit_log_origin is not None:
+            return self.audit_log_origin
+        return self.public_url.split("://", 1)[1].split("/", 1)[0] + "/audit"
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from audit.errors import EntryNotFound
 from audit.models import AuditEntry
-from audit.query import find_entries
+from audit.proofs import InclusionBundle
+from audit.query import entry_by_seq, find_entries
 from audit.schemas import AuditQuery
+from gateway.audit_log.flow import inclusion
 from gateway.audit_log.schemas import AccessLog, AccessLogItem
+from gateway.errors import NotFound
 from gateway.identity.vault import ParticipantRef
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
@@ -63,7 +67,26 @@ def _item(session: Session, entry: AuditEntry) -> AccessLogItem:
         purpose=entry.purpose,
         categories=categories,
         summary=summary,
+        proof=f"/v1/me/access-log/{entry.seq}/proof",
     )
+
+
+def own_entry_proof(
+    session: Session, runtime: Runtime, participant: ParticipantRef, seq: int
+) -> InclusionBundle:
+    """The inclusion proof of one entry of the participant's access log. Another participant's
+    entry, or one the access log does not show, is "not found", as a missing one is."""
+    try:
+        entry = entry_by_seq(session, seq)
+    except EntryNotFound:
+        entry = None
+    if (
+        entry is None
+        or entry.subject_ref != runtime.trail.subject_ref(participant)
+        or entry.action not in SHOWN_ACTIONS
+    ):
+        raise NotFound(f"no entry {seq} in your access log")
+    return inclusion(session, runtime, seq)
 
 
 def _self_or_operator(actor: str) -> str:

@@ -1,5 +1,6 @@
 """The audit log over HTTP: the privacy officer's view under /v1/audit, the public checkpoint
-keys, and the participant's own access log at /v1/me/access-log. Steps: ``gateway.audit_log.flow``.
+keys, checkpoints and consistency proofs, and the participant's own access log (with a proof of
+each entry) at /v1/me/access-log. Steps: ``gateway.audit_log.flow``.
 """
 
 from __future__ import annotations
@@ -9,24 +10,24 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.fhir import audit_event
+from audit.proofs import ConsistencyBundle, InclusionBundle, as_tlog_proof
 from audit.schemas import (
     ACTION_PATTERN,
     MAX_PAGE,
     CheckpointView,
     DailyStatistic,
     EntryPage,
+    LogView,
     Outcome,
 )
 from gateway.audit_log import flow
-from gateway.audit_log.access_log import access_log
+from gateway.audit_log.access_log import access_log, own_entry_proof
 from gateway.audit_log.flow import Filters, OfficerAsk
 from gateway.audit_log.schemas import AccessLog
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
-from gateway.errors import NotFound
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 participant_router = APIRouter(prefix="/v1/me", tags=["participant: access log"])
@@ -35,6 +36,9 @@ participant_router = APIRouter(prefix="/v1/me", tags=["participant: access log"]
 def audit_filters(
     subject_ref: Annotated[str | None, Query(max_length=128)] = None,
     party: Annotated[str | None, Query(max_length=64, description="The acting party")] = None,
+    actor_user: Annotated[
+        str | None, Query(max_length=64, description="The acting professional (partner's user id)")
+    ] = None,
     action: Annotated[str | None, Query(max_length=40, pattern=ACTION_PATTERN)] = None,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Outcome | None = None,
@@ -48,6 +52,7 @@ def audit_filters(
     return Filters(
         subject_ref=subject_ref,
         party=party,
+        actor_user=actor_user,
         action=action,
         purpose=purpose,
         outcome=outcome,
@@ -76,15 +81,52 @@ def audit_keys(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(runtime.audit_keys.jwks, headers={"Cache-Control": "max-age=300"})
 
 
+@router.get("/log", summary="The log's origin, note keys and witnesses, to verify checkpoints")
+def log_info(runtime: RuntimeDep) -> LogView:
+    return flow.log_view(runtime)
+
+
 @router.get(
     "/checkpoints/latest",
     summary="The newest signed checkpoint, to keep outside the gateway and verify exports against",
 )
 def newest_checkpoint(session: SessionDep) -> CheckpointView:
-    checkpoint = latest_checkpoint(session)
-    if checkpoint is None:
-        raise NotFound("the audit log has no checkpoint yet")
-    return CheckpointView(**checkpoint_document(checkpoint))
+    return flow.newest_checkpoint(session)
+
+
+@router.get("/checkpoints/{seq}", summary="The checkpoint signed at entry (tree size) seq")
+def checkpoint_at(session: SessionDep, seq: Annotated[int, Path(ge=1)]) -> CheckpointView:
+    return flow.checkpoint_view(session, seq=seq)
+
+
+@router.get(
+    "/checkpoint",
+    summary="The newest tree checkpoint as C2SP tlog-checkpoint text, cosignatures included",
+    response_class=PlainTextResponse,
+)
+def newest_note(session: SessionDep) -> PlainTextResponse:
+    return PlainTextResponse(flow.newest_note(session))
+
+
+@router.get(
+    "/proofs/consistency",
+    summary="Proof (RFC 9162 §2.1.4) that the tree checkpoint of `to` entries extends `from`'s",
+)
+def consistency_proof(
+    session: SessionDep,
+    old: Annotated[int, Query(alias="from", ge=0)],
+    new: Annotated[int, Query(alias="to", ge=1)],
+) -> ConsistencyBundle:
+    return flow.consistency(session, old, new)
+
+
+ProofFormat = Annotated[Literal["json", "tlog-proof"], Query(alias="format")]
+
+
+def _proof_response(bundle: InclusionBundle, as_format: str) -> Response:
+    if as_format == "tlog-proof":
+        return PlainTextResponse(as_tlog_proof(bundle))
+    return Response(bundle.model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -121,6 +163,21 @@ def entry_as_audit_event(
 ) -> JSONResponse:
     document = flow.entry(session, runtime, ask, seq)
     return JSONResponse(audit_event(document), media_type="application/fhir+json")
+
+
+@router.get(
+    "/entries/{seq}/proof",
+    summary="Proof (RFC 9162 §2.1.3) that the log holds entry seq, to a signed checkpoint",
+    response_model=InclusionBundle,
+)
+def entry_proof(
+    ask: OfficerAskDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    seq: Annotated[int, Path(ge=1)],
+    as_format: ProofFormat = "json",
+) -> Response:
+    return _proof_response(flow.entry_proof(session, runtime, ask, seq), as_format)
 
 
 @router.get("/statistics", summary="Entries per acting party per UTC day, by outcome")
@@ -162,3 +219,18 @@ def my_access_log(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AccessLog:
     return access_log(session, runtime, participant, after_seq=after_seq, limit=limit)
+
+
+@participant_router.get(
+    "/access-log/{seq}/proof",
+    summary="Proof that the log holds this entry of my access log, to a signed checkpoint",
+    response_model=InclusionBundle,
+)
+def my_entry_proof(
+    participant: ParticipantDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    seq: Annotated[int, Path(ge=1)],
+    as_format: ProofFormat = "json",
+) -> Response:
+    return _proof_response(own_entry_proof(session, runtime, participant, seq), as_format)

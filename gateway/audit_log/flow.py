@@ -19,14 +19,34 @@ from sqlalchemy.orm import Session
 
 from audit.actions import Action
 from audit.append import head
-from audit.errors import EntryNotFound, InvalidAuditQuery
+from audit.chain import format_timestamp
+from audit.checkpoint import (
+    cosignatures_of,
+    latest_checkpoint,
+    latest_tree_checkpoint,
+    published_note,
+)
+from audit.errors import EntryNotFound, InvalidAuditQuery, NoSuchCheckpoint, NotCheckpointed
 from audit.export import csv_lines, ndjson_lines
+from audit.keys import public_keys
+from audit.models import AuditCheckpoint
+from audit.note import ED25519, Verifier
+from audit.proofs import ConsistencyBundle, InclusionBundle
+from audit.proving import consistency_bundle, inclusion_bundle, published
 from audit.query import daily_statistics, entry_by_seq, entry_document, find_documents, find_entries
-from audit.schemas import AuditDraft, AuditQuery, DailyStatistic, Outcome
+from audit.schemas import (
+    AuditDraft,
+    AuditQuery,
+    CheckpointView,
+    DailyStatistic,
+    LogView,
+    Outcome,
+    WitnessView,
+)
 from gateway.auth.access_tokens import Caller
 from gateway.auth.roles import OFFICER_ROLE
 from gateway.core.db import transaction
-from gateway.errors import ForbiddenOnRecord, InvalidInput, NotFound
+from gateway.errors import Conflict, ForbiddenOnRecord, InvalidInput, NotFound
 from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import DomainPseudonym
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
@@ -43,6 +63,7 @@ class Filters:
 
     subject_ref: str | None = None
     party: str | None = None
+    actor_user: str | None = None
     action: str | None = None
     purpose: str | None = None
     outcome: Outcome | None = None
@@ -215,3 +236,98 @@ def _documents(runtime: Runtime, query: AuditQuery, *, through: int) -> Iterator
         if len(documents) < len(rows) or len(rows) < EXPORT_BATCH:
             return
         after = rows[-1].seq
+
+
+# The log's transparency: checkpoints, proofs, witnesses. Checkpoints and consistency proofs
+# name no one (hashes and sizes only), so they are public; an inclusion proof carries its entry.
+
+
+def checkpoint_view(
+    session: Session, checkpoint: AuditCheckpoint | None = None, *, seq: int | None = None
+) -> CheckpointView:
+    """A checkpoint (the one at ``seq``, or the given one) as the API shows it."""
+    if checkpoint is None and seq is not None:
+        checkpoint = session.get(AuditCheckpoint, seq)
+    if checkpoint is None:
+        raise NotFound("no such checkpoint" if seq is not None else "no checkpoint yet")
+    view = CheckpointView(version=1, **_v1_fields(checkpoint))
+    if checkpoint.note is None:
+        return view
+    lines = cosignatures_of(session, [checkpoint.seq]).get(checkpoint.seq, [])
+    note = published_note(checkpoint, lines)
+    return view.model_copy(
+        update={
+            "version": 2,
+            "origin": note.text.split("\n", 1)[0],
+            "root_hash": checkpoint.root_hash,
+            "note": str(note),
+            "cosigned_by": sorted({line.split(" ")[1] for line in lines}),
+        }
+    )
+
+
+def _v1_fields(checkpoint: AuditCheckpoint) -> dict[str, Any]:
+    return {
+        "seq": checkpoint.seq,
+        "entry_hash": checkpoint.entry_hash,
+        "recorded_at": format_timestamp(checkpoint.recorded_at),
+        "signed_at": format_timestamp(checkpoint.signed_at),
+        "kid": checkpoint.kid,
+        "signature": checkpoint.signature,
+    }
+
+
+def newest_checkpoint(session: Session) -> CheckpointView:
+    """The newest checkpoint of either version."""
+    return checkpoint_view(session, latest_checkpoint(session))
+
+
+def newest_note(session: Session) -> str:
+    """The newest tree checkpoint as C2SP tlog-checkpoint text, for transparency tooling."""
+    checkpoint = latest_tree_checkpoint(session)
+    if checkpoint is None:
+        raise NotFound("the audit log has no tree checkpoint yet")
+    return published(session, checkpoint)
+
+
+def log_view(runtime: Runtime) -> LogView:
+    """The origin, the log's note keys (current first, then retired) and its witnesses."""
+    origin = runtime.trail.origin
+    keys = public_keys(runtime.audit_keys.jwks).values()
+    return LogView(
+        origin=origin,
+        vkeys=[Verifier(origin, ED25519, key).vkey for key in keys],
+        witnesses=[
+            WitnessView(url=witness.url, vkey=witness.vkey)
+            for witness in runtime.settings.audit_witnesses
+        ],
+    )
+
+
+def consistency(session: Session, old: int, new: int) -> ConsistencyBundle:
+    """The proof that the tree checkpoint of ``new`` entries extends the one of ``old``."""
+    try:
+        return consistency_bundle(session, old, new)
+    except NoSuchCheckpoint as error:
+        raise NotFound(str(error)) from None
+
+
+def inclusion(session: Session, runtime: Runtime, seq: int) -> InclusionBundle:
+    """Entry ``seq``'s inclusion proof to the newest tree checkpoint; 409 before one covers it."""
+    try:
+        return inclusion_bundle(session, seq)
+    except EntryNotFound as error:
+        raise NotFound(str(error)) from None
+    except NotCheckpointed as error:
+        raise Conflict(
+            f"{error}: the gateway signs one within "
+            f"{runtime.settings.audit_checkpoint_every_seconds} seconds of an entry"
+        ) from None
+
+
+def entry_proof(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> InclusionBundle:
+    """An officer's inclusion proof of any entry; audited like every officer query."""
+    officer_query(session, runtime, ask, Filters())
+    bundle = inclusion(session, runtime, seq)
+    answered(session, runtime, ask, bundle.entry.get("subject_ref"))
+    return bundle

@@ -17,6 +17,7 @@ class AccessLogItem(BaseModel):
     purpose: str | None
     categories: list[str]
     summary: str = Field(description="The entry in one plain sentence")
+    proof: str = Field(description="Where the proof that the log holds this entry is")
 
 
 class AccessLog(BaseModel):

@@ -25,11 +25,13 @@ OPERATOR_ACTOR = "operator"
 @dataclass(frozen=True)
 class AuditTrail:
     """What every append needs: the clock, the identity keys (for the subject's audit pseudonym),
-    the checkpoint key and when a checkpoint is due (every N entries or T seconds)."""
+    the checkpoint key, the log's origin and when a checkpoint is due (every N entries or T
+    seconds)."""
 
     clock: Clock
     identity_keys: IdentityKeys
     signing_key: AuditSigningKey
+    origin: str
     checkpoint_every_entries: int
     checkpoint_every_seconds: int
 
@@ -48,6 +50,7 @@ class AuditTrail:
             clock=self.clock,
             every_entries=self.checkpoint_every_entries,
             every_seconds=self.checkpoint_every_seconds,
+            origin=self.origin,
             newest=entry,
         )
         return entry

@@ -9,7 +9,10 @@ from typing import Any
 from audit.chain import GENESIS_HASH, format_timestamp, seal
 from audit.checkpoint_format import signing_input
 from audit.keys import AuditSigningKey
+from audit.merkle import leaf_hash, root_from_leaves
+from audit.note import sign_note
 from audit.schemas import AuditDraft
+from audit.tlog import Checkpoint
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -70,3 +73,21 @@ def reseal_from(entries: list[dict[str, Any]], index: int) -> list[dict[str, Any
         result.append(sealed)
         prev_hash = sealed["entry_hash"]
     return result
+
+
+def sign_tree_checkpoint(
+    entries: Sequence[dict[str, Any]],
+    size: int,
+    key: AuditSigningKey,
+    *,
+    origin: str,
+    signed_at: datetime = START,
+) -> dict[str, Any]:
+    """A version 2 checkpoint document: the tree head of entries 1..size as a signed note."""
+    leaves = [leaf_hash(bytes.fromhex(entry["entry_hash"])) for entry in entries[:size]]
+    text = Checkpoint(origin, size, root_from_leaves(leaves)).text
+    return {
+        "seq": size,
+        "signed_at": format_timestamp(signed_at),
+        "note": str(sign_note(text, origin, key.private_key)),
+    }

@@ -12,6 +12,9 @@ from audit.schemas import AuditDraft, Outcome
 from gateway.core.db import make_engine, make_sessionmaker
 from gateway.migrations.runner import upgrade_to_head
 
+# The origin line of the test log's checkpoints (C2SP tlog-checkpoint).
+ORIGIN = "test.schakel.example/audit"
+
 
 @pytest.fixture
 def audit_engine(database_url: str) -> Iterator[Engine]:

@@ -1,8 +1,9 @@
-"""A verifier written from docs/audit-format.md alone (§1-§7): hashlib, rfc8785, cryptography.
+"""A verifier written from docs/audit-format.md alone: hashlib, rfc8785, cryptography.
 
 Nothing here imports the audit package, so a drift between the code and the document shows.
 It reads an export the plain way (every line parsed by the standard library) and says where the
-log first goes wrong, as §7 orders the checks; the tests hold ``schakel audit verify`` to it.
+log first goes wrong, as §7 orders the checks, version 1 and 2 entries and checkpoints alike;
+the tests hold ``schakel audit verify`` to it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-MEMBERS = {
+MEMBERS_V1 = {
     "seq": "integer",
     "recorded_at": "timestamp",
     "trace_id": "text?",
@@ -38,9 +39,12 @@ MEMBERS = {
     "prev_hash": "digest",
     "entry_hash": "digest",
 }
+MEMBERS_V2 = {**MEMBERS_V1, "actor_user": "text?"}
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 DIGEST = re.compile(r"[0-9a-f]{64}")
 CHECKPOINT_MEMBERS = {"seq", "entry_hash", "recorded_at", "signed_at", "kid", "signature"}
+TREE_CHECKPOINT_MEMBERS = {"seq", "signed_at", "note"}
+EXPORT_FORMATS = ("schakel-audit-export/1", "schakel-audit-export/2")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,56 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(bytes.fromhex(entry["prev_hash"]) + rfc8785.dumps(hashed)).hexdigest()
 
 
+def _tree_root(leaves: list[bytes]) -> bytes:
+    """§5: RFC 9162 §2.1's tree hash over the entries' leaf hashes."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + _tree_root(leaves[:k]) + _tree_root(leaves[k:])).digest()
+
+
+def _check_note(
+    note: str, seq: int, root: bytes, keys: dict[str, Ed25519PublicKey], origin: list[str]
+) -> None:
+    """§4.2: a C2SP signed note whose text is origin, tree size and root hash, signed by a key of
+    the JWKS under the origin as key name (key ID as signed-note says)."""
+    at = note.rfind("\n\n")
+    if at < 0 or not note.endswith("\n"):
+        raise Bad(seq, "note")
+    text, lines = note[: at + 1], note[at + 2 :].splitlines()
+    parts = text.split("\n")
+    if len(parts) != 4 or parts[3] != "" or not re.fullmatch(r"0|[1-9][0-9]*", parts[1]):
+        raise Bad(seq, "checkpoint text")
+    if origin and parts[0] != origin[0]:
+        raise Bad(seq, "another log")
+    origin[:] = [parts[0]]
+    signed = False
+    for line in lines:
+        if not line.startswith("\u2014 "):
+            raise Bad(seq, "signature line")
+        name, _, blob = line[2:].partition(" ")
+        raw = base64.b64decode(blob)
+        for key in keys.values():
+            public = key.public_bytes_raw()
+            key_id = hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4]
+            if name == parts[0] and raw[:4] == key_id:
+                try:
+                    key.verify(raw[4:], text.encode())
+                except InvalidSignature:
+                    raise Bad(seq, "bad note signature") from None
+                signed = True
+    if not signed:
+        raise Bad(seq, "no known key signed the note")
+    if int(parts[1]) != seq:
+        raise Bad(seq, "tree size")
+    if base64.b64decode(parts[2]) != root:
+        raise Bad(seq, "root hash")
+
+
 def _check_checkpoint(
     checkpoint: Any, entry: dict[str, Any], keys: dict[str, Ed25519PublicKey]
 ) -> None:
@@ -116,7 +170,9 @@ def _check_checkpoint(
         raise Bad(seq, "checkpoint does not match its entry")
 
 
-def verify(entries: list[Any], checkpoints: list[Any], jwks: dict[str, Any]) -> Verdict:
+def verify(
+    entries: list[Any], checkpoints: list[Any], jwks: dict[str, Any], origin: str | None = None
+) -> Verdict:
     """§7 over parsed entries and checkpoints; the first problem, in the document's order."""
     keys = {
         key["kid"]: Ed25519PublicKey.from_public_bytes(_b64url(key["x"])) for key in jwks["keys"]
@@ -124,23 +180,29 @@ def verify(entries: list[Any], checkpoints: list[Any], jwks: dict[str, Any]) -> 
     by_seq: dict[int, list[Any]] = {}
     for checkpoint in checkpoints:
         seq = checkpoint.get("seq") if isinstance(checkpoint, dict) else None
+        members = TREE_CHECKPOINT_MEMBERS if "note" in checkpoint else CHECKPOINT_MEMBERS
         if (
             not isinstance(checkpoint, dict)
-            or set(checkpoint) != CHECKPOINT_MEMBERS
+            or set(checkpoint) != members
             or type(seq) is not int
             or seq < 1
-            or not all(type(checkpoint[name]) is str for name in CHECKPOINT_MEMBERS - {"seq"})
+            or not all(type(checkpoint[name]) is str for name in members - {"seq"})
         ):
             return Verdict(False, seq if type(seq) is int and seq >= 1 else None, "checkpoint")
         by_seq.setdefault(seq, []).append(checkpoint)
     previous: dict[str, Any] | None = None
+    leaves: list[bytes] = []
+    origins = [origin] if origin else []
     try:
         for entry in entries:
             expected = 1 if previous is None else previous["seq"] + 1
-            if not isinstance(entry, dict) or set(entry) != set(MEMBERS):
+            if not isinstance(entry, dict) or set(entry) not in (set(MEMBERS_V1), set(MEMBERS_V2)):
                 raise Bad(expected, "members")
-            if not all(_form_ok(form, entry[name]) for name, form in MEMBERS.items()):
+            members = MEMBERS_V2 if "actor_user" in entry else MEMBERS_V1
+            if not all(_form_ok(form, entry[name]) for name, form in members.items()):
                 raise Bad(expected, "forms")
+            if previous is not None and "actor_user" in previous and "actor_user" not in entry:
+                raise Bad(expected, "a version 1 entry after a version 2 one")
             if entry["seq"] != expected:
                 raise Bad(expected, "seq")
             if entry["prev_hash"] != ("0" * 64 if previous is None else previous["entry_hash"]):
@@ -149,8 +211,12 @@ def verify(entries: list[Any], checkpoints: list[Any], jwks: dict[str, Any]) -> 
                 raise Bad(expected, "recorded_at")
             if entry_hash(entry) != entry["entry_hash"]:
                 raise Bad(expected, "entry_hash")
+            leaves.append(hashlib.sha256(b"\x00" + bytes.fromhex(entry["entry_hash"])).digest())
             for checkpoint in by_seq.pop(entry["seq"], []):
-                _check_checkpoint(checkpoint, entry, keys)
+                if "note" in checkpoint:
+                    _check_note(checkpoint["note"], entry["seq"], _tree_root(leaves), keys, origins)
+                else:
+                    _check_checkpoint(checkpoint, entry, keys)
             previous = entry
         last = 0 if previous is None else previous["seq"]
         if by_seq:
@@ -164,6 +230,7 @@ def verify_file(path: Path, jwks: dict[str, Any]) -> Verdict:
     """§6: an export file, every line parsed; a malformed file names no seq."""
     entries: list[Any] = []
     checkpoints: list[Any] = []
+    origin: str | None = None
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -178,8 +245,9 @@ def verify_file(path: Path, jwks: dict[str, Any]) -> Verdict:
             if kind == "header":
                 if number != 1 or not isinstance(document, dict):
                     return Verdict(False, None, "header")
-                if document.get("format") != "schakel-audit-export/1":
+                if document.get("format") not in EXPORT_FORMATS:
                     return Verdict(False, None, "header")
+                origin = document.get("origin")
             elif kind == "entry":
                 entries.append(document)
             elif kind == "checkpoint":
@@ -190,4 +258,4 @@ def verify_file(path: Path, jwks: dict[str, Any]) -> Verdict:
                 return Verdict(False, None, "no header")
     if not entries and not checkpoints:
         return Verdict(True, None)
-    return verify(entries, checkpoints, jwks)
+    return verify(entries, checkpoints, jwks, origin)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-AUDIT_TABLES = ("audit_entries", "audit_checkpoints")
+AUDIT_TABLES = ("audit_entries", "audit_checkpoints", "audit_tree_nodes", "audit_cosignatures")
 
 
 def lift_guards(engine: Engine) -> None:

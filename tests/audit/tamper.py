@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from audit.actions import Action
 from audit.keys import AuditSigningKey
 from audit.schemas import AuditDraft, Outcome
-from tests.audit.builder import build_entries, sign_checkpoint
+from tests.audit.builder import build_entries, sign_checkpoint, sign_tree_checkpoint
+from tests.audit.conftest import ORIGIN
 
 KEY = AuditSigningKey.generate()
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
@@ -198,10 +199,18 @@ STORABLE_FORMS = {
 
 @st.composite
 def valid_logs(draw: st.DrawFn, *, max_entries: int = 9) -> Log:
-    """A log with checkpoints every few entries; the last few entries are often unsigned."""
+    """A log with checkpoints every few entries, of version 1 up to some entry and version 2
+    (tree heads) after it; the last few entries are often unsigned."""
     entries = build_entries(draw(st.lists(drafts, min_size=2, max_size=max_entries)))
     every = draw(st.integers(1, len(entries) + 1))
-    checkpoints = [sign_checkpoint(entry, KEY) for entry in entries if entry["seq"] % every == 0]
+    trees_from = draw(st.integers(1, len(entries) + 1))
+    checkpoints = [
+        sign_checkpoint(entry, KEY)
+        if entry["seq"] < trees_from
+        else sign_tree_checkpoint(entries, entry["seq"], KEY, origin=ORIGIN)
+        for entry in entries
+        if entry["seq"] % every == 0
+    ]
     return entries, checkpoints
 
 

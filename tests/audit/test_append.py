@@ -20,7 +20,7 @@ from audit.keys import AuditSigningKey
 from audit.models import AuditEntry
 from audit.query import entry_document
 from gateway.core.db import transaction
-from tests.audit.conftest import draft
+from tests.audit.conftest import ORIGIN, draft
 from tests.support import SettableClock
 
 
@@ -95,7 +95,13 @@ def test_a_checkpoint_falls_due_by_count_or_by_the_age_of_the_oldest_unsigned_en
     sessions: sessionmaker[Session],
 ) -> None:
     clock, key = SettableClock(), AuditSigningKey.generate()
-    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    due = {
+        "signing_key": key,
+        "clock": clock,
+        "every_entries": 3,
+        "every_seconds": 60,
+        "origin": ORIGIN,
+    }
     signed = []
     for _ in range(4):
         with transaction(sessions) as session:
@@ -148,7 +154,13 @@ def test_the_head_and_the_oldest_unsigned_entry_are_read_together_once_per_trans
 
         monkeypatch.setattr(module, "plain_rows", counted)
     clock, key = SettableClock(), AuditSigningKey.generate()
-    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    due = {
+        "signing_key": key,
+        "clock": clock,
+        "every_entries": 3,
+        "every_seconds": 60,
+        "origin": ORIGIN,
+    }
     signed = []
     for appends in (1, 3, 2):
         with transaction(sessions) as session:
@@ -187,7 +199,13 @@ def test_checkpoints_fall_due_in_one_transaction_as_in_many(
     sessions: sessionmaker[Session],
 ) -> None:
     clock, key = SettableClock(), AuditSigningKey.generate()
-    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    due = {
+        "signing_key": key,
+        "clock": clock,
+        "every_entries": 3,
+        "every_seconds": 60,
+        "origin": ORIGIN,
+    }
     signed = []
     with transaction(sessions) as session:
         for _ in range(7):
@@ -241,7 +259,13 @@ def test_readers_of_the_log_see_held_entries_and_checkpoints_cover_them(
     sessions: sessionmaker[Session],
 ) -> None:
     clock, key = SettableClock(), AuditSigningKey.generate()
-    due = {"signing_key": key, "clock": clock, "every_entries": 3, "every_seconds": 60}
+    due = {
+        "signing_key": key,
+        "clock": clock,
+        "every_entries": 3,
+        "every_seconds": 60,
+        "origin": ORIGIN,
+    }
     signed = []
     with transaction(sessions) as session, entries_held(session):
         for _ in range(4):

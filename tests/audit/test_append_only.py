@@ -12,7 +12,7 @@ from audit.checkpoint import create_checkpoint
 from audit.keys import AuditSigningKey
 from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.migrations.runner import upgrade_to_head
-from tests.audit.conftest import draft
+from tests.audit.conftest import ORIGIN, draft
 from tests.support import SettableClock
 
 STATEMENTS = {
@@ -26,7 +26,9 @@ def filled(sessions: sessionmaker[Session]) -> None:
     clock = SettableClock()
     with transaction(sessions) as session:
         append_entry(session=session, draft=draft(), clock=clock)
-        create_checkpoint(session=session, signing_key=AuditSigningKey.generate(), clock=clock)
+        create_checkpoint(
+            session=session, signing_key=AuditSigningKey.generate(), clock=clock, origin=ORIGIN
+        )
 
 
 @pytest.mark.usefixtures("filled")
@@ -46,7 +48,10 @@ def test_truncate_is_refused_on_postgresql(postgres_url: str, table: str) -> Non
     with transaction(make_sessionmaker(engine)) as session:
         append_entry(session=session, draft=draft(), clock=SettableClock())
         create_checkpoint(
-            session=session, signing_key=AuditSigningKey.generate(), clock=SettableClock()
+            session=session,
+            signing_key=AuditSigningKey.generate(),
+            clock=SettableClock(),
+            origin=ORIGIN,
         )
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {table} CASCADE"))

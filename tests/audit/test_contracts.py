@@ -57,8 +57,9 @@ def test_the_draft_holds_the_members_a_caller_supplies() -> None:
 
 
 def test_the_table_and_the_officer_view_hold_every_member() -> None:
-    assert tuple(column.name for column in entries_table.columns) == (*DOCUMENT_FIELDS, "canonical")
-    assert set(AuditEntry.__annotations__) == {*DOCUMENT_FIELDS, "canonical"}
+    stored = (*DOCUMENT_FIELDS, "canonical", "version")
+    assert tuple(column.name for column in entries_table.columns) == stored
+    assert set(AuditEntry.__annotations__) == set(stored)
     assert tuple(EntryView.model_fields) == DOCUMENT_FIELDS
 
 

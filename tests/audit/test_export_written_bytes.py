@@ -17,6 +17,7 @@ from audit.append import append_entry
 from audit.checkpoint import create_checkpoint
 from audit.export import write_export
 from audit.keys import AuditSigningKey, publish_jwks
+from audit.verify import Trusted
 from audit.verify_export import (
     _NotAsWritten,
     _verify_as_written,
@@ -24,7 +25,7 @@ from audit.verify_export import (
     verify_export,
 )
 from gateway.core.db import transaction
-from tests.audit.conftest import draft
+from tests.audit.conftest import ORIGIN, draft
 from tests.support import SettableClock
 
 KEY = AuditSigningKey.generate()
@@ -41,9 +42,9 @@ def lines(sessions: sessionmaker[Session]) -> list[bytes]:
             reason = REASONS[number % len(REASONS)]
             append_entry(session=session, draft=draft(reason=reason), clock=clock)
             if number % 5 == 4:
-                create_checkpoint(session=session, signing_key=KEY, clock=clock)
+                create_checkpoint(session=session, signing_key=KEY, clock=clock, origin=ORIGIN)
         out = io.StringIO()
-        write_export(session=session, out=out, clock=clock)
+        write_export(session=session, out=out, clock=clock, origin=ORIGIN)
     return [line.encode() + b"\n" for line in out.getvalue().split("\n") if line]
 
 
@@ -55,7 +56,7 @@ def _file(tmp_path: Path, lines: list[bytes]) -> Path:
 
 def _written(path: Path) -> object:
     try:
-        return _verify_as_written(path, JWKS, None)
+        return _verify_as_written(path, JWKS, None, Trusted())
     except (_NotAsWritten, ValueError, KeyError, TypeError):
         return None
 

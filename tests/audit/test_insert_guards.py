@@ -18,7 +18,7 @@ from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditCheckpoint, entries_table
 from audit.verify_database import verify_database
 from gateway.core.db import read_transaction, transaction
-from tests.audit.conftest import draft
+from tests.audit.conftest import ORIGIN, draft
 from tests.audit.guards import lift_guards
 from tests.support import SettableClock
 
@@ -97,7 +97,7 @@ def test_verification_finds_what_the_guards_refuse_when_they_are_gone(
     audit_engine: Engine, sessions: sessionmaker[Session], two_entries: dict[str, Any], wrong: str
 ) -> None:
     with transaction(sessions) as session:
-        create_checkpoint(session=session, signing_key=KEY, clock=SettableClock())
+        create_checkpoint(session=session, signing_key=KEY, clock=SettableClock(), origin=ORIGIN)
     lift_guards(audit_engine)
     row = _row(two_entries, WRONG[wrong])
     with audit_engine.begin() as connection:

@@ -19,7 +19,7 @@ from audit.export import write_export
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
 from audit.query import entry_document
-from audit.verify import verify_log
+from audit.verify import Trusted, verify_log
 from audit.verify_database import (
     _postgresql_range_check,
     _quick_reading,
@@ -29,7 +29,7 @@ from audit.verify_database import (
 from audit.verify_export import verify_export
 from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import alembic_config, upgrade_to_head
-from tests.audit.conftest import draft
+from tests.audit.conftest import ORIGIN, draft
 from tests.support import SettableClock
 
 KEY = AuditSigningKey.generate()
@@ -51,7 +51,7 @@ def _store(sessions: sessionmaker[Session]) -> None:
             categories = ("work.capacity", "care.involvement")[: number % 3]
             change = {"reason": reason, "categories": categories, "subject_ref": None}
             append_entry(session=session, draft=draft(**change), clock=clock)
-            create_checkpoint(session=session, signing_key=KEY, clock=clock)
+            create_checkpoint(session=session, signing_key=KEY, clock=clock, origin=ORIGIN)
         append_entry(session=session, draft=draft(consent_ids=()), clock=clock)
 
 
@@ -135,7 +135,7 @@ def test_an_untouched_log_is_read_the_quick_way(sessions: sessionmaker[Session])
     """Unusual strings included, the stored bytes and the columns agree without the careful reading."""
     with transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
-        quick = _quick_reading(session, 5, checkpoints, JWKS, None)
+        quick = _quick_reading(session, 5, checkpoints, JWKS, None, Trusted())
         assert quick is not None
         assert quick.summary() == _reference(session)
 
@@ -194,7 +194,11 @@ def test_entries_written_before_the_bytes_were_stored_get_them(database_url: str
         command.upgrade(alembic_config(connection), "audit_0002")
     clock = SettableClock()
     previous = GENESIS_HASH
-    old_columns = [column for column in AuditEntry.__table__.c if column.name != "canonical"]
+    old_columns = [
+        column
+        for column in AuditEntry.__table__.c
+        if column.name not in ("canonical", "version", "actor_user")
+    ]
     with engine.begin() as connection:
         for seq, reason in enumerate(REASONS, start=1):
             clock.advance(1.5)
@@ -204,7 +208,7 @@ def test_entries_written_before_the_bytes_were_stored_get_them(database_url: str
                 "recorded_at": format_timestamp(clock()),
                 "prev_hash": previous,
             }
-            document = seal(fields)
+            document = seal(fields, version=1)  # as the gateway wrote entries then
             previous = document["entry_hash"]
             row = {**document, "recorded_at": clock()}
             connection.execute(
@@ -213,7 +217,7 @@ def test_entries_written_before_the_bytes_were_stored_get_them(database_url: str
     upgrade_to_head(engine)
     sessions = make_sessionmaker(engine)
     with transaction(sessions) as session:
-        assert _quick_reading(session, len(REASONS), [], JWKS, None) is not None
+        assert _quick_reading(session, len(REASONS), [], JWKS, None, Trusted()) is not None
         assert verify_database(session=session, jwks=JWKS).ok
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text("UPDATE audit_entries SET canonical = '' WHERE seq = 1"))
@@ -237,7 +241,7 @@ def test_entries_the_verifying_transaction_wrote_itself_are_checked_too(
         append_entry(
             session=session, draft=draft(reason="own, not committed"), clock=SettableClock()
         )
-        assert _quick_reading(session, 6, [], JWKS, None) is None
+        assert _quick_reading(session, 6, [], JWKS, None, Trusted()) is None
         report = verify_database(session=session, jwks=JWKS)
         assert report.ok, report.summary()
         assert report.entries == 6
@@ -253,9 +257,9 @@ def test_rows_spelled_otherwise_are_compared_one_by_one_up_to_a_limit(
     )
     with transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
-        assert _quick_reading(session, 5, checkpoints, JWKS, None) is not None
+        assert _quick_reading(session, 5, checkpoints, JWKS, None, Trusted()) is not None
         monkeypatch.setattr("audit.verify_database.MAX_SPELLED_OTHERWISE", 0)
-        assert _quick_reading(session, 5, checkpoints, JWKS, None) is None
+        assert _quick_reading(session, 5, checkpoints, JWKS, None, Trusted()) is None
         assert verify_database(session=session, jwks=JWKS).ok
 
 
@@ -267,12 +271,12 @@ def test_entries_checked_range_by_range_chain_across_the_bounds(
     monkeypatch.setattr("audit.verify_database.PROGRESS_EVERY", 2)
     with transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
-        quick = _quick_reading(session, 5, checkpoints, JWKS, None)
+        quick = _quick_reading(session, 5, checkpoints, JWKS, None, Trusted())
         assert quick is not None and quick.ok
     _tamper(audit_engine, "DELETE FROM audit_entries WHERE seq = 3")  # the first of a range
     with transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
-        assert _quick_reading(session, 5, checkpoints, JWKS, None) is None
+        assert _quick_reading(session, 5, checkpoints, JWKS, None, Trusted()) is None
         report = verify_database(session=session, jwks=JWKS)
         assert not report.ok
         assert report.summary() == _reference(session)
@@ -289,7 +293,7 @@ def test_entries_taken_from_the_end_are_found_in_the_database_and_in_its_export(
         report = verify_database(session=session, jwks=JWKS)
         assert report.summary() == _reference(session)
         with exported.open("w") as out:
-            write_export(session=session, out=out, clock=SettableClock())
+            write_export(session=session, out=out, clock=SettableClock(), origin=ORIGIN)
     problem = "a checkpoint signs seq 4 but the log ends at seq 3"
     assert not report.ok and problem in report.summary()
     from_export = verify_export(exported, JWKS)
@@ -303,7 +307,7 @@ def test_an_in_memory_database_is_read_on_its_one_connection() -> None:
     _store(sessions)
     with read_transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
-        assert _quick_reading(session, 5, checkpoints, JWKS, None) is not None
+        assert _quick_reading(session, 5, checkpoints, JWKS, None, Trusted()) is not None
         assert verify_database(session=session, jwks=JWKS).summary() == _reference(session)
     engine.dispose()
 

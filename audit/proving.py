@@ -1,0 +1,63 @@
+"""Proof bundles from the database: an entry's inclusion in a signed checkpoint, and one
+checkpoint's consistency with another (audit/proofs.py says what they hold and checks them)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from audit.checkpoint import (
+    cosignatures_of,
+    latest_tree_checkpoint,
+    published_note,
+    tree_checkpoint,
+)
+from audit.errors import NoSuchCheckpoint, NotCheckpointed
+from audit.models import AuditCheckpoint
+from audit.proofs import ConsistencyBundle, InclusionBundle
+from audit.query import entry_by_seq, entry_document
+from audit.tree import consistency_proof, inclusion_proof
+
+
+def published(session: Session, checkpoint: AuditCheckpoint) -> str:
+    """A tree checkpoint's note as published: the log's signature and the cosignatures kept."""
+    lines = cosignatures_of(session, [checkpoint.seq]).get(checkpoint.seq, [])
+    return str(published_note(checkpoint, lines))
+
+
+def inclusion_bundle(session: Session, seq: int, *, size: int | None = None) -> InclusionBundle:
+    """Entry ``seq``, its audit path and the checkpoint the path leads to: the one of ``size``
+    entries, or the newest. NotCheckpointed when no checkpoint covers the entry yet."""
+    document = entry_document(entry_by_seq(session, seq))
+    checkpoint = latest_tree_checkpoint(session) if size is None else tree_checkpoint(session, size)
+    if checkpoint is None and size is not None:
+        raise NoSuchCheckpoint(f"no tree checkpoint of {size} entries")
+    if checkpoint is None or checkpoint.seq < seq:
+        raise NotCheckpointed(f"entry {seq} is not in a signed checkpoint yet")
+    path = inclusion_proof(session, seq, checkpoint.seq)
+    return InclusionBundle(
+        entry=document,
+        index=seq - 1,
+        tree_size=checkpoint.seq,
+        inclusion_path=[node.hex() for node in path],
+        checkpoint=published(session, checkpoint),
+    )
+
+
+def consistency_bundle(session: Session, old: int, new: int) -> ConsistencyBundle:
+    """The proof that the checkpoint of ``new`` entries extends the one of ``old`` entries; both
+    must be tree checkpoints the log signed (NoSuchCheckpoint otherwise)."""
+    if old > new:
+        raise NoSuchCheckpoint(f"a tree of {new} entries cannot extend one of {old}")
+    found = {size: tree_checkpoint(session, size) for size in (old, new)}
+    for size, checkpoint in found.items():
+        if checkpoint is None:
+            raise NoSuchCheckpoint(f"no tree checkpoint of {size} entries")
+    old_checkpoint, new_checkpoint = found[old], found[new]
+    assert old_checkpoint is not None and new_checkpoint is not None
+    return ConsistencyBundle(
+        old_size=old,
+        new_size=new,
+        proof=[node.hex() for node in consistency_proof(session, old, new)],
+        old_checkpoint=published(session, old_checkpoint),
+        new_checkpoint=published(session, new_checkpoint),
+    )

@@ -1,0 +1,201 @@
+"""The log's Merkle tree in the database (RFC 9162 §2.1; the leaf of entry seq is its entry_hash's
+32 bytes, leaf index seq - 1): roots and proofs answered from a few reads.
+
+Like the tiles of C2SP tlog-tiles (height 8), the tree keeps every perfect subtree at levels 8,
+16, 24, … (``audit_tree_nodes``) and nothing in between; the leaves are the entries' own
+hashes. Any subtree is then at most 255 kept hashes (or leaves) below the nearest kept level,
+so a proof at a million entries reads a few hundred rows in a handful of statements and hashes
+them, whatever the size of the log. Nodes are added when a checkpoint is signed and by the
+background timer; they are a function of the entries, so adding one twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from audit.merkle import (
+    EMPTY_ROOT,
+    Node,
+    consistency_spans,
+    fold,
+    inclusion_spans,
+    leaf_hash,
+    node_hash,
+    span_hashes,
+    span_nodes,
+    subtrees,
+)
+from audit.models import AuditBase, AuditEntry, AuditTreeNode
+
+STRIDE = 8  # kept levels are multiples of this (tlog-tiles' tile height)
+# At most this many leaves are hashed into new kept nodes in one statement's worth of rows.
+EXTEND_BATCH = 1 << 16
+
+_NODES = AuditBase.metadata.tables[AuditTreeNode.__tablename__]
+
+
+def leaf_of(entry_hash: str) -> bytes:
+    """The leaf hash of an entry: SHA-256(0x00 || the 32 bytes of its entry_hash)."""
+    return leaf_hash(bytes.fromhex(entry_hash))
+
+
+class NodeReader:
+    """Hashes of perfect subtrees, each folded from the nearest kept level below it.
+
+    A subtree at level L is built from 2**(L - K) hashes of kept level K = L - L % 8 (level 0:
+    the entries' leaf hashes); the hashes a request needs are read in one statement per level.
+    A kept node that is missing (not yet added) is built from the level below it in turn.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def hashes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
+        """The hash of every perfect subtree asked for."""
+        wanted = set(nodes)
+        by_base: dict[int, list[Node]] = {}
+        for level, index in wanted:
+            by_base.setdefault(level - level % STRIDE, []).append((level, index))
+        found: dict[Node, bytes] = {}
+        for base, group in by_base.items():
+            spans = _merged(
+                (index << (level - base), (index + 1) << (level - base)) for level, index in group
+            )
+            kept = self._kept(base, spans)
+            for level, index in group:
+                start = index << (level - base)
+                found[(level, index)] = _perfect(
+                    [kept[i] for i in range(start, start + (1 << (level - base)))]
+                )
+        return found
+
+    def _kept(self, base: int, spans: list[tuple[int, int]]) -> dict[int, bytes]:
+        """Hashes at kept level ``base`` by index, for the spans (end excluded)."""
+        if base == 0:
+            column = AuditEntry.seq
+            rows = self._session.execute(
+                select(AuditEntry.seq, AuditEntry.entry_hash).where(
+                    or_(*(column.between(start + 1, end) for start, end in spans))
+                )
+            )
+            return {seq - 1: leaf_of(entry_hash) for seq, entry_hash in rows}
+        stored = self._session.execute(
+            select(AuditTreeNode.idx, AuditTreeNode.hash).where(
+                AuditTreeNode.level == base,
+                or_(*(AuditTreeNode.idx.between(start, end - 1) for start, end in spans)),
+            )
+        )
+        kept = {index: bytes(hash_) for index, hash_ in stored}
+        missing = [
+            (base, index)
+            for start, end in spans
+            for index in range(start, end)
+            if index not in kept
+        ]
+        if missing:  # not added yet: built from the level below
+            kept.update({index: hash_ for (_, index), hash_ in self.build(missing).items()})
+        return kept
+
+    def build(self, nodes: list[Node]) -> dict[Node, bytes]:
+        """Kept-level nodes built from the level below (never read back from themselves)."""
+        below = [
+            (level - STRIDE, (index << STRIDE) + offset)
+            for level, index in nodes
+            for offset in range(1 << STRIDE)
+        ]
+        hashes = self.hashes(below)
+        return {
+            (level, index): _perfect(
+                [
+                    hashes[(level - STRIDE, (index << STRIDE) + offset)]
+                    for offset in range(1 << STRIDE)
+                ]
+            )
+            for level, index in nodes
+        }
+
+
+def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans with overlapping or touching ones joined, in order."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _perfect(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect subtree from its 2**k hashes at one level, left to right."""
+    level = list(hashes)
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def root_at(session: Session, size: int) -> bytes:
+    """The root hash of the tree over entries 1..size (RFC 9162's MTH)."""
+    if size == 0:
+        return EMPTY_ROOT
+    parts = subtrees(0, size)
+    found = NodeReader(session).hashes(parts)
+    return fold([found[node] for node in parts])
+
+
+def inclusion_proof(session: Session, seq: int, size: int) -> list[bytes]:
+    """RFC 9162 §2.1.3: the audit path of entry ``seq`` in the tree of ``size`` entries."""
+    spans = inclusion_spans(seq - 1, size)
+    return span_hashes(spans, NodeReader(session).hashes(span_nodes(spans)))
+
+
+def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
+    """RFC 9162 §2.1.4: the proof that the tree of ``old`` entries is a prefix of ``new``'s."""
+    spans = consistency_spans(old, new)
+    return span_hashes(spans, NodeReader(session).hashes(span_nodes(spans)))
+
+
+def kept_sizes(session: Session) -> dict[int, int]:
+    """How many nodes each kept level holds (they are added in order, from index 0)."""
+    rows = session.execute(
+        select(AuditTreeNode.level, func.max(AuditTreeNode.idx)).group_by(AuditTreeNode.level)
+    )
+    return {level: top + 1 for level, top in rows}
+
+
+def extend_tree(session: Session, size: int) -> int:
+    """Keep every perfect subtree at levels 8, 16, … that entries 1..size complete; returns the
+    number of nodes added. Idempotent: a node kept already (by a concurrent caller) stays."""
+    if size <= 0:
+        return 0
+    have = kept_sizes(session)
+    reader = NodeReader(session)
+    added = 0
+    level = STRIDE
+    while size >> level:
+        want = size >> level
+        start = have.get(level, 0)
+        step = max(1, EXTEND_BATCH >> level)
+        for first in range(start, want, step):
+            nodes = [(level, index) for index in range(first, min(want, first + step))]
+            _keep(session, reader.build(nodes))
+            added += len(nodes)
+        level += STRIDE
+    return added
+
+
+def _keep(session: Session, hashes: dict[Node, bytes]) -> None:
+    if not hashes:
+        return
+    rows = [
+        {"level": level, "idx": index, "hash": hash_} for (level, index), hash_ in hashes.items()
+    ]
+    dialect = session.get_bind().dialect.name
+    statement = (
+        postgresql.insert(_NODES) if dialect == "postgresql" else sqlite.insert(_NODES)
+    ).on_conflict_do_nothing(index_elements=["level", "idx"])
+    session.execute(statement, rows)

@@ -1,0 +1,106 @@
+"""The tree in the database (audit/tree.py) gives the roots and proofs of RFC 9162 over the
+entries' hashes, from a few reads, before and after its kept nodes are added."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.append import append_entry
+from audit.merkle import (
+    consistency_spans,
+    inclusion_spans,
+    leaf_hash,
+    root_from_leaves,
+    span_hashes,
+    span_nodes,
+    verify_consistency,
+    verify_inclusion,
+)
+from audit.models import AuditEntry, AuditTreeNode
+from audit.tree import STRIDE, consistency_proof, extend_tree, inclusion_proof, root_at
+from gateway.core.db import transaction
+from tests.audit.conftest import draft
+from tests.support import SettableClock
+
+SIZE = 600  # past two blocks of 256, so level 8 is kept and level 16 is not yet
+
+
+@pytest.fixture
+def filled(sessions: sessionmaker[Session]) -> list[bytes]:
+    """SIZE entries; their leaf hashes."""
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        entries = [append_entry(session=session, draft=draft(), clock=clock) for _ in range(SIZE)]
+    return [leaf_hash(bytes.fromhex(entry.entry_hash)) for entry in entries]
+
+
+def _expected(leaves: list[bytes], spans: list[tuple[int, int]]) -> list[bytes]:
+    nodes = {
+        (level, index): root_from_leaves(leaves[index << level : (index + 1) << level])
+        for level, index in span_nodes(spans)
+    }
+    return span_hashes(spans, nodes)
+
+
+SAMPLE = [(1, 1), (1, 2), (256, 256), (257, 300), (1, SIZE), (300, SIZE), (SIZE, SIZE), (512, 513)]
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["from leaves", "from kept nodes"])
+def test_roots_and_proofs_are_those_of_the_tree_over_the_entries(
+    sessions: sessionmaker[Session], filled: list[bytes], kept: bool
+) -> None:
+    with transaction(sessions) as session:
+        if kept:
+            assert extend_tree(session, SIZE) == SIZE >> STRIDE
+        for size in (1, 2, 255, 256, 257, 511, 512, SIZE):
+            assert root_at(session, size) == root_from_leaves(filled[:size])
+        for seq, size in SAMPLE:
+            path = inclusion_proof(session, seq, size)
+            assert path == _expected(filled, inclusion_spans(seq - 1, size))
+            verify_inclusion(seq - 1, size, filled[seq - 1], path, root_from_leaves(filled[:size]))
+        for old, new in [(1, SIZE), (256, 512), (300, 555), (512, SIZE), (7, 7)]:
+            proof = consistency_proof(session, old, new)
+            assert proof == _expected(filled, consistency_spans(old, new))
+            verify_consistency(
+                old, new, root_from_leaves(filled[:old]), root_from_leaves(filled[:new]), proof
+            )
+
+
+def test_kept_nodes_are_added_once_in_order(
+    sessions: sessionmaker[Session], filled: list[bytes]
+) -> None:
+    with transaction(sessions) as session:
+        assert extend_tree(session, 300) == 1
+        assert extend_tree(session, SIZE) == 1  # the second block; the first is kept already
+        assert extend_tree(session, SIZE) == 0
+        kept = session.execute(select(AuditTreeNode.idx, AuditTreeNode.hash)).all()
+    assert [(index, bytes(hash_)) for index, hash_ in sorted(kept)] == [
+        (0, root_from_leaves(filled[:256])),
+        (1, root_from_leaves(filled[256:512])),
+    ]
+
+
+def test_a_proof_reads_a_handful_of_statements(
+    sessions: sessionmaker[Session], filled: list[bytes]
+) -> None:
+    with transaction(sessions) as session:
+        extend_tree(session, SIZE)
+    seen: list[str] = []
+    with transaction(sessions) as session:
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", lambda *a: seen.append(a[2]))
+        inclusion_proof(session, 3, SIZE)
+    reads = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+    assert 1 <= len(reads) <= 3, reads
+
+
+def test_the_kept_nodes_refuse_change(sessions: sessionmaker[Session], filled: list[bytes]) -> None:
+    with transaction(sessions) as session:
+        extend_tree(session, SIZE)
+    with pytest.raises(Exception, match="append-only"), transaction(sessions) as session:
+        session.execute(text("UPDATE audit_tree_nodes SET hash = hash"))
+    with transaction(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(AuditTreeNode)) == 2
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == SIZE
