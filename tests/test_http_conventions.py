@@ -149,7 +149,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "policy_engine": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "audit_guards": "ok", "policy_engine": "ok"}
     assert ready.json()["policy_revision"].startswith("sha256:")
 
 
