@@ -58,6 +58,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             checkpoints = CheckpointTimer(
                 sessions=runtime.sessions, trail=runtime.trail,
                 interval=runtime.settings.audit_checkpoint_interval_seconds,
+                witnesses=runtime.settings.audit_witnesses,
             )  # fmt: skip
             checkpoints.start()
         # What start-up loaded (modules, models, routes) lives as long as the process. Out of

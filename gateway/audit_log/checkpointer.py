@@ -1,13 +1,16 @@
-"""Checkpoints on a timer: an idle log is signed too.
+"""Checkpoints on a timer: an idle log is signed too, and witnesses cosign what is signed.
 
 An append signs a checkpoint when one is due (audit_log.trail), but a log nobody appends to
 would keep its last entries unsigned for ever. A background thread asks every few seconds
-whether a checkpoint is due and signs it, in a transaction of its own.
+whether a checkpoint is due and signs it, in a transaction of its own; then it asks the
+configured witnesses to cosign the newest checkpoint (audit_log.witnesses), away from any
+request.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +19,7 @@ from audit.checkpoint import checkpoint_if_due
 from audit.models import AuditCheckpoint
 from gateway.audit_log.trail import AuditTrail
 from gateway.core.db import transaction
+from gateway.settings import AuditWitness
 
 log = structlog.get_logger("gateway.audit_log.checkpointer")
 
@@ -34,12 +38,20 @@ def sign_if_due(sessions: sessionmaker[Session], trail: AuditTrail) -> AuditChec
 
 
 class CheckpointTimer:
-    """A background thread that runs :func:`sign_if_due` every ``interval`` seconds."""
+    """A background thread that runs :func:`sign_if_due` every ``interval`` seconds, then asks
+    the witnesses to cosign."""
 
     def __init__(
-        self, *, sessions: sessionmaker[Session], trail: AuditTrail, interval: float
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        trail: AuditTrail,
+        interval: float,
+        witnesses: Sequence[AuditWitness] = (),
+        timeout: float = 5.0,
     ) -> None:
         self._sessions, self._trail, self._interval = sessions, trail, interval
+        self._witnesses, self._timeout = tuple(witnesses), timeout
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="audit-checkpoints", daemon=True)
 

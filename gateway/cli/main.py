@@ -10,6 +10,7 @@ from gateway.cli.demo import demo_app
 from gateway.cli.keys import client_assertion, keys_app
 from gateway.cli.participant import participant_app, retention_app
 from gateway.cli.party import party_app
+from gateway.cli.witness import witness_app
 from gateway.core.clock import system_clock
 from gateway.core.db import make_engine
 from gateway.core.logs import configure_logging
@@ -21,6 +22,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(participant_app, name="participant")
 app.add_typer(retention_app, name="retention")
 app.add_typer(demo_app, name="demo")
+app.add_typer(witness_app, name="witness")
 app.command("client-assertion")(client_assertion)
 
 
