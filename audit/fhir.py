@@ -35,6 +35,11 @@ FHIR_ACTIONS: dict[Action, str] = {
     Action.POLICY_RELOAD: "E",
     Action.PARTICIPANT_ERASE: "D",
 }
+HUMAN_USER = {
+    "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+    "code": "humanuser",
+    "display": "human user",
+}
 # AuditEvent.outcome: 0 success, 4 minor failure (a refusal), 8 serious failure.
 FHIR_OUTCOMES = {"allow": "0", "ok": "0", "deny": "4", "error": "8"}
 
@@ -65,6 +70,8 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
         },
         "entity": _entities(entry),
     }
+    if entry.get("actor_user"):
+        resource["agent"] = [_professional(entry), {**resource["agent"][0], "requestor": False}]
     if entry.get("trace_id"):
         resource["extension"].append({"url": TRACE_ID_EXTENSION, "valueString": entry["trace_id"]})
     if entry.get("reason"):
@@ -79,6 +86,20 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
 
     AuditEvent.model_validate(resource)
     return resource
+
+
+def _professional(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The acting professional (NEN 7513), named by the partner's own user id: the requestor."""
+    return {
+        "type": {"coding": [HUMAN_USER]},
+        "who": {
+            "identifier": {
+                "system": f"{SCHAKEL}/party/{entry['actor_party']}/user",
+                "value": entry["actor_user"],
+            }
+        },
+        "requestor": True,
+    }
 
 
 def _entities(entry: Mapping[str, Any]) -> list[dict[str, Any]]:

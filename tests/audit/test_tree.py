@@ -8,6 +8,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.append import append_entry
+from audit.keys import AuditSigningKey
 from audit.merkle import (
     consistency_spans,
     inclusion_spans,
@@ -24,6 +25,7 @@ from gateway.core.db import transaction
 from tests.audit.conftest import draft
 from tests.support import SettableClock
 
+_KEY = AuditSigningKey.generate()
 SIZE = 600  # past two blocks of 256, so level 8 is kept and level 16 is not yet
 
 
@@ -104,3 +106,41 @@ def test_the_kept_nodes_refuse_change(sessions: sessionmaker[Session], filled: l
     with transaction(sessions) as session:
         assert session.scalar(select(func.count()).select_from(AuditTreeNode)) == 2
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == SIZE
+
+
+def test_the_migration_keeps_the_nodes_of_a_log_written_before_it(database_url: str) -> None:
+    """audit_0005 adds the kept nodes of the entries already there; version 1 entries verify."""
+    from alembic import command
+
+    from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
+    from audit.keys import publish_jwks
+    from audit.models import entries_table
+    from audit.tree import kept_sizes
+    from audit.verify_database import verify_database
+    from gateway.core.db import make_engine, make_sessionmaker, read_transaction
+    from gateway.migrations.runner import alembic_config, upgrade_to_head
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "audit_0004")
+    clock, previous, rows, leaves = SettableClock(), GENESIS_HASH, [], []
+    for seq in range(1, 520):
+        clock.advance(1)
+        fields = {**draft().model_dump(mode="json"), "seq": seq, "prev_hash": previous,
+                  "recorded_at": format_timestamp(clock())}  # fmt: skip
+        document, jcs = seal_with_jcs(fields, version=1)
+        previous = document["entry_hash"]
+        rows.append({**document, "recorded_at": clock(), "canonical": jcs.decode()})
+        leaves.append(leaf_hash(bytes.fromhex(previous)))
+    columns = {c.name for c in entries_table.c} - {"version", "actor_user"}
+    with engine.begin() as connection:
+        connection.execute(
+            entries_table.insert(), [{k: v for k, v in row.items() if k in columns} for row in rows]
+        )
+    upgrade_to_head(engine)
+    sessions = make_sessionmaker(engine)
+    with read_transaction(sessions) as session:
+        assert kept_sizes(session) == {8: 2}
+        assert root_at(session, 519) == root_from_leaves(leaves)
+        assert verify_database(session=session, jwks=publish_jwks(_KEY)).ok
+    engine.dispose()
