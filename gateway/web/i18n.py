@@ -99,6 +99,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unusual_rule": "Een organisatie staat hier als ze vandaag minstens 3 keer geweigerd is en het deel weigeringen vandaag minstens 30 procentpunt hoger is dan haar eigen gemiddelde van de 13 dagen ervoor.",
         "nothing_unusual": "Niets opvallends.",
         "more": "Volgende pagina",
+        "proof": "Bewijs",
+        "download_proof": "Download het bewijs dat dit in het logboek staat",
     },
     "en": {
         "site": "Schakel",
@@ -188,6 +190,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unusual_rule": "An organisation is listed when it was refused at least 3 times today and its share of refusals today is at least 30 percentage points above its own average of the 13 days before.",
         "nothing_unusual": "Nothing unusual.",
         "more": "Next page",
+        "proof": "Proof",
+        "download_proof": "Download the proof that the log holds this",
     },
 }
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
 from consent.schemas import ConsentAmendment, ConsentStatus, ConsentTerms
 from gateway.audit_log.access_log import access_log as read_access_log
+from gateway.audit_log.access_log import own_entry_proof
 from gateway.consents import flow as consents
 from gateway.core.db import transaction
 from gateway.demo.flow import demo_participant_token
@@ -232,6 +233,28 @@ def access_log(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Res
             return page.redirect(LOGIN)
         log = read_access_log(session, runtime, participant, after_seq=after_seq, limit=50)
     return page.render("portal_access_log.html", log=log)
+
+
+@router.get("/access-log/{seq}/proof")
+def access_log_proof(seq: int, page: PageDep) -> Response:
+    """The proof that the log holds this entry of the access log, as a file to keep or to give
+    to anyone who checks it (`schakel audit check-proof`)."""
+    runtime = page.runtime
+    try:
+        with transaction(runtime.sessions) as session:
+            participant = own_participant(page, session)
+            if participant is None:
+                return page.redirect(LOGIN)
+            bundle = own_entry_proof(session, runtime, participant, seq)
+    except GatewayError as error:
+        return refusal(page, error)
+    return page.finish(
+        Response(
+            bundle.model_dump_json(indent=2),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="schakel-proof-{seq}.json"'},
+        )
+    )
 
 
 @router.get("/plan")
