@@ -1,4 +1,4 @@
-"""Verifiable exports (NDJSON, docs/audit-format.md §6) and officer exports (NDJSON or CSV).
+"""Verifiable exports (NDJSON, docs/audit-format.md §7) and officer exports (NDJSON or CSV).
 
 Reading an export back is audit/verify_export.py, which needs no database.
 """

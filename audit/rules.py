@@ -1,4 +1,4 @@
-"""The rules an entry must pass (docs/audit-format.md §1, §3, §7), quickly and carefully.
+"""The rules an entry must pass (docs/audit-format.md §1, §3, §8), quickly and carefully.
 
 The quick check is strictly narrower than the careful one (exact types, ASCII digits): when it
 says no, the careful check decides, finds the problem or accepts what is merely unusual, and
@@ -65,19 +65,19 @@ def version_of(entry: Mapping[str, Any]) -> int:
 
 def check(entry: Any, link: Link) -> bytes:
     """The entry's digest (its entry_hash's bytes) when it passes every rule after ``link``;
-    raises Problem at the first rule it breaks, in the order of §7."""
+    raises Problem at the first rule it breaks, in the order of §8."""
     digest = quick_check(entry, link)
     return digest if digest is not None else careful_check(entry, link)
 
 
 def follows(entry: Any, previous: Mapping[str, Any] | None) -> bool:
-    """Whether ``entry`` passes every rule of §7 after ``previous`` (None: it is the first);
+    """Whether ``entry`` passes every rule of §8 after ``previous`` (None: it is the first);
     False means "let the careful reading decide"."""
     return quick_check(entry, Link() if previous is None else Link.after(previous)) is not None
 
 
 def careful_check(entry: Any, link: Link) -> bytes:
-    """Every rule of §7 in its order; raises Problem at the first one broken."""
+    """Every rule of §8 in its order; raises Problem at the first one broken."""
     expected = link.seq + 1
     version = _check_shape(entry, expected)
     if version < link.version:
@@ -169,7 +169,7 @@ _BY_SIZE = {size: form.version for size, form in _FORMS.items()}
 
 
 def quick_check(entry: Any, link: Link) -> bytes | None:
-    """The entry's digest when it passes every rule of §7 on cheap checks, else None."""
+    """The entry's digest when it passes every rule of §8 on cheap checks, else None."""
     form = _FORMS.get(len(entry)) if type(entry) is dict else None
     if form is None or form.version < link.version:
         return None

@@ -1,4 +1,4 @@
-"""What a verifier trusts, and the checkpoints held against it (docs/audit-format.md §4, §8).
+"""What a verifier trusts, and the checkpoints held against it (docs/audit-format.md §4, §10).
 
 A verifier trusts the log's public keys (the JWKS), the log's origin (the first line of its
 checkpoints) and, if it likes, some witnesses' keys. A version 1 checkpoint is an Ed25519

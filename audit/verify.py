@@ -1,5 +1,5 @@
 """Verify a log offline: the hash chain, the Merkle tree and every signed checkpoint
-(docs/audit-format.md §7).
+(docs/audit-format.md §8).
 
 Only what is written in the format document is used, so an export and a JWKS are enough; no
 database is imported here or below (a test holds that), so a verifier needs none.
@@ -183,11 +183,11 @@ class SignedPoints:
 
     Such a reading proves the chain from the genesis hash by hashing each entry's written JCS
     bytes. Up to the last checkpoint, a valid signature vouches that these are the bytes the
-    gateway wrote, and the gateway writes only entries that pass §7, so only the entries that
+    gateway wrote, and the gateway writes only entries that pass §8, so only the entries that
     checkpoints sign need parsing, to hold each checkpoint against its entry and key (and a
     version 2 checkpoint against the root of the tree over the entries' hashes). Nothing
     vouches for the entries after the last checkpoint: a forger may have written them and
-    hashed them all again, so each is parsed and held to every rule of §7 (:func:`follows`).
+    hashed them all again, so each is parsed and held to every rule of §8 (:func:`follows`).
     Every method answers False or None where the careful reading (:func:`verify_log`) must
     decide, so the quick reading's verdict is always the careful one's.
     """

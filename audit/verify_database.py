@@ -10,7 +10,7 @@ while a second connection compares the columns in one statement. On PostgreSQL t
 does both, range by range on two connections: an entry's bytes behind the entry_hash stored for
 the entry before it must hash to its own entry_hash, which row by row is the same walk.
 
-The entries after the last checkpoint are read as documents and held to every rule of §7. A
+The entries after the last checkpoint are read as documents and held to every rule of §8. A
 pass over the entries' hashes builds the Merkle tree: version 2 checkpoints are held against
 its roots, and the tree's kept nodes (audit/tree.py), which proofs are made of, against it.
 
@@ -200,7 +200,7 @@ def _quick_reading(
 
 
 def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
-    """Every entry no checkpoint signs passes each rule of §7 (see SignedPoints)."""
+    """Every entry no checkpoint signs passes each rule of §8 (see SignedPoints)."""
     previous: dict[str, Any] | None = None
     for document in iter_documents(session=session, through=through, after=last_signed - 1):
         if document["seq"] > last_signed and not follows(document, previous):

@@ -1,4 +1,4 @@
-"""Verify an export file offline (docs/audit-format.md §6, §7): no database, only the file and
+"""Verify an export file offline (docs/audit-format.md §7, §8): no database, only the file and
 the published JWKS.
 
 The quickest reading hashes each entry line's bytes as written; the next parses every line once;
@@ -100,7 +100,7 @@ def _verify_as_written(
     the previous entry's hash in front, hashes to its entry_hash, the chain from the genesis
     hash is intact (see SignedPoints). The entries checkpoints sign, and every entry after the
     last of them, are parsed as well: the first to hold each checkpoint against its entry, the
-    others to hold each to every rule of §7. Anything unexpected returns None or raises
+    others to hold each to every rule of §8. Anything unexpected returns None or raises
     _NotAsWritten, and a slower reading decides.
     """
     tail = _trailing_checkpoints(path)
@@ -230,7 +230,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 
 def _record(number: int, line: bytes | str, loads: Callable[[Any], Any]) -> tuple[str, Any]:
-    """The kind and document of one line; MalformedExport unless it is a record of §6."""
+    """The kind and document of one line; MalformedExport unless it is a record of §7."""
     try:
         record = loads(line)
     except ValueError:

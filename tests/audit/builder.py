@@ -8,6 +8,7 @@ from typing import Any
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal
 from audit.checkpoint_format import signing_input
+from audit.fields import FORMAT_VERSION
 from audit.keys import AuditSigningKey
 from audit.merkle import leaf_hash, root_from_leaves
 from audit.note import sign_note
@@ -17,7 +18,10 @@ from audit.tlog import Checkpoint
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-def build_entries(drafts: Sequence[AuditDraft], *, start: datetime = START) -> list[dict[str, Any]]:
+def build_entries(
+    drafts: Sequence[AuditDraft], *, start: datetime = START, version: int = FORMAT_VERSION
+) -> list[dict[str, Any]]:
+    """Entries sealed as the gateway seals them, in the members of ``version``."""
     entries: list[dict[str, Any]] = []
     prev_hash = GENESIS_HASH
     for seq, draft in enumerate(drafts, start=1):
@@ -27,7 +31,8 @@ def build_entries(drafts: Sequence[AuditDraft], *, start: datetime = START) -> l
                 "seq": seq,
                 "recorded_at": format_timestamp(start + timedelta(seconds=seq, microseconds=seq)),
                 "prev_hash": prev_hash,
-            }
+            },
+            version=version,
         )
         entries.append(entry)
         prev_hash = entry["entry_hash"]
@@ -69,7 +74,7 @@ def reseal_from(entries: list[dict[str, Any]], index: int) -> list[dict[str, Any
     for seq, entry in enumerate(entries[index:], start=index + 1):
         fields = {**entry, "seq": seq, "prev_hash": prev_hash}
         fields.pop("entry_hash", None)
-        sealed = seal(fields)
+        sealed = seal(fields, version=2 if "actor_user" in fields else 1)
         result.append(sealed)
         prev_hash = sealed["entry_hash"]
     return result

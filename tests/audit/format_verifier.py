@@ -2,7 +2,7 @@
 
 Nothing here imports the audit package, so a drift between the code and the document shows.
 It reads an export the plain way (every line parsed by the standard library) and says where the
-log first goes wrong, as §7 orders the checks, version 1 and 2 entries and checkpoints alike;
+log first goes wrong, as §8 orders the checks, version 1 and 2 entries and checkpoints alike;
 the tests hold ``schakel audit verify`` to it.
 """
 
@@ -173,7 +173,7 @@ def _check_checkpoint(
 def verify(
     entries: list[Any], checkpoints: list[Any], jwks: dict[str, Any], origin: str | None = None
 ) -> Verdict:
-    """§7 over parsed entries and checkpoints; the first problem, in the document's order."""
+    """§8 over parsed entries and checkpoints; the first problem, in the document's order."""
     keys = {
         key["kid"]: Ed25519PublicKey.from_public_bytes(_b64url(key["x"])) for key in jwks["keys"]
     }
@@ -227,7 +227,7 @@ def verify(
 
 
 def verify_file(path: Path, jwks: dict[str, Any]) -> Verdict:
-    """§6: an export file, every line parsed; a malformed file names no seq."""
+    """§7: an export file, every line parsed; a malformed file names no seq."""
     entries: list[Any] = []
     checkpoints: list[Any] = []
     origin: str | None = None

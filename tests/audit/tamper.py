@@ -2,7 +2,7 @@
 
 Each tampering changes a built log (entries and checkpoints) and may hash the chain again from
 the entry it touched on, as a forger would to hide the change up to the next checkpoint. The
-log's last entries are often left without a checkpoint, where only the rules of §7 stand.
+log's last entries are often left without a checkpoint, where only the rules of §8 stand.
 """
 
 from __future__ import annotations

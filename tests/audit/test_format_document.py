@@ -75,3 +75,20 @@ def test_the_document_states_the_worked_example() -> None:
     text = DOCUMENT.read_text("utf-8")
     assert first["entry_hash"] in text
     assert rfc8785.dumps({k: v for k, v in first.items() if k != "entry_hash"}).decode() in text
+
+
+def test_the_document_states_the_version_2_worked_example() -> None:
+    """§11's leaf hashes, roots, note and proofs are those of the version 2 vectors."""
+    text = DOCUMENT.read_text("utf-8")
+    records = _records("v2/valid.ndjson")
+    entries = [r["entry"] for r in records if "entry" in r]
+    leaves = [hashlib.sha256(b"\x00" + bytes.fromhex(e["entry_hash"])).digest() for e in entries]
+    for seq, leaf in enumerate(leaves, start=1):
+        assert f"{seq} {leaf.hex()}" in text
+    note = next(r["checkpoint"]["note"] for r in records if r.get("checkpoint", {}).get("seq") == 5)
+    assert all(line in text for line in note.splitlines())
+    proofs = json.loads((VECTORS / "v2" / "proofs.json").read_text("utf-8"))
+    for node in proofs["inclusion"][1]["bundle"]["inclusion_path"]:
+        assert node in text
+    for node in proofs["consistency"][0]["bundle"]["proof"]:
+        assert node in text

@@ -1,7 +1,7 @@
 """Every way of reading a log reaches the verdict of a verifier written from the format document.
 
 The quick readings (an export's bytes as written, the database's stored bytes) trust what a
-checkpoint signs and hold every later entry to §7; the careful readings parse everything. For
+checkpoint signs and hold every later entry to §8; the careful readings parse everything. For
 any log a forger without the key could make, all of them name the same first bad seq as
 tests/audit/format_verifier.py, which knows nothing but docs/audit-format.md.
 """

@@ -1,99 +1,26 @@
-"""Checkpoints and proofs fetched over the API verify with a separate RFC 9162 verifier.
-
-The verifier below is written from docs/audit-format.md §4.2, §5 and §9 alone (RFC 9162
-§2.1.3.2 and §2.1.4.2, C2SP signed-note), with hashlib and an Ed25519 library: it imports
-nothing of the audit package.
-"""
+"""Checkpoints and proofs fetched over the API verify with a separate RFC 9162 verifier
+(tests/audit/rfc9162_verifier.py, written from docs/audit-format.md alone)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.proofs import InclusionBundle, check_inclusion, from_tlog_proof
 from gateway.audit_log.checkpointer import sign_if_due
 from gateway.settings import Settings
+from tests.audit.rfc9162_verifier import (
+    entry_leaf,
+    read_checkpoint,
+    rfc9162_consistency,
+    rfc9162_inclusion,
+)
 from tests.disclosures.world import NOOR, SAM, World, running_world
 from tests.support import new_partner, register
 
 # Checkpoint after every second entry, so the log has several tree heads to prove between.
 FREQUENT = {"audit_checkpoint_every_entries": 2, "audit_checkpoint_interval_seconds": 0}
-
-
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def rfc9162_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2, step by step."""
-    if index >= size:
-        return False
-    fn, sn, r = index, size - 1, leaf
-    for p in path:
-        if sn == 0:
-            return False
-        if fn % 2 == 1 or fn == sn:
-            r = _node(p, r)
-            if fn % 2 == 0:
-                while fn % 2 == 0 and fn != 0:
-                    fn, sn = fn // 2, sn // 2
-        else:
-            r = _node(r, p)
-        fn, sn = fn // 2, sn // 2
-    return sn == 0 and r == root
-
-
-def rfc9162_consistency(first: int, second: int, h1: bytes, h2: bytes, path: list[bytes]) -> bool:
-    """RFC 9162 §2.1.4.2, step by step (first < second)."""
-    if not path:
-        return False
-    if first & (first - 1) == 0:
-        path = [h1, *path]
-    fn, sn = first - 1, second - 1
-    while fn % 2 == 1:
-        fn, sn = fn // 2, sn // 2
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn % 2 == 1 or fn == sn:
-            fr, sr = _node(c, fr), _node(c, sr)
-            while fn % 2 == 0 and fn != 0:
-                fn, sn = fn // 2, sn // 2
-        else:
-            sr = _node(sr, c)
-        fn, sn = fn // 2, sn // 2
-    return fr == h1 and sr == h2 and sn == 0
-
-
-def read_checkpoint(note: str, jwks: dict[str, Any], origin: str) -> tuple[int, bytes]:
-    """§4.2: the note's text is origin, size, base64 root; a JWKS key signed it under the origin."""
-    text, _, signatures = note.rpartition("\n\n")
-    text += "\n"
-    lines = text.split("\n")
-    assert lines[0] == origin and len(lines) == 4
-    keys = [base64.urlsafe_b64decode(key["x"] + "=") for key in jwks["keys"]]
-    signed = False
-    for line in signatures.splitlines():
-        name, blob = line.removeprefix("\u2014 ").split(" ")
-        raw = base64.b64decode(blob)
-        for key in keys:
-            key_id = hashlib.sha256(name.encode() + b"\n\x01" + key).digest()[:4]
-            if name == origin and raw[:4] == key_id:
-                Ed25519PublicKey.from_public_bytes(key).verify(raw[4:], text.encode())
-                signed = True
-    assert signed
-    return int(lines[1]), base64.b64decode(lines[2])
-
-
-def entry_leaf(entry: dict[str, Any]) -> bytes:
-    """§5: the leaf is the 32 bytes of entry_hash; its hash has 0x00 in front."""
-    return hashlib.sha256(b"\x00" + bytes.fromhex(entry["entry_hash"])).digest()
 
 
 @pytest.fixture

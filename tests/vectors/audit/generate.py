@@ -13,11 +13,12 @@ from typing import Any
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.export import EXPORT_FORMAT
+from audit.chain import EXPORT_FORMATS
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.schemas import AuditDraft, Outcome
 from tests.audit.builder import build_entries, reseal_from, sign_checkpoint
 from tests.audit.tamper import rehash as rehash_from
+from tests.vectors.audit.generate_v2 import version_2
 
 HERE = Path(__file__).resolve().parent
 TEST_KEY_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
@@ -69,7 +70,7 @@ def lines(
     records: list[dict[str, Any]] = []
     if header:
         records.append(
-            {"header": {"format": EXPORT_FORMAT, "exported_at": "2026-11-24T12:00:00.000000Z"}}
+            {"header": {"format": EXPORT_FORMATS[0], "exported_at": "2026-11-24T12:00:00.000000Z"}}
         )
     records += [{"entry": entry} for entry in entries]
     records += [{"checkpoint": checkpoint} for checkpoint in checkpoints]
@@ -78,11 +79,12 @@ def lines(
 
 def main() -> None:
     signed_at = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
-    entries = build_entries(DRAFTS)
+    entries = build_entries(DRAFTS, version=1)
     checkpoints = [sign_checkpoint(entries[i], KEY, signed_at=signed_at) for i in (2, 4)]
     cases: list[dict[str, Any]] = []
 
     def write(name: str, text: str, *, ok: bool, first_bad_seq: int | None, what: str) -> None:
+        (HERE / name).parent.mkdir(exist_ok=True)
         (HERE / name).write_text(text, encoding="utf-8")
         cases.append({"file": name, "ok": ok, "first_bad_seq": first_bad_seq, "tampering": what})
 
@@ -146,13 +148,14 @@ def main() -> None:
     (HERE / "jwks.json").write_text(
         json.dumps(publish_jwks(KEY), indent=2) + "\n", encoding="utf-8"
     )
+    version_2(write)
     (HERE / "cases.json").write_text(
         json.dumps(cases, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
 
 
 def _unsigned_tail(entries: list[dict[str, Any]], checkpoint: dict[str, Any], write: Any) -> None:
-    """Entries 4 and 5, after the only checkpoint (seq 3), broken against §1, §3 or §7 and hashed
+    """Entries 4 and 5, after the only checkpoint (seq 3), broken against §1, §3 or §8 and hashed
     again: nothing but the rules can find these."""
     tail: list[tuple[str, str, dict[str, Any], int]] = [
         ("tail-extra-member", "entry 4 has a member §1 does not name", {"signed": True}, 4),
