@@ -53,8 +53,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             )  # fmt: skip
             worker.start()
         # What start-up loaded (modules, models, routes) lives as long as the process. Out of
-        # the collector's sight, a full collection no longer walks it: that walk had stopped
-        # the gateway for 75-100 ms about once a second under load, the tail of every run.
+        # the collector's sight, a full collection no longer walks it, a walk that paused every
+        # request under load (docs/performance.md).
         gc.collect()
         gc.freeze()
         yield

@@ -92,7 +92,7 @@ async def _gateway_error(request: Request, error: GatewayError) -> JSONResponse:
 async def _policy_engine_unavailable(
     request: Request, error: PolicyEngineUnavailable
 ) -> JSONResponse:
-    """Fail closed (DESIGN.md, disclosure flow step 4): a deny with 503; internals stay in the log."""
+    """Fail closed (docs/architecture.md, "The disclosure flow"): a deny with 503; internals stay in the log."""
     log.warning("policy engine unavailable", error=str(error), path=request.url.path)
     return problem_response(
         503,

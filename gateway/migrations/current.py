@@ -1,6 +1,6 @@
 """Whether the schema is current, answered without loading Alembic.
 
-Alembic and its templates cost a serving process about 10 MB; a running gateway only ever asks
+Alembic and its templates take a serving process's memory for nothing: a running gateway only asks
 whether the database is at the newest revision of every branch. HEADS names those revisions
 (a test holds it equal to what Alembic finds in ``versions/``).
 """

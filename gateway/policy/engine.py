@@ -1,4 +1,4 @@
-"""The policy-engine interface: ``decide(input) -> Decision`` on any engine (DESIGN.md contract)."""
+"""The policy-engine interface: ``decide(input) -> Decision`` on any engine (docs/architecture.md, "The policy decision contract")."""
 
 from __future__ import annotations
 

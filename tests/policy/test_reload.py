@@ -15,7 +15,7 @@ from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyRefused
 from gateway.policy.opa_server import OpaServerEngine
 from tests.policy.gateway_app import (
-    DESIGN_EXAMPLE,
+    CONTRACT_EXAMPLE,
     gateway_settings,
     gateway_with_decide_route,
     operator_headers,
@@ -60,14 +60,14 @@ def engine(
 
 
 def test_reload_puts_new_policies_in_force(engine: PolicyEngine, policies_copy: Path) -> None:
-    before = engine.decide(DESIGN_EXAMPLE)
+    before = engine.decide(CONTRACT_EXAMPLE)
     assert before.categories == ["care.involvement"]
     without_care_involvement(policies_copy)
     new_bundle = load_bundle(policies_copy)
 
     engine.reload(new_bundle)
 
-    after = engine.decide(DESIGN_EXAMPLE)
+    after = engine.decide(CONTRACT_EXAMPLE)
     assert not after.allow
     assert engine.revision == new_bundle.revision != before.policy_revision
     assert after.policy_revision == new_bundle.revision
@@ -75,7 +75,7 @@ def test_reload_puts_new_policies_in_force(engine: PolicyEngine, policies_copy: 
 
 
 def test_refused_reload_keeps_the_old_policies(engine: PolicyEngine, policies_copy: Path) -> None:
-    before = engine.decide(DESIGN_EXAMPLE)
+    before = engine.decide(CONTRACT_EXAMPLE)
     without_care_involvement(policies_copy)  # pushed to OPA before the broken module: restored
     broken(policies_copy)
 
@@ -85,7 +85,7 @@ def test_refused_reload_keeps_the_old_policies(engine: PolicyEngine, policies_co
     assert refused.value.path == DISCLOSURE
     assert refused.value.error
     assert engine.revision == before.policy_revision
-    assert engine.decide(DESIGN_EXAMPLE) == before
+    assert engine.decide(CONTRACT_EXAMPLE) == before
     assert engine.ready()
 
 
@@ -121,7 +121,7 @@ def test_reload_on_opa_of_modules_that_change_together(
     assert opa.revision == changed.revision
     assert opa.served_revision() == changed.revision
     assert opa._admin.get_data("schakel/pair/answer")["result"] == 43
-    assert opa.decide(DESIGN_EXAMPLE).allow
+    assert opa.decide(CONTRACT_EXAMPLE).allow
     opa.close()
 
 
@@ -136,7 +136,7 @@ def test_operator_reload_endpoint_changes_the_revision(
     with gateway_with_decide_route(settings) as (runtime, client):
         headers = operator_headers(runtime, client, ("operator",))
         old_revision = runtime.policy_engine.revision
-        assert client.post("/test/decide", json=DESIGN_EXAMPLE).json()["allow"]
+        assert client.post("/test/decide", json=CONTRACT_EXAMPLE).json()["allow"]
         without_care_involvement(policies_copy)
 
         response = client.post(RELOAD, headers=headers)
@@ -148,7 +148,7 @@ def test_operator_reload_endpoint_changes_the_revision(
             "new_revision": load_bundle(policies_copy).revision,
             "changed": True,
         }
-        decision = client.post("/test/decide", json=DESIGN_EXAMPLE).json()
+        decision = client.post("/test/decide", json=CONTRACT_EXAMPLE).json()
         assert not decision["allow"]
         assert decision["policy_revision"] == response.json()["new_revision"]
         assert client.get("/readyz").json()["policy_revision"] == decision["policy_revision"]
@@ -184,7 +184,7 @@ def test_policy_that_does_not_compile_is_a_422_and_the_old_revision_stays(
         assert problem["file"] == DISCLOSURE
         assert problem["error"]
         assert problem["policy_revision"] == old_revision
-        decision = client.post("/test/decide", json=DESIGN_EXAMPLE).json()
+        decision = client.post("/test/decide", json=CONTRACT_EXAMPLE).json()
         assert decision["allow"]
         assert decision["policy_revision"] == old_revision
         assert client.get("/readyz").status_code == 200
