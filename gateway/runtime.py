@@ -126,7 +126,12 @@ def build_policy_engine(settings: Settings) -> PolicyEngine:
     if settings.policy_engine is PolicyEngineKind.OPA:
         from gateway.policy.opa_server import OpaServerEngine
 
-        engine = OpaServerEngine(settings.opa_url, bundle, timeout=settings.opa_timeout_seconds)
+        engine = OpaServerEngine(
+            settings.opa_url,
+            bundle,
+            timeout=settings.opa_timeout_seconds,
+            cooloff=settings.opa_cooloff_seconds,
+        )
         try:
             engine.sync()
         except PolicyEngineUnavailable as error:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,8 +13,6 @@ from gateway.policy.opa_server import OpaServerEngine
 from tests.policy.gateway_app import CONTRACT_EXAMPLE, gateway_settings, gateway_with_decide_route
 from tests.policy.opa_process import OpaProcess, free_port
 
-HANG_SECONDS = 2.0
-
 
 def assert_policy_engine_unavailable(response: object) -> None:
     assert response.status_code == 503, response.text  # type: ignore[attr-defined]
@@ -27,46 +22,6 @@ def assert_policy_engine_unavailable(response: object) -> None:
     assert body["type"].endswith("/policy-engine-unavailable")
     assert "127.0.0.1" not in body["detail"] and "OPA" not in body["detail"]
     assert body["trace_id"]
-
-
-class _HangingDecisions(BaseHTTPRequestHandler):
-    """Refuses every sync request at once and lets every decision hang, as a stuck OPA would."""
-
-    def do_GET(self) -> None:
-        self._refuse()
-
-    def do_PUT(self) -> None:
-        self._refuse()
-
-    def do_DELETE(self) -> None:
-        self._refuse()
-
-    def do_POST(self) -> None:
-        time.sleep(HANG_SECONDS)
-        self._refuse()
-
-    def _refuse(self) -> None:
-        try:
-            self.send_response(503)
-            self.send_header("content-type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"code": "unavailable"}')
-        except ConnectionError:
-            pass  # the client gave up waiting, which is the point
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
-
-
-@pytest.fixture
-def hanging_opa() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HangingDecisions)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def test_unreachable_engine_is_a_503_deny(tmp_path: Path) -> None:
