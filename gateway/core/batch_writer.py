@@ -1,18 +1,15 @@
-"""Group commit: one thread runs the units of work of many requests in one transaction.
+"""Group commit: one thread runs the small units of work of many requests in one transaction.
 
-Every disclosure reads, decides and appends to the audit log in a transaction of its own; the
-transaction's own cost (a connection from the pool, BEGIN, COMMIT with its fsync, and on
-PostgreSQL the round trips and the audit log's lock) was a fifth of a disclosure. Here one
-thread takes the units of work waiting in the queue, up to ``max_batch`` at a time, and runs
-them one after the other in one transaction. Should one of them fail, that transaction is
-rolled back and the batch runs again in a new one, each unit in a savepoint of its own: the
-unit that fails leaves nothing behind and the others go on. A unit may so run twice, but only
-one run's writes are ever committed; units therefore act on the session alone. Only when the
-transaction has committed does any unit's caller get its result, so a disclosure's audit entry
-is durable before its data leaves; if the commit fails, every unit of the batch fails with it.
-
-Units run in arrival order, and a batch's transaction begins after the previous one committed,
-so a consent revoked before a request was sent is seen by that request.
+What must be serial is the audit log's head and the commit with its fsync; everything else (the
+reads, the policy decision, the view) is done before, beside other requests. Here one thread
+takes the units waiting in the queue, up to ``max_batch`` at a time, and runs them one after the
+other in one transaction: one BEGIN, one COMMIT, one fsync for the batch. Should one of them
+fail, that transaction is rolled back and the batch runs again in a new one, each unit in a
+savepoint of its own: the unit that fails leaves nothing behind and the others go on. A unit may
+so run twice, but only one run's writes are ever committed; units therefore act on the session
+alone. Only when the transaction has committed does any unit's caller get its result, so a
+disclosure's audit entry is durable before its data leaves; if the commit fails, every unit of
+the batch fails with it.
 """
 
 from __future__ import annotations
