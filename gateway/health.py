@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.deps import RuntimeDep
 from gateway.migrations.current import schema_is_current
 from gateway.policy.engine import PolicyEngine
+from gateway.policy.probes import Probe, failures
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger("gateway.health")
@@ -31,7 +32,7 @@ def healthz() -> dict[str, str]:
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     checks: dict[str, Any] = {
         "database": _database_ready(runtime),
-        "policy_engine": _policy_engine_ready(runtime.policy_engine),
+        "policy_engine": _policy_engine_ready(runtime.policy_engine, runtime.probes),
     }
     ready = all(value == "ok" for value in checks.values())
     body = {
@@ -43,13 +44,20 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-def _policy_engine_ready(engine: PolicyEngine) -> str:
-    """Asks only: a probe changes nothing (policies are pushed at start-up, on reload, and again
-    by the engine itself when a decision finds them gone)."""
-    if engine.ready():
-        return "ok"
-    log.warning("policy engine not ready", policy_engine=engine.name)
-    return "unreachable, or not serving this gateway's policy revision"
+def _policy_engine_ready(engine: PolicyEngine, probes: list[Probe]) -> str:
+    """The engine serves this gateway's revision and decides the probes as expected.
+
+    Asks only: a probe changes nothing (policies are pushed at start-up, on reload, and again by
+    the engine itself when a decision finds them gone).
+    """
+    if not engine.ready():
+        log.warning("policy engine not ready", policy_engine=engine.name)
+        return "unreachable, or not serving this gateway's policy revision"
+    failed = failures(probes, engine.decide)
+    if failed:
+        log.warning("policy engine decides a probe otherwise", failure=failed[0])
+        return "does not decide as its probes expect (see the log)"
+    return "ok"
 
 
 def _database_ready(runtime: RuntimeDep) -> str:

@@ -24,6 +24,7 @@ from gateway.identity.keys import IdentityKeys, load_identity_keys
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
+from gateway.policy.probes import Probe, load_probes
 from gateway.settings import PolicyEngineKind, Settings
 from gateway.storage.kek import KekRing, load_kek, parse_kek
 
@@ -53,6 +54,7 @@ class Runtime:
     keks: KekRing
     writer: BatchWriter
     trail: AuditTrail
+    probes: list[Probe]
 
     def close(self) -> None:
         self.writer.close()
@@ -81,6 +83,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         audit_keys=audit_keys,
         writer=BatchWriter(sessions),
         trail=audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock),
+        probes=load_probes(settings.policies_dir),
     )
 
 

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
+    opa_binary: Path | None = Field(
+        default=None,
+        description="An opa binary: `opa test` must pass on the policies before a reload.",
+    )
     opa_cooloff_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=1.0,
         description="After an OPA time-out or refused connection, refuse decisions at once this long.",

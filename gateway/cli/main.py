@@ -48,6 +48,7 @@ def serve() -> None:
     from gateway.auth.signing_key import SigningKeyError
     from gateway.identity.keys import IdentityKeyError
     from gateway.policy.engine import PolicyEngineUnavailable
+    from gateway.policy.probes import ProbesError
     from gateway.runtime import build_runtime
     from gateway.storage.kek import KekError
 
@@ -56,7 +57,9 @@ def serve() -> None:
     migrated_engine(settings, migrate_sqlite=True).dispose()
     try:
         runtime = build_runtime(settings, clock=system_clock)
-    except (SigningKeyError, PolicyEngineUnavailable, IdentityKeyError, KekError) as error:
+    except (
+        SigningKeyError, PolicyEngineUnavailable, ProbesError, IdentityKeyError, KekError
+    ) as error:  # fmt: skip
         fail(str(error))
     uvicorn.run(
         create_app(runtime),

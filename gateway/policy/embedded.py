@@ -66,6 +66,10 @@ class EmbeddedEngine:
         """Digest of the policy bundle in force."""
         return self._state.bundle.revision
 
+    @property
+    def bundle(self) -> PolicyBundle:
+        return self._state.bundle
+
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         """Evaluate the decision for one request; any engine failure is PolicyEngineUnavailable."""
         try:
@@ -150,6 +154,11 @@ def _sweep(slots: dict[int, _Slot]) -> None:
         owner = slot.state()
         if owner is None or owner.closed:
             del slots[serial]
+
+
+def refusal_of(bundle: PolicyBundle) -> PolicyRefused | None:
+    """Why ``bundle`` does not load, naming the file at fault, or None."""
+    return _refusal(bundle)
 
 
 def _refusal(bundle: PolicyBundle) -> PolicyRefused | None:

@@ -80,6 +80,11 @@ class PolicyEngine(Protocol):
         """Digest of the policy bundle this engine evaluates."""
         ...
 
+    @property
+    def bundle(self) -> PolicyBundle:
+        """The policy bundle in force."""
+        ...
+
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         """Evaluate the decision rule; raise PolicyEngineUnavailable on any failure."""
         ...

@@ -67,6 +67,10 @@ class OpaServerEngine:
         """Digest of the policy bundle this engine pushes and expects."""
         return self._bundle.revision
 
+    @property
+    def bundle(self) -> PolicyBundle:
+        return self._bundle
+
     def sync(self) -> None:
         """Check OPA serves this bundle (e.g. mounted with ``--bundle``); else push it.
 
