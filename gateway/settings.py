@@ -187,6 +187,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("data_dir")
+    @classmethod
+    def _a_folder_or_none_yet(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(
+                f"{value} is a file, not a folder; name a folder (it is made if missing)"
+            )
+        return value
+
+    @field_validator("policies_dir")
+    @classmethod
+    def _policies_with_their_catalogue(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(
+                f"no folder at {value}; name the folder that holds the policies/ bundle"
+            )
+        if not (value / "schakel" / "catalogue" / "data.json").is_file():
+            raise ValueError(
+                f"{value} holds no schakel/catalogue/data.json; is it the policies/ folder?"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
@@ -269,8 +291,12 @@ def describe_settings_errors(error: ValidationError) -> str:
         message = problem["msg"].removeprefix("Value error, ")
         given = problem.get("input")
         shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+        if location and location[0] in {"data_dir", "policies_dir"}:
+            shown = ""  # the message names the path already
         if problem["type"] == "extra_forbidden":
             message = "unknown setting; check its spelling"
             shown = ""
         lines.append(f"{name}: {message}{shown}")
+    if len(lines) == 1:
+        return f"invalid configuration: {lines[0]}"
     return "invalid configuration:\n  " + "\n  ".join(lines)
