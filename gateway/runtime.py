@@ -64,7 +64,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime:
     """Open the database, load keys, catalogue and policy engine."""
-    database = make_engine(settings.effective_database_url)
+    database = make_engine(settings.effective_database_url, write_wait=settings.write_wait_seconds)
     token_key = load_token_signing_key(settings)
     sessions = make_sessionmaker(database)
     identity_keys = identity_keys_for(settings)

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
+    write_wait_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0,
+        description="How long a request waits for its turn to write (SQLite) before a 503.",
+    )
     opa_binary: Path | None = Field(
         default=None,
         description="An opa binary: `opa test` must pass on the policies before a reload.",
