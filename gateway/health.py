@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.core.db import WriterTimeout, transaction
+from gateway.core.models import ReadinessProbe
 from gateway.deps import RuntimeDep
 from gateway.migrations.current import schema_is_current
 from gateway.policy.engine import PolicyEngine
@@ -26,7 +30,7 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="The database and the policy engine answer",
+    summary="The database takes a write and the policy engine decides as expected",
     responses={503: {"description": "A dependency does not answer; the body says which"}},
 )
 def readyz(runtime: RuntimeDep) -> JSONResponse:
@@ -61,12 +65,38 @@ def _policy_engine_ready(engine: PolicyEngine, probes: list[Probe]) -> str:
 
 
 def _database_ready(runtime: RuntimeDep) -> str:
+    """The schema is current and a write commits: a full disk, an immutable or read-only file, a
+    read-only replica all make the gateway unready, though it still answers reads."""
     try:
         with runtime.database.connect() as connection:
             connection.execute(text("SELECT 1"))
             if not schema_is_current(connection):
                 return "migrations pending: run `schakel migrate`"
+        unwritable = _unwritable_sqlite_file(runtime.settings.effective_database_url)
+        if unwritable is not None:
+            return unwritable
+        with transaction(runtime.sessions) as session:
+            session.execute(
+                update(ReadinessProbe)
+                .where(ReadinessProbe.id == 1)
+                .values(probed_at=runtime.clock())
+            )
+    except WriterTimeout:
+        log.warning("database probe found no turn to write")
+        return "busy: no turn to write in time"
     except SQLAlchemyError as error:
         log.warning("database probe failed", error=str(error).splitlines()[0])
-        return "unreachable"
+        return "unreachable, or a write does not commit"
     return "ok"
+
+
+def _unwritable_sqlite_file(url: str) -> str | None:
+    """A SQLite file (or its folder) the process may not write: connections opened earlier can
+    still commit to the write-ahead log, but it can never be checkpointed into the file."""
+    if not url.startswith("sqlite:///"):
+        return None
+    database = Path(url.removeprefix("sqlite:///"))
+    for path in (database, database.parent):
+        if path.exists() and not os.access(path, os.W_OK):
+            return f"cannot write {path.name or path}: read-only or immutable"
+    return None
