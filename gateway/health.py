@@ -12,12 +12,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.core.db import WriterTimeout, transaction
+from audit.checkpoint import latest_checkpoint
+from gateway.core.db import WriterTimeout, read_transaction, transaction
+from gateway.core.metrics import MetricsServer
 from gateway.core.models import ReadinessProbe
 from gateway.deps import RuntimeDep
 from gateway.migrations.current import schema_is_current
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.probes import Probe, failures
+from gateway.runtime import Runtime
+from plan.outbox import dead_letter_count
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger("gateway.health")
@@ -62,6 +66,31 @@ def _policy_engine_ready(engine: PolicyEngine, probes: list[Probe]) -> str:
         log.warning("policy engine decides a probe otherwise", failure=failed[0])
         return "does not decide as its probes expect (see the log)"
     return "ok"
+
+
+def serve_metrics(runtime: Runtime) -> MetricsServer | None:
+    """``/metrics`` on ``SCHAKEL_METRICS_PORT`` when set, its gauges read at each scrape."""
+    settings = runtime.settings
+    if settings.metrics_port is None:
+        return None
+
+    def checkpoint_age() -> float:
+        with read_transaction(runtime.sessions) as session:
+            newest = latest_checkpoint(session)
+        if newest is None:
+            return -1.0
+        return (runtime.clock() - newest.signed_at).total_seconds()
+
+    def dead_letters() -> float:
+        with read_transaction(runtime.sessions) as session:
+            return float(dead_letter_count(session=session))
+
+    runtime.metrics.measure_at_scrape(
+        writer_queue=lambda: float(runtime.writer.queued),
+        checkpoint_age=checkpoint_age,
+        dead_letters=dead_letters,
+    )
+    return MetricsServer(runtime.metrics, settings.metrics_host, settings.metrics_port)
 
 
 def _database_ready(runtime: RuntimeDep) -> str:

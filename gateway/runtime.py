@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -20,6 +20,7 @@ from gateway.core.batch_writer import BatchWriter
 from gateway.core.catalogue import Catalogue
 from gateway.core.clock import Clock, system_clock
 from gateway.core.db import make_engine, make_sessionmaker
+from gateway.core.metrics import Metrics
 from gateway.identity.keys import IdentityKeys, load_identity_keys
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
@@ -55,6 +56,7 @@ class Runtime:
     writer: BatchWriter
     trail: AuditTrail
     probes: list[Probe]
+    metrics: Metrics
 
     def close(self) -> None:
         self.writer.close()
@@ -69,6 +71,8 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     sessions = make_sessionmaker(database)
     identity_keys = identity_keys_for(settings)
     audit_keys = load_audit_keys(settings)
+    metrics = Metrics()
+    trail = audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock)
     return Runtime(
         settings=settings,
         database=database,
@@ -81,9 +85,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         participants=ParticipantVerifier(settings, demo_key=token_key),
         keks=kek_ring_for(settings),
         audit_keys=audit_keys,
-        writer=BatchWriter(sessions),
-        trail=audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock),
+        writer=BatchWriter(sessions, on_batch=metrics.writer_batches.observe),
+        trail=replace(trail, on_append=lambda action: metrics.audit_appends.labels(action).inc()),
         probes=load_probes(settings.policies_dir),
+        metrics=metrics,
     )
 
 

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = Field(
+        default=None,
+        description="Serve Prometheus metrics at /metrics on this port (apart from the API).",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address the metrics port binds to.")
     write_wait_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
         default=10.0,
         description="How long a request waits for its turn to write (SQLite) before a 503.",

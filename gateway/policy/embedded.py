@@ -184,7 +184,9 @@ def _evaluate(machine: Any, input_json: str) -> object:
         failure = _first_line(exc)
     else:
         if result == _UNDEFINED_RESULT:
-            raise PolicyEngineUnavailable("embedded engine failed: the decision is undefined")
+            raise PolicyEngineUnavailable(
+                "embedded engine failed: the decision is undefined", kind="undefined"
+            )
         return orjson.loads(result)
     raise PolicyEngineUnavailable(f"embedded engine failed: {failure}")  # fresh: see _refusal
 
