@@ -23,19 +23,24 @@ _URN = uuid.UUID("5c1d2b1e-7a4f-4c55-9f0e-3b0c1d5e6a70")
 
 
 def render_disclosure_bundle(view: DisclosedView) -> dict[str, Any]:
-    """The view as an R4 ``collection`` Bundle; the subject is named by pseudonym, never by BSN."""
-    patient_url = _full_url(view.subject_pseudonym, "Patient")
-    entries: list[dict[str, Any]] = [
-        {
-            "fullUrl": patient_url,
-            "resource": {
-                "resourceType": "Patient",
-                "identifier": [{"system": PSEUDONYM_SYSTEM, "value": view.subject_pseudonym}],
-            },
-        }
-    ]
-    for category in sorted(view.categories):
-        entries.extend(_category_entries(view, category, patient_url))
+    """The view as an R4 ``collection`` Bundle; the subject is named by pseudonym, never by BSN.
+
+    When nothing was disclosed the Bundle holds no Patient, only the withheld categories.
+    """
+    entries: list[dict[str, Any]] = []
+    if view.subject_pseudonym is not None:
+        patient_url = _full_url(view.subject_pseudonym, "Patient")
+        entries.append(
+            {
+                "fullUrl": patient_url,
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": PSEUDONYM_SYSTEM, "value": view.subject_pseudonym}],
+                },
+            }
+        )
+        for category in sorted(view.categories):
+            entries.extend(_category_entries(view, view.subject_pseudonym, category, patient_url))
     if view.withheld:
         entries.append(_withheld_entry(view))
     document: dict[str, Any] = {
@@ -53,14 +58,16 @@ def render_disclosure_bundle(view: DisclosedView) -> dict[str, Any]:
     return Bundle.model_validate(document).model_dump(mode="json", exclude_none=True)
 
 
-def _full_url(pseudonym: str, *parts: str) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(_URN, "/".join((pseudonym, *parts))))
+def _full_url(pseudonym: str | None, *parts: str) -> str:
+    return "urn:uuid:" + str(uuid.uuid5(_URN, "/".join((pseudonym or "", *parts))))
 
 
-def _category_entries(view: DisclosedView, category: str, patient_url: str) -> list[dict[str, Any]]:
+def _category_entries(
+    view: DisclosedView, pseudonym: str, category: str, patient_url: str
+) -> list[dict[str, Any]]:
     fields = view.categories[category]
     if category == "care.involvement":
-        return _episode_of_care(view, fields, patient_url)
+        return _episode_of_care(pseudonym, fields, patient_url)
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "status": "final",
@@ -73,7 +80,7 @@ def _category_entries(view: DisclosedView, category: str, patient_url: str) -> l
     components = [c for name, value in sorted(rest.items()) for c in _components(name, value)]
     if components:
         resource["component"] = components
-    return [{"fullUrl": _full_url(view.subject_pseudonym, category), "resource": resource}]
+    return [{"fullUrl": _full_url(pseudonym, category), "resource": resource}]
 
 
 def _work_readiness(resource: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +106,7 @@ def _work_readiness(resource: dict[str, Any], fields: dict[str, Any]) -> dict[st
 
 
 def _episode_of_care(
-    view: DisclosedView, fields: dict[str, Any], patient_url: str
+    pseudonym: str, fields: dict[str, Any], patient_url: str
 ) -> list[dict[str, Any]]:
     episode: dict[str, Any] = {
         "resourceType": "EpisodeOfCare",
@@ -109,12 +116,10 @@ def _episode_of_care(
     }
     if fields.get("since"):
         episode["period"] = {"start": fields["since"]}
-    entries = [
-        {"fullUrl": _full_url(view.subject_pseudonym, "care.involvement"), "resource": episode}
-    ]
+    entries = [{"fullUrl": _full_url(pseudonym, "care.involvement"), "resource": episode}]
     contact = fields.get("coordinator_contact")
     if isinstance(contact, dict) and contact:
-        practitioner_url = _full_url(view.subject_pseudonym, "care.involvement", "coordinator")
+        practitioner_url = _full_url(pseudonym, "care.involvement", "coordinator")
         practitioner: dict[str, Any] = {"resourceType": "Practitioner"}
         if contact.get("name"):
             practitioner["name"] = [{"text": contact["name"]}]

@@ -58,9 +58,13 @@ class ParsedPayload:
 
 @dataclass(frozen=True)
 class DisclosedView:
-    """The minimal view one disclosure decided on, before a partner format renders it."""
+    """The minimal view one disclosure decided on, before a partner format renders it.
 
-    subject_pseudonym: str
+    ``subject_pseudonym`` is None when nothing was disclosed, so that an unknown participant and
+    one without consent render alike.
+    """
+
+    subject_pseudonym: str | None
     purpose: str
     categories: dict[str, dict[str, Any]]
     withheld: dict[str, str]

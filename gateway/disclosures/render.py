@@ -16,7 +16,7 @@ def render(view: DisclosureView, accept: str) -> tuple[bytes, str]:
     if FHIR_JSON in accept:
         bundle = render_disclosure_bundle(
             DisclosedView(
-                subject_pseudonym=view.subject or "",
+                subject_pseudonym=view.subject,
                 purpose=view.purpose,
                 categories={item.category: item.fields for item in view.disclosed},
                 withheld={item.category: item.code for item in view.withheld},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,16 @@ def test_disclosure_bundle_is_a_valid_r4_collection_with_withheld_reasons() -> N
         ("work.capacity", "no-consent"),
     ]
     assert document["meta"]["tag"][0]["code"] == "reintegration"
+
+
+def test_disclosure_bundle_without_a_subject_holds_only_the_withheld_categories() -> None:
+    view = replace(view_of({}, **{"work.capacity": "consent.missing"}), subject_pseudonym=None)
+    document = render_disclosure_bundle(view)
+    Bundle.model_validate(document)
+    assert [entry["resource"]["resourceType"] for entry in document["entry"]] == [
+        "OperationOutcome"
+    ]
+    assert document["entry"][0]["resource"]["issue"][0]["diagnostics"] == "work.capacity"
 
 
 def test_disclosure_bundle_is_deterministic() -> None:
