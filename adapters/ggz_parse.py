@@ -204,14 +204,16 @@ def _subject(patient: dict[str, Any], location: str) -> SubjectIdentifier:
 
 
 def _drop_demographics(patient: dict[str, Any], location: str, context: _Context) -> None:
-    extra = sorted(set(patient) - {"resourceType", "id", "meta", "identifier"})
-    if extra:
-        context.dropped.append(
-            DroppedItem(
-                location, "outside-catalogue",
-                f"Patient elements {', '.join(extra)} are not in any category; not stored",
-            )
-        )  # fmt: skip
+    context.dropped.extend(
+        DroppedItem(
+            f"{location}.{name}",
+            "outside-catalogue",
+            f"Patient.{name} maps to no category; not stored",
+            field=name,
+        )
+        for name in patient
+        if name not in {"resourceType", "id", "meta", "identifier"}
+    )
 
 
 def _map_entry(
@@ -270,7 +272,7 @@ def _episode_of_care(
             DroppedItem(
                 f"{location}.diagnosis", "clinical-content",
                 "diagnoses stay in the GGZ domain; only care involvement is taken in",
-                category="care.involvement",
+                category="care.involvement", field="diagnosis",
             )
         )  # fmt: skip
     manager = resource.get("careManager")

@@ -32,12 +32,17 @@ class CanonicalContribution:
 
 @dataclass(frozen=True)
 class DroppedItem:
-    """Something in the payload that was not taken in, with a reason code and a sentence."""
+    """Something in the payload that was not taken in, with a reason code and a sentence.
+
+    ``field`` names a dropped field or element as the payload spells it (``iban``), so that the
+    answer says which part of a category was left out, not only that something was.
+    """
 
     location: str
     reason: str
     detail: str
     category: str | None = None
+    field: str | None = None
 
 
 @dataclass(frozen=True)

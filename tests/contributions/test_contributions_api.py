@@ -151,6 +151,48 @@ def test_uwv_xml_and_json_and_gemeente_zaken_are_stored(world: World) -> None:
         assert UWV_BSN not in response.text and GEMEENTE_BSN not in response.text
 
 
+def test_a_dropped_field_is_named_with_its_category_and_location(world: World) -> None:
+    response = world.post(world.uwv, "uwv-xml", fixture("uwv-extra-field.xml"), "application/xml")
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert [(item["category"], item["fields"]) for item in result["accepted"]] == [
+        ("income.benefit", ["benefit_type", "status"])
+    ]
+    dropped = [
+        (item["location"], item["category"], item["field"], item["reason"])
+        for item in result["dropped"]
+    ]
+    assert dropped == [
+        ("/message/caseNotes", None, "caseNotes", "outside-catalogue"),
+        ("/message/benefit/iban", "income.benefit", "iban", "outside-catalogue"),
+    ]
+    assert "NL91ABNA0417164300" not in response.text
+    assert world.stored(UWV_BSN)["income.benefit"] == {"benefit_type": "WW", "status": "active"}
+
+
+def test_each_element_of_a_zaak_not_taken_in_is_dropped_at_its_own_location(world: World) -> None:
+    response = world.post(
+        world.gemeente, "gemeente-zgw", fixture("gemeente-zaken.json"), "application/json"
+    )
+    dropped = [
+        (item["location"], item["category"], item["field"]) for item in response.json()["dropped"]
+    ]
+    assert dropped == [("#/results/0/omschrijving", "income.benefit", "omschrijving")]
+
+
+def test_patient_demographics_are_dropped_one_element_at_a_time(world: World) -> None:
+    response = world.post(world.ggz, "ggz-fhir", fixture("ggz-bundle.json"), FHIR)
+    dropped = {
+        item["field"]: item["location"]
+        for item in response.json()["dropped"]
+        if item["reason"] == "outside-catalogue"
+    }
+    assert dropped == {
+        "name": "Bundle.entry[0].resource.name",
+        "birthDate": "Bundle.entry[0].resource.birthDate",
+    }
+
+
 def test_ingest_is_audited_once_with_the_accepted_categories(world: World) -> None:
     world.post(world.ggz, "ggz-fhir", fixture("ggz-bundle.json"), FHIR)
     with transaction(world.runtime.sessions) as session:
