@@ -6,17 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from adapters.fhir_codes import (
-    CATEGORY_SYSTEM,
-    FIELD_SYSTEM,
-    IPS_STAGE_SYSTEM,
-    POLICY_REVISION_EXTENSION,
-    PSEUDONYM_SYSTEM,
-    PURPOSE_SYSTEM,
-    READINESS_SYSTEM,
-    WITHHELD_CATEGORY_EXTENSION,
-    WITHHELD_REASON_SYSTEM,
-)
+import fhirsystems as systems
 from adapters.protocol import DisclosedView
 
 _URN = uuid.UUID("5c1d2b1e-7a4f-4c55-9f0e-3b0c1d5e6a70")
@@ -35,7 +25,12 @@ def render_disclosure_bundle(view: DisclosedView) -> dict[str, Any]:
                 "fullUrl": patient_url,
                 "resource": {
                     "resourceType": "Patient",
-                    "identifier": [{"system": PSEUDONYM_SYSTEM, "value": view.subject_pseudonym}],
+                    "identifier": [
+                        {
+                            "system": systems.participant_pseudonym(view.domain),
+                            "value": view.subject_pseudonym,
+                        }
+                    ],
                 },
             }
         )
@@ -46,9 +41,12 @@ def render_disclosure_bundle(view: DisclosedView) -> dict[str, Any]:
     document: dict[str, Any] = {
         "resourceType": "Bundle",
         "meta": {
-            "tag": [{"system": PURPOSE_SYSTEM, "code": view.purpose}],
-            "extension": [{"url": POLICY_REVISION_EXTENSION, "valueString": view.policy_revision}],
+            "tag": [{"system": systems.PURPOSE, "code": view.purpose}],
+            "extension": [
+                {"url": systems.POLICY_REVISION_EXTENSION, "valueString": view.policy_revision}
+            ],
         },
+        "identifier": {"system": systems.DECISION, "value": view.decision_id},
         "type": "collection",
         "timestamp": view.decided_at.isoformat(),
         "entry": entries,
@@ -71,7 +69,7 @@ def _category_entries(
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "status": "final",
-        "code": {"coding": [{"system": CATEGORY_SYSTEM, "code": category}]},
+        "code": {"coding": [{"system": systems.CATEGORY, "code": category}]},
         "subject": {"reference": patient_url},
     }
     rest = dict(fields)
@@ -89,16 +87,16 @@ def _work_readiness(resource: dict[str, Any], fields: dict[str, Any]) -> dict[st
         resource["effectiveDateTime"] = fields.pop("assessed_at")
     if fields.get("readiness"):
         resource["valueCodeableConcept"] = {
-            "coding": [{"system": READINESS_SYSTEM, "code": fields.pop("readiness")}]
+            "coding": [{"system": systems.READINESS, "code": fields.pop("readiness")}]
         }
     if fields.get("summary"):
         resource["note"] = [{"text": fields.pop("summary")}]
     if fields.get("ips_stage"):
         resource.setdefault("component", []).append(
             {
-                "code": {"coding": [{"system": FIELD_SYSTEM, "code": "ips_stage"}]},
+                "code": {"coding": [{"system": systems.FIELD, "code": "ips_stage"}]},
                 "valueCodeableConcept": {
-                    "coding": [{"system": IPS_STAGE_SYSTEM, "code": fields.pop("ips_stage")}]
+                    "coding": [{"system": systems.IPS_STAGE, "code": fields.pop("ips_stage")}]
                 },
             }
         )
@@ -111,7 +109,7 @@ def _episode_of_care(
     episode: dict[str, Any] = {
         "resourceType": "EpisodeOfCare",
         "status": "active" if fields.get("in_care") else "finished",
-        "type": [{"coding": [{"system": CATEGORY_SYSTEM, "code": "care.involvement"}]}],
+        "type": [{"coding": [{"system": systems.CATEGORY, "code": "care.involvement"}]}],
         "patient": {"reference": patient_url},
     }
     if fields.get("since"):
@@ -141,7 +139,7 @@ def _components(name: str, value: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(value, list):
         return [c for item in value for c in _components(name, item)]
-    component: dict[str, Any] = {"code": {"coding": [{"system": FIELD_SYSTEM, "code": name}]}}
+    component: dict[str, Any] = {"code": {"coding": [{"system": systems.FIELD, "code": name}]}}
     if isinstance(value, bool):
         component["valueBoolean"] = value
     elif isinstance(value, int):
@@ -164,11 +162,11 @@ def _withheld_entry(view: DisclosedView) -> dict[str, Any]:
             "severity": "information",
             "code": "suppressed",
             "details": {
-                "coding": [{"system": WITHHELD_REASON_SYSTEM, "code": reason}],
+                "coding": [{"system": systems.WITHHELD_REASON, "code": reason}],
                 "text": f"{category} withheld: {reason}",
             },
             "diagnostics": category,
-            "extension": [{"url": WITHHELD_CATEGORY_EXTENSION, "valueCode": category}],
+            "extension": [{"url": systems.WITHHELD_CATEGORY_EXTENSION, "valueCode": category}],
         }
         for category, reason in sorted(view.withheld.items())
     ]

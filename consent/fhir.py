@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from consent.schemas import ConsentStatus, ConsentView
+from fhirsystems import (
+    ACT_CODE,
+    AUDIT_PSEUDONYM,
+    CATEGORY,
+    CONSENT,
+    CONSENT_SCOPE,
+    DOMAIN,
+    LOINC,
+    PARTICIPATION_TYPE,
+    PARTY,
+    PURPOSE,
+)
 
-PURPOSE_SYSTEM = "https://schakel.nl/fhir/CodeSystem/purpose"
-CATEGORY_SYSTEM = "https://schakel.nl/fhir/CodeSystem/data-category"
-PARTY_SYSTEM = "https://schakel.nl/fhir/NamingSystem/party"
-DOMAIN_SYSTEM = "https://schakel.nl/fhir/NamingSystem/domain"
-PSEUDONYM_SYSTEM = "https://schakel.nl/fhir/NamingSystem/participant-pseudonym"
 # FHIR R4 Consent.status: active | inactive | rejected | proposed | draft | entered-in-error.
 _STATUS = {
     ConsentStatus.ACTIVE: "active",
@@ -22,8 +29,11 @@ _STATUS = {
 
 
 def consent_resource(consent: ConsentView, *, subject_pseudonym: str) -> dict[str, Any]:
-    """The consent as an R4 Consent (privacy scope, opt-in, one permit provision)."""
-    grantee_system = PARTY_SYSTEM if consent.grantee_kind == "party" else DOMAIN_SYSTEM
+    """The consent as an R4 Consent (privacy scope, opt-in, one permit provision).
+
+    ``subject_pseudonym`` is the participant's audit-domain pseudonym, as in the audit log.
+    """
+    grantee_system = PARTY if consent.grantee_kind == "party" else DOMAIN
     period: dict[str, str] = {"start": consent.valid_from.isoformat()}
     if consent.valid_until is not None:
         period["end"] = consent.valid_until.isoformat()
@@ -31,29 +41,22 @@ def consent_resource(consent: ConsentView, *, subject_pseudonym: str) -> dict[st
         "resourceType": "Consent",
         "id": consent.id,
         "meta": {"versionId": str(consent.version)},
+        "identifier": [{"system": CONSENT, "value": consent.id}],
         "status": _STATUS[consent.status],
         "scope": {
             "coding": [
                 {
-                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "system": CONSENT_SCOPE,
                     "code": "patient-privacy",
                 }
             ]
         },
         "category": [
-            {
-                "coding": [
-                    {"system": "http://loinc.org", "code": "59284-0", "display": "Consent Document"}
-                ]
-            }
+            {"coding": [{"system": LOINC, "code": "59284-0", "display": "Consent Document"}]}
         ],
-        "patient": {"identifier": {"system": PSEUDONYM_SYSTEM, "value": subject_pseudonym}},
+        "patient": {"identifier": {"system": AUDIT_PSEUDONYM, "value": subject_pseudonym}},
         "dateTime": consent.created_at.isoformat(),
-        "policyRule": {
-            "coding": [
-                {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}
-            ]
-        },
+        "policyRule": {"coding": [{"system": ACT_CODE, "code": "OPTIN"}]},
         "provision": {
             "type": "permit",
             "period": period,
@@ -62,7 +65,7 @@ def consent_resource(consent: ConsentView, *, subject_pseudonym: str) -> dict[st
                     "role": {
                         "coding": [
                             {
-                                "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                "system": PARTICIPATION_TYPE,
                                 "code": "IRCP",
                                 "display": "information recipient",
                             }
@@ -73,8 +76,8 @@ def consent_resource(consent: ConsentView, *, subject_pseudonym: str) -> dict[st
                     },
                 }
             ],
-            "purpose": [{"system": PURPOSE_SYSTEM, "code": consent.purpose}],
-            "class": [{"system": CATEGORY_SYSTEM, "code": c} for c in consent.categories],
+            "purpose": [{"system": PURPOSE, "code": consent.purpose}],
+            "class": [{"system": CATEGORY, "code": c} for c in consent.categories],
         },
     }
     if consent.evidence_ref:

@@ -62,6 +62,10 @@ def resolve_participant(
         if not is_valid_bsn(subject.value):
             raise _subject_fault(subject, "the BSN fails the 11-proof")
         return enrol(session=session, keys=keys, bsn=subject.value, domains=domains, now=now)
+    if subject.domain not in (None, caller.domain):
+        raise _subject_fault(
+            subject, f"a {subject.domain} pseudonym; name the participant by a {caller.domain} one"
+        )
     participant = find_by_pseudonym(session, caller.domain, subject.value)
     if participant is None:
         raise _subject_fault(subject, f"no participant with this {caller.domain} pseudonym")

@@ -31,6 +31,8 @@ def canonical(parsed: ParsedPayload) -> dict[str, dict[str, Any]]:
 def view_of(categories: dict[str, dict[str, Any]], **withheld: str) -> DisclosedView:
     return DisclosedView(
         subject_pseudonym=PSEUDONYM,
+        domain="ggz",
+        decision_id="7d1f6c1e-2b0a-4c38-9d43-5b1f0c2e8a11",
         purpose="reintegration",
         categories=categories,
         withheld=withheld,
@@ -49,6 +51,8 @@ def test_sample_round_trips_through_the_canonical_categories(fmt: str, sample: s
     assert canonical(again) == shown
     assert {item.subject.kind for item in again.contributions} == {"pseudonym"}
     assert {item.subject.value for item in again.contributions} == {PSEUDONYM}
+    if fmt == "ggz-fhir":
+        assert {item.subject.domain for item in again.contributions} == {"ggz"}
 
 
 @pytest.mark.parametrize(("fmt", "sample"), SAMPLES)
@@ -107,8 +111,15 @@ def test_disclosure_bundle_is_a_valid_r4_collection_with_withheld_reasons() -> N
     assert kinds == ["Patient", "EpisodeOfCare", "Observation", "Observation", "OperationOutcome"]
     patient = document["entry"][0]["resource"]
     assert patient["identifier"] == [
-        {"system": "https://schakel.nl/fhir/NamingSystem/participant-pseudonym", "value": PSEUDONYM}
+        {
+            "system": "https://schakel.nl/fhir/NamingSystem/participant-pseudonym/ggz",
+            "value": PSEUDONYM,
+        }
     ]
+    assert document["identifier"] == {
+        "system": "https://schakel.nl/fhir/NamingSystem/decision",
+        "value": view.decision_id,
+    }
     issues = document["entry"][-1]["resource"]["issue"]
     assert [(i["diagnostics"], i["details"]["coding"][0]["code"]) for i in issues] == [
         ("care.diagnosis", "never-disclosable"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -370,3 +371,38 @@ def test_known_pseudonym_of_the_callers_domain_names_the_participant(world: Worl
     assert response.status_code == 201, response.text
     assert response.json()["subject_pseudonym"] == own.decode()
     assert world.stored(UWV_BSN)["income.benefit"] == {"benefit_type": "WW", "status": "ended"}
+
+
+def _ggz_bundle_naming(identifier: dict[str, str]) -> bytes:
+    bundle = json.loads(fixture("ggz-bundle.json"))
+    bundle["entry"][0]["resource"]["identifier"] = [identifier]
+    return json.dumps(bundle).encode()
+
+
+def test_a_ggz_bundle_names_the_participant_by_its_own_domains_pseudonym_system(
+    world: World,
+) -> None:
+    first = world.post(world.ggz, "ggz-fhir", fixture("ggz-bundle.json"), FHIR)
+    own = first.json()["subject_pseudonym"]
+    system = "https://schakel.nl/fhir/NamingSystem/participant-pseudonym/ggz"
+    again = world.post(
+        world.ggz, "ggz-fhir", _ggz_bundle_naming({"system": system, "value": own}), FHIR
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["subject_pseudonym"] == own
+
+
+def test_a_pseudonym_of_another_domain_is_refused_at_its_location(world: World) -> None:
+    first = world.post(world.ggz, "ggz-fhir", fixture("ggz-bundle.json"), FHIR)
+    own = first.json()["subject_pseudonym"]
+    system = "https://schakel.nl/fhir/NamingSystem/participant-pseudonym/uwv"
+    response = world.post(
+        world.ggz, "ggz-fhir", _ggz_bundle_naming({"system": system, "value": own}), FHIR
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "location": "Bundle.entry[0].resource.identifier[0].value",
+            "detail": "a uwv pseudonym; name the participant by a ggz one",
+        }
+    ]
