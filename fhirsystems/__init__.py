@@ -36,6 +36,8 @@ CATEGORY = f"{BASE}/CodeSystem/data-category"
 FIELD = f"{BASE}/CodeSystem/data-field"
 WITHHELD_REASON = f"{BASE}/CodeSystem/withheld-reason"
 AUDIT_ACTION = f"{BASE}/CodeSystem/audit-action"
+REPRESENTATIVE_ROLE = f"{BASE}/CodeSystem/representative-role"
+"""A legal representative under Dutch law (BW Book 1): ``mentor``, ``curator``, ``guardian``."""
 READINESS = f"{BASE}/CodeSystem/work-readiness"
 IPS_STAGE = f"{BASE}/CodeSystem/ips-stage"
 
@@ -58,8 +60,9 @@ OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 SYSTEMS = frozenset(
     {
         PARTY, CONSENT, DECISION, DOMAIN, PURPOSE, CATEGORY, FIELD, WITHHELD_REASON,
-        AUDIT_ACTION, READINESS, IPS_STAGE, BSN, LOINC, CONSENT_SCOPE, ACT_CODE,
-        PARTICIPATION_TYPE, AUDIT_EVENT_TYPE, AUDIT_ENTITY_TYPE, OBJECT_ROLE,
+        AUDIT_ACTION, REPRESENTATIVE_ROLE, READINESS, IPS_STAGE,
+        BSN, LOINC, CONSENT_SCOPE, ACT_CODE, PARTICIPATION_TYPE, AUDIT_EVENT_TYPE,
+        AUDIT_ENTITY_TYPE, OBJECT_ROLE,
     }
 )  # fmt: skip
 """Every fixed system; the per-domain pseudonym systems come from ``participant_pseudonym``."""
