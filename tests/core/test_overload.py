@@ -83,12 +83,20 @@ def test_a_client_that_hangs_up_while_waiting_is_no_error_of_the_server(
             with socket.create_connection(("127.0.0.1", served.port)) as client:
                 client.sendall(request)
                 time.sleep(0.2)  # it waits for the lock; the client gives up and hangs up
-            time.sleep(1.5)
+            output = _logged_until(capfd, r"path=/v1/me/consents .*status=\d+", seconds=15)
         finally:
             other_process.execute("ROLLBACK")
             other_process.close()
-    logged = capfd.readouterr()
-    output = logged.out + logged.err
+    output += "".join(capfd.readouterr())
     # The gateway waited its turn, answered 503 to nobody, and logged just that.
     assert re.search(r"path=/v1/me/consents .*status=503", output), output
     assert "Traceback" not in output and "status=500" not in output
+
+
+def _logged_until(capfd: pytest.CaptureFixture[str], pattern: str, *, seconds: float) -> str:
+    """What the process wrote until a line matches (or the time is up)."""
+    output, deadline = "", time.monotonic() + seconds
+    while not re.search(pattern, output) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        output += "".join(capfd.readouterr())
+    return output
