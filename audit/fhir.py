@@ -6,11 +6,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from audit.actions import Action
-
-SCHAKEL = "https://schakel.nl/fhir"
-AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
-TRACE_ID_EXTENSION = f"{SCHAKEL}/StructureDefinition/trace-id"
-ENTRY_HASH_EXTENSION = f"{SCHAKEL}/StructureDefinition/audit-entry-hash"
+from fhirsystems import (
+    AUDIT_ACTION,
+    AUDIT_ENTITY_TYPE,
+    AUDIT_ENTRY_HASH_EXTENSION,
+    AUDIT_EVENT_TYPE,
+    AUDIT_PSEUDONYM,
+    CONSENT,
+    DECISION,
+    DOMAIN,
+    OBJECT_ROLE,
+    PARTY,
+    PROFESSIONAL,
+    PURPOSE,
+    TRACE_ID_EXTENSION,
+)
 
 # AuditEvent.action (C create, R read, U update, D delete, E execute) of every action; an
 # action an older gateway wrote and this one does not know maps to E.
@@ -49,16 +59,16 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "AuditEvent",
         "id": f"schakel-audit-{entry['seq']}",
-        "extension": [{"url": ENTRY_HASH_EXTENSION, "valueString": entry["entry_hash"]}],
+        "extension": [{"url": AUDIT_ENTRY_HASH_EXTENSION, "valueString": entry["entry_hash"]}],
         "type": {"system": AUDIT_EVENT_TYPE, "code": "rest", "display": "RESTful Operation"},
-        "subtype": [{"system": f"{SCHAKEL}/CodeSystem/audit-action", "code": entry["action"]}],
+        "subtype": [{"system": AUDIT_ACTION, "code": entry["action"]}],
         "action": FHIR_ACTIONS.get(entry["action"], "E"),
         "recorded": entry["recorded_at"],
         "outcome": FHIR_OUTCOMES[entry["outcome"]],
         "agent": [
             {
                 "who": {
-                    "identifier": {"system": f"{SCHAKEL}/party", "value": entry["actor_party"]},
+                    "identifier": {"system": PARTY, "value": entry["actor_party"]},
                     "display": f"{entry['actor_party']} ({entry['actor_domain']})",
                 },
                 "requestor": True,
@@ -66,20 +76,18 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "source": {
             "observer": {"display": "Schakel gateway"},
-            "type": [{"system": f"{SCHAKEL}/CodeSystem/domain", "code": entry["actor_domain"]}],
+            "type": [{"system": DOMAIN, "code": entry["actor_domain"]}],
         },
         "entity": _entities(entry),
     }
-    if entry.get("actor_user"):
-        resource["agent"] = [_professional(entry), {**resource["agent"][0], "requestor": False}]
     if entry.get("trace_id"):
         resource["extension"].append({"url": TRACE_ID_EXTENSION, "valueString": entry["trace_id"]})
+    if entry.get("actor_user"):
+        resource["agent"] = [_professional(entry), {**resource["agent"][0], "requestor": False}]
     if entry.get("reason"):
         resource["outcomeDesc"] = entry["reason"]
     if entry.get("purpose"):
-        resource["purposeOfEvent"] = [
-            {"coding": [{"system": f"{SCHAKEL}/CodeSystem/purpose", "code": entry["purpose"]}]}
-        ]
+        resource["purposeOfEvent"] = [{"coding": [{"system": PURPOSE, "code": entry["purpose"]}]}]
     from fhir.resources.R4B.auditevent import (
         AuditEvent,  # R4B's models cost ~5 MB: loaded on first use
     )
@@ -89,13 +97,15 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _professional(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The acting professional (NEN 7513), named by the partner's own user id: the requestor."""
+    """The acting professional (NEN 7513), by the user id its organisation (the assigner) gave:
+    the requestor."""
     return {
         "type": {"coding": [HUMAN_USER]},
         "who": {
             "identifier": {
-                "system": f"{SCHAKEL}/party/{entry['actor_party']}/user",
+                "system": PROFESSIONAL,
                 "value": entry["actor_user"],
+                "assigner": {"identifier": {"system": PARTY, "value": entry["actor_party"]}},
             }
         },
         "requestor": True,
@@ -109,22 +119,27 @@ def _entities(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
             {
                 "what": {
                     "identifier": {
-                        "system": f"{SCHAKEL}/pseudonym/audit",
+                        "system": AUDIT_PSEUDONYM,
                         "value": entry["subject_ref"],
                     }
                 },
                 "type": {
-                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "system": AUDIT_ENTITY_TYPE,
                     "code": "1",
                 },
                 "role": {
-                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                    "system": OBJECT_ROLE,
                     "code": "1",
                 },
             }
         )
     for consent_id in entry.get("consent_ids", []):
-        entities.append({"what": {"reference": f"Consent/{consent_id}"}})
+        identifier = {"system": CONSENT, "value": consent_id}
+        entities.append({"what": {"reference": f"Consent/{consent_id}", "identifier": identifier}})
+    if entry.get("decision_id"):
+        entities.append(
+            {"what": {"identifier": {"system": DECISION, "value": entry["decision_id"]}}}
+        )
     if entry.get("categories") or entry.get("payload_digest"):
         detail = [{"type": "category", "valueString": c} for c in entry.get("categories", [])]
         if entry.get("payload_digest"):

@@ -45,7 +45,7 @@ def passes_eleven_test(digits: str) -> bool:
 
 
 def _refuse_bsn(value: str | None, field: str) -> str | None:
-    """No BSN ever enters the log: the subject is an audit-domain pseudonym (DESIGN.md)."""
+    """No BSN ever enters the log: the subject is an audit-domain pseudonym (docs/architecture.md)."""
     if value is not None and redact_bsns(value) != value:
         raise ValueError(f"{field} looks like it holds a BSN; audit entries never do")
     return value

@@ -13,7 +13,7 @@ from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.opa_server import OpaServerEngine
 
-INPUT = Path(__file__).parent.parent / "tests/vectors/decisions/design-example.input.json"
+INPUT = Path(__file__).parent.parent / "tests/vectors/decisions/contract-example.input.json"
 
 
 def _time(engine: Any, policy_input: dict[str, Any], n: int) -> list[float]:

@@ -1,12 +1,12 @@
 """Reads as plain rows on the transaction's connection, for statements on every request.
 
-``Session.execute`` costs about 45 µs per statement before the database does anything (ORM
-execution, events, autoflush); the same statement through the session's connection costs about
-15, most of it SQLAlchemy's execution context. So a statement is compiled once per dialect and
-then run on the driver's cursor of the transaction's connection, its parameters and columns
-passing through the same type processors SQLAlchemy would use (UTC timestamps and JSON columns
-on SQLite, for example): about 5 µs. A list rendered per call (``IN (?, ?, ?)``) is expanded by
-SQLAlchemy's ``construct_expanded_state``, a few µs more.
+``Session.execute`` costs more per statement than the database's own work on these small reads
+(ORM execution, events, autoflush), and the session's connection still pays for SQLAlchemy's
+execution context (docs/performance.md has the figures). So a statement is compiled once per
+dialect and then run on the driver's cursor of the transaction's connection, its parameters and
+columns passing through the same type processors SQLAlchemy would use (UTC timestamps and JSON
+columns on SQLite, for example). A list rendered per call (``IN (?, ?, ?)``) is expanded by
+SQLAlchemy's ``construct_expanded_state``.
 
 Rows are named tuples, not ORM objects: nothing is tracked and the identity map is neither read
 nor filled. Connection events such as ``before_cursor_execute`` do not see these reads; writes
@@ -147,7 +147,7 @@ class _Mark:
 class _Shape:
     """A statement expanded once by SQLAlchemy, and where each driver value comes from.
 
-    Expanding costs about 10 µs a read (``construct_expanded_state``); the result depends only
+    Expanding (``construct_expanded_state``) is costly next to the read; the result depends only
     on the lengths of the lists, so it is made once per lengths with marks in place of the
     values, and each read only fills the values in. A shape is kept per distinct lengths: the
     lists read this way must be bounded (a disclosure asks for at most 32 categories).

@@ -18,6 +18,7 @@ from gateway.contributions import api as contributions_api
 from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
 from gateway.demo import api as demo_api
 from gateway.disclosures import api as disclosures_api
+from gateway.health import serve_metrics
 from gateway.plans import api as plans_api
 from gateway.policy import api as policy_api
 from gateway.problems import install_problem_handlers
@@ -26,6 +27,9 @@ from gateway.signals import api as signals_api
 from gateway.signals import webhooks_api
 from gateway.signals.webhooks import WebhookWorker
 from gateway.web.routes import install_web_pages
+from plan.outbox import DEAD, DELIVERED, PENDING
+
+DELIVERY_RESULT = {DELIVERED: "delivered", PENDING: "retrying", DEAD: "dead"}
 
 DESCRIPTION = """
 Schakel lets GGZ providers, UWV and municipalities exchange the minimum of case data a participant
@@ -48,9 +52,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         limiter.total_tokens = runtime.settings.worker_threads
         worker = None
         if runtime.settings.webhook_interval_seconds > 0:
+            deliveries = runtime.metrics.webhook_deliveries
             worker = WebhookWorker(
                 sessions=runtime.sessions, keks=runtime.keks, clock=runtime.clock,
                 settings=runtime.settings,
+                on_outcome=lambda status: deliveries.labels(DELIVERY_RESULT[status]).inc(),
             )  # fmt: skip
             worker.start()
         checkpoints = None
@@ -61,9 +67,10 @@ def create_app(runtime: Runtime) -> FastAPI:
                 witnesses=runtime.settings.audit_witnesses,
             )  # fmt: skip
             checkpoints.start()
+        metrics_server = serve_metrics(runtime)
         # What start-up loaded (modules, models, routes) lives as long as the process. Out of
-        # the collector's sight, a full collection no longer walks it: that walk had stopped
-        # the gateway for 75-100 ms about once a second under load, the tail of every run.
+        # the collector's sight, a full collection no longer walks it, a walk that paused every
+        # request under load (docs/performance.md).
         gc.collect()
         gc.freeze()
         yield
@@ -71,6 +78,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             worker.stop()
         if checkpoints is not None:
             checkpoints.stop()
+        if metrics_server is not None:
+            metrics_server.stop()
         runtime.close()
 
     app = FastAPI(
@@ -83,7 +92,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(TraceMiddleware)
+    app.add_middleware(TraceMiddleware, metrics=runtime.metrics)
     # Routers are tried in this order on every request, each matching its routes in turn:
     # disclosures, the busiest path, first.
     app.include_router(disclosures_api.router)

@@ -1,4 +1,5 @@
-"""The import direction of DESIGN.md: gateway -> domains; domains never import gateway or each other."""
+"""The rules of docs/architecture.md: gateway -> domains, domains never import gateway or each
+other; the gateway is its composition root and one folder per area; routers never import routers."""
 
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     assert _imported_packages(sample) == {"gateway", "audit"}
 
 
-def test_shared_column_types_import_nothing_of_the_project() -> None:
-    project = {"gateway", *DOMAINS}
+@pytest.mark.parametrize("leaf", ["dbtypes", "fhirsystems"])
+def test_shared_leaves_import_nothing_of_the_project(leaf: str) -> None:
+    project = {"gateway", *DOMAINS, "dbtypes", "fhirsystems"} - {leaf}
     imported = {
-        package for path in (ROOT / "dbtypes").rglob("*.py") for package in _imported_packages(path)
+        package for path in (ROOT / leaf).rglob("*.py") for package in _imported_packages(path)
     }
     assert imported & project == set()
 
@@ -131,3 +133,25 @@ def test_the_router_check_sees_a_router_importing_a_router(tmp_path: Path) -> No
         "from gateway.plans import api as plans_api\nfrom gateway.plans.flow import reach\n"
     )
     assert {m for m in _imported_modules(sample) if _is_router_module(m)} == {"gateway.plans.api"}
+
+
+SOURCE_FOLDERS = ("gateway", "consent", "audit", "adapters", "plan", "dbtypes", "policies", "docs")
+TEXT_SUFFIXES = {".py", ".md", ".rego", ".json", ".sh", ".yml", ".html"}
+
+
+def _points_outside(path: Path) -> bool:
+    text = path.read_text("utf-8", "replace")
+    return "DESIGN.md" in text or "../shared" in text
+
+
+def test_the_design_lives_in_the_repository() -> None:
+    assert (ROOT / "docs/architecture.md").is_file()
+    files = [
+        path
+        for folder in (*SOURCE_FOLDERS, "bench", "scripts", "tests")
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file() and path.suffix in TEXT_SUFFIXES and path != Path(__file__)
+    ]
+    assert [str(path.relative_to(ROOT)) for path in files if _points_outside(path)] == []
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "DESIGN.md" not in readme and "docs/architecture.md" in readme

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -157,3 +158,20 @@ def test_openapi_documents_the_token_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/oauth/token" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_the_readme_lists_every_operation_of_the_api(settings: Settings) -> None:
+    with running_gateway(settings.model_copy(update={"demo_login": True}), SettableClock()) as (
+        _runtime,
+        client,
+    ):
+        paths = client.get("/openapi.json").json()["paths"]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    table = readme.split("## API overview", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in paths.items()
+        for method in operations
+        if f"{method.upper()} {path}`" not in table
+    ]
+    assert missing == []

@@ -1,18 +1,15 @@
-"""Group commit: one thread runs the units of work of many requests in one transaction.
+"""Group commit: one thread runs the small units of work of many requests in one transaction.
 
-Every disclosure reads, decides and appends to the audit log in a transaction of its own; the
-transaction's own cost (a connection from the pool, BEGIN, COMMIT with its fsync, and on
-PostgreSQL the round trips and the audit log's lock) was a fifth of a disclosure. Here one
-thread takes the units of work waiting in the queue, up to ``max_batch`` at a time, and runs
-them one after the other in one transaction. Should one of them fail, that transaction is
-rolled back and the batch runs again in a new one, each unit in a savepoint of its own: the
-unit that fails leaves nothing behind and the others go on. A unit may so run twice, but only
-one run's writes are ever committed; units therefore act on the session alone. Only when the
-transaction has committed does any unit's caller get its result, so a disclosure's audit entry
-is durable before its data leaves; if the commit fails, every unit of the batch fails with it.
-
-Units run in arrival order, and a batch's transaction begins after the previous one committed,
-so a consent revoked before a request was sent is seen by that request.
+What must be serial is the audit log's head and the commit with its fsync; everything else (the
+reads, the policy decision, the view) is done before, beside other requests. Here one thread
+takes the units waiting in the queue, up to ``max_batch`` at a time, and runs them one after the
+other in one transaction: one BEGIN, one COMMIT, one fsync for the batch. Should one of them
+fail, that transaction is rolled back and the batch runs again in a new one, each unit in a
+savepoint of its own: the unit that fails leaves nothing behind and the others go on. A unit may
+so run twice, but only one run's writes are ever committed; units therefore act on the session
+alone. Only when the transaction has committed does any unit's caller get its result, so a
+disclosure's audit entry is durable before its data leaves; if the commit fails, every unit of
+the batch fails with it.
 """
 
 from __future__ import annotations
@@ -56,9 +53,16 @@ class _Unit:
 class BatchWriter:
     """Runs units of work for requests in shared transactions; a unit's failure is its own."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, max_batch: int = 32) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        max_batch: int = 32,
+        on_batch: Callable[[int], None] = lambda size: None,
+    ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
+        self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -82,6 +86,11 @@ class BatchWriter:
                 self._thread.start()
             self._queue.put(unit)
         return unit.future
+
+    @property
+    def queued(self) -> int:
+        """Units of work waiting for a batch."""
+        return self._queue.qsize()
 
     def close(self) -> None:
         """Finish the units already queued, then stop the thread."""
@@ -122,6 +131,7 @@ class BatchWriter:
         started = [unit for unit in batch if unit.future.set_running_or_notify_cancel()]
         if not started:
             return  # every caller has gone: nothing done, nothing to answer
+        self._on_batch(len(started))
         try:
             outcomes = self._run_together(started)
             if outcomes is None:

@@ -1,1 +1,1 @@
-"""The disclosure flow: one transaction from request to audited minimal view (DESIGN.md)."""
+"""Disclosures: the one flow every reader of case data goes through (docs/architecture.md)."""

@@ -1,4 +1,4 @@
-"""Builds the policy engine's input (DESIGN.md "Policy decision contract") from what is in force."""
+"""Builds the policy engine's input (docs/architecture.md, "The policy decision contract") from what is in force."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ opa-python-client. Call it once at start-up (the app's lifespan does); the const
 ``reload()`` pushes a new bundle and, if OPA refuses part of it, pushes the old one back.
 ``ready()`` holds OPA to that revision, so a sidecar that restarted empty or was synced by a
 gateway of another release is not ready; it only asks, it never pushes. ``decide()`` uses a
-separate client without retries and with a short timeout: an unreachable OPA must fail closed
-quickly. A decision that comes back undefined (an OPA that restarted empty has no policies)
+separate client without retries and with a short timeout, behind a circuit breaker: an
+unreachable or frozen OPA must fail closed quickly, for every request and not only the first. A decision that comes back undefined (an OPA that restarted empty has no policies)
 fails closed and starts a re-sync in the background, so decisions recover by themselves.
 """
 
@@ -24,6 +24,7 @@ import structlog
 from opa_client import OpaClient
 from opa_client.errors import DeletePolicyError, RegoParseError
 
+from gateway.policy.breaker import Breaker
 from gateway.policy.bundle import DATA_FILE, PolicyBundle
 from gateway.policy.engine import (
     DECISION_QUERY,
@@ -46,8 +47,11 @@ class OpaServerEngine:
 
     name = "opa"
 
-    def __init__(self, url: str, bundle: PolicyBundle, timeout: float = 0.5) -> None:
+    def __init__(
+        self, url: str, bundle: PolicyBundle, timeout: float = 0.5, cooloff: float = 1.0
+    ) -> None:
         self._bundle = bundle
+        self._breaker = Breaker(cooloff)
         host, port, ssl = _split_url(url)
         self._decisions = OpaClient(host=host, port=port, ssl=ssl, timeout=timeout, retries=0)
         self._admin = OpaClient(
@@ -62,6 +66,10 @@ class OpaServerEngine:
     def revision(self) -> str:
         """Digest of the policy bundle this engine pushes and expects."""
         return self._bundle.revision
+
+    @property
+    def bundle(self) -> PolicyBundle:
+        return self._bundle
 
     def sync(self) -> None:
         """Check OPA serves this bundle (e.g. mounted with ``--bundle``); else push it.
@@ -102,13 +110,25 @@ class OpaServerEngine:
 
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         """POST the input to the decision path; errors, timeouts and no result fail closed."""
+        if not self._breaker.admit():
+            raise PolicyEngineUnavailable(
+                "OPA did not decide: it failed just now (cooling off)", kind="cooling-off"
+            )
         try:
             body = self._decisions.query_rule(policy_input, _DECISION_PACKAGE, _DECISION_RULE)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            self._breaker.failed()
+            kind = "timeout" if isinstance(exc, requests.Timeout) else "unreachable"
+            raise PolicyEngineUnavailable(f"OPA did not decide: {exc}", kind=kind) from exc
         except (requests.RequestException, ValueError, TypeError) as exc:
+            self._breaker.succeeded()  # it answered, if badly: no reason to stop asking
             raise PolicyEngineUnavailable(f"OPA did not decide: {exc}") from exc
+        self._breaker.succeeded()
         if not isinstance(body, dict) or "result" not in body:
             self._resync_soon()
-            raise PolicyEngineUnavailable("OPA returned no result: decision undefined")
+            raise PolicyEngineUnavailable(
+                "OPA returned no result: decision undefined", kind="undefined"
+            )
         return decision_from_document(body["result"], policy_revision=self.revision)
 
     def _resync_soon(self) -> None:

@@ -46,7 +46,8 @@ def test_the_audit_event_names_the_professional_as_requestor(gateway: Gateway) -
     event = gateway.client.get("/v1/audit/entries/1/fhir", headers=officer).json()
     professional, organisation = event["agent"]
     assert professional["who"]["identifier"]["value"] == "u-4711"
-    assert professional["who"]["identifier"]["system"].endswith("/party/uwv-leiden/user")
+    assert professional["who"]["identifier"]["system"].endswith("/NamingSystem/professional")
+    assert professional["who"]["identifier"]["assigner"]["identifier"]["value"] == "uwv-leiden"
     assert professional["requestor"] and not organisation["requestor"]
     without = gateway.client.get("/v1/audit/entries/2/fhir", headers=officer).json()
     assert [agent["requestor"] for agent in without["agent"]] == [True]

@@ -16,9 +16,9 @@ from gateway.settings import Settings
 from tests.support import SettableClock, new_partner, register, running_gateway, token_request
 
 AUDIENCE = "http://testserver/oauth/token"
-DESIGN_EXAMPLE: dict[str, Any] = json.loads(
+CONTRACT_EXAMPLE: dict[str, Any] = json.loads(
     (
-        Path(__file__).resolve().parents[1] / "vectors/decisions/design-example.input.json"
+        Path(__file__).resolve().parents[1] / "vectors/decisions/contract-example.input.json"
     ).read_text()
 )
 

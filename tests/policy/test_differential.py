@@ -1,4 +1,4 @@
-"""The embedded engine and an OPA server give the same decision for the same input (DESIGN.md).
+"""The embedded engine and an OPA server give the same decision for the same input (docs/architecture.md).
 
 Two generators: a deterministic grid over every requester domain x role x purpose x consent state
 (in force or not; grantee the party, its domain or another; same or other purpose; covering the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,16 @@ def test_policy_that_does_not_parse_fails_at_start(tmp_path: Path) -> None:
     (tmp_path / "p.rego").write_text("package schakel.disclosure\n\ndecision := {\n")
     with pytest.raises(PolicyEngineUnavailable, match="do not load"):
         EmbeddedEngine(load_bundle(tmp_path))
+
+
+def test_the_contract_example_in_the_architecture_document_is_what_the_engine_decides(
+    embedded: EmbeddedEngine,
+) -> None:
+    document = (Path(__file__).resolve().parents[2] / "docs/architecture.md").read_text("utf-8")
+    section = document.split("## The policy decision contract", 1)[1]
+    blocks = section.split("```json")[1:3]
+    given, decided = (json.loads(block.split("```", 1)[0]) for block in blocks)
+    vector = Path(__file__).resolve().parents[1] / "vectors/decisions/contract-example.input.json"
+    assert given == json.loads(vector.read_text("utf-8"))
+    decision = embedded.decide(given).model_dump(exclude={"policy_revision"})
+    assert decision == decided

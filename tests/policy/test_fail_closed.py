@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -13,10 +10,8 @@ import pytest
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.policy.opa_server import OpaServerEngine
-from tests.policy.gateway_app import DESIGN_EXAMPLE, gateway_settings, gateway_with_decide_route
+from tests.policy.gateway_app import CONTRACT_EXAMPLE, gateway_settings, gateway_with_decide_route
 from tests.policy.opa_process import OpaProcess, free_port
-
-HANG_SECONDS = 2.0
 
 
 def assert_policy_engine_unavailable(response: object) -> None:
@@ -29,50 +24,10 @@ def assert_policy_engine_unavailable(response: object) -> None:
     assert body["trace_id"]
 
 
-class _HangingDecisions(BaseHTTPRequestHandler):
-    """Refuses every sync request at once and lets every decision hang, as a stuck OPA would."""
-
-    def do_GET(self) -> None:
-        self._refuse()
-
-    def do_PUT(self) -> None:
-        self._refuse()
-
-    def do_DELETE(self) -> None:
-        self._refuse()
-
-    def do_POST(self) -> None:
-        time.sleep(HANG_SECONDS)
-        self._refuse()
-
-    def _refuse(self) -> None:
-        try:
-            self.send_response(503)
-            self.send_header("content-type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"code": "unavailable"}')
-        except ConnectionError:
-            pass  # the client gave up waiting, which is the point
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
-
-
-@pytest.fixture
-def hanging_opa() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HangingDecisions)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
 def test_unreachable_engine_is_a_503_deny(tmp_path: Path) -> None:
     settings = gateway_settings(tmp_path, engine="opa", opa_url=f"http://127.0.0.1:{free_port()}")
     with gateway_with_decide_route(settings) as (_, client):
-        assert_policy_engine_unavailable(client.post("/test/decide", json=DESIGN_EXAMPLE))
+        assert_policy_engine_unavailable(client.post("/test/decide", json=CONTRACT_EXAMPLE))
 
 
 def test_engine_that_does_not_answer_in_time_fails_closed(
@@ -81,7 +36,7 @@ def test_engine_that_does_not_answer_in_time_fails_closed(
     engine = OpaServerEngine(hanging_opa, bundle, timeout=0.2)
     started = time.monotonic()
     with pytest.raises(PolicyEngineUnavailable, match="did not decide"):
-        engine.decide(DESIGN_EXAMPLE)
+        engine.decide(CONTRACT_EXAMPLE)
     assert time.monotonic() - started < 1.0
     engine.close()
 
@@ -92,7 +47,7 @@ def test_timeout_is_the_configured_one(tmp_path: Path, hanging_opa: str) -> None
     )
     with gateway_with_decide_route(settings) as (_, client):
         started = time.monotonic()
-        assert_policy_engine_unavailable(client.post("/test/decide", json=DESIGN_EXAMPLE))
+        assert_policy_engine_unavailable(client.post("/test/decide", json=CONTRACT_EXAMPLE))
         assert 0.3 <= time.monotonic() - started < 1.5
 
 
@@ -107,7 +62,7 @@ def test_result_off_contract_fails_closed(
     )
     with gateway_with_decide_route(settings) as (runtime, client):
         assert runtime.policy_engine.ready()  # OPA holds these policies and answers
-        assert_policy_engine_unavailable(client.post("/test/decide", json=DESIGN_EXAMPLE))
+        assert_policy_engine_unavailable(client.post("/test/decide", json=CONTRACT_EXAMPLE))
 
 
 def test_opa_restarted_empty_fails_closed_and_recovers_without_a_probe(
@@ -115,24 +70,24 @@ def test_opa_restarted_empty_fails_closed_and_recovers_without_a_probe(
 ) -> None:
     settings = gateway_settings(tmp_path, engine="opa", opa_url=opa_process.url)
     with gateway_with_decide_route(settings) as (runtime, client):
-        served = client.post("/test/decide", json=DESIGN_EXAMPLE)
+        served = client.post("/test/decide", json=CONTRACT_EXAMPLE)
         assert served.status_code == 200, served.text
         assert served.json()["policy_revision"] == runtime.policy_engine.revision
 
         opa_process.kill()
         started = time.monotonic()
-        assert_policy_engine_unavailable(client.post("/test/decide", json=DESIGN_EXAMPLE))
+        assert_policy_engine_unavailable(client.post("/test/decide", json=CONTRACT_EXAMPLE))
         failed_after = time.monotonic() - started
         assert failed_after < 0.5
         assert client.get("/readyz").status_code == 503
 
         opa_process.start()  # the same port, empty: the policies are gone with the process
-        assert_policy_engine_unavailable(client.post("/test/decide", json=DESIGN_EXAMPLE))
+        assert_policy_engine_unavailable(client.post("/test/decide", json=CONTRACT_EXAMPLE))
         started = time.monotonic()
-        again = client.post("/test/decide", json=DESIGN_EXAMPLE)
+        again = client.post("/test/decide", json=CONTRACT_EXAMPLE)
         while again.status_code != 200 and time.monotonic() - started < 10:
             time.sleep(0.05)  # the engine pushes the policies again by itself: no probe needed
-            again = client.post("/test/decide", json=DESIGN_EXAMPLE)
+            again = client.post("/test/decide", json=CONTRACT_EXAMPLE)
         resynced_after = time.monotonic() - started
         assert again.status_code == 200, again.text
         assert again.json() == served.json()

@@ -15,9 +15,9 @@ from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.policy.opa_server import OpaServerEngine
 
-DESIGN_EXAMPLE: dict[str, Any] = json.loads(
+CONTRACT_EXAMPLE: dict[str, Any] = json.loads(
     (
-        Path(__file__).resolve().parents[1] / "vectors/decisions/design-example.input.json"
+        Path(__file__).resolve().parents[1] / "vectors/decisions/contract-example.input.json"
     ).read_text()
 )
 
@@ -32,7 +32,7 @@ def test_unreachable_opa_fails_closed_quickly(bundle: PolicyBundle) -> None:
     engine = OpaServerEngine(f"http://127.0.0.1:{_closed_port()}", bundle, timeout=0.5)
     started = time.monotonic()
     with pytest.raises(PolicyEngineUnavailable):
-        engine.decide(DESIGN_EXAMPLE)
+        engine.decide(CONTRACT_EXAMPLE)
     assert time.monotonic() - started < 1.0
     assert not engine.ready()
     engine.close()
@@ -52,7 +52,7 @@ def test_url_must_be_http(bundle: PolicyBundle) -> None:
 @pytest.mark.opa
 def test_synced_opa_decides_design_example(opa: OpaServerEngine) -> None:
     assert opa.ready()
-    decision = opa.decide(DESIGN_EXAMPLE)
+    decision = opa.decide(CONTRACT_EXAMPLE)
     assert decision.categories == ["care.involvement"]
     assert decision.policy_revision == opa.revision
 

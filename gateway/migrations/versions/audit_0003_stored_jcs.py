@@ -4,8 +4,8 @@ Verifying the stored log then hashes those bytes as they are, and one SQL pass h
 against them (audit/verify_database.py), instead of writing the JCS of every entry again in Python.
 Entries written before this revision get their bytes from their columns here; an entry whose
 columns were changed keeps failing verification, because those bytes do not hash to its
-entry_hash. The append-only triggers are lifted for the fill and put back, unchanged. The fill
-takes about 30 s per million entries on SQLite and 50 s on PostgreSQL (2 CPUs).
+entry_hash. The append-only triggers are lifted for the fill and put back, unchanged. How long the
+fill takes per million entries is in docs/performance.md.
 
 Revision ID: audit_0003
 Revises: audit_0002

@@ -2,7 +2,7 @@
 # title: Schakel disclosure decisions
 # description: >-
 #   Decides which canonical data categories one requester may receive about one participant for one
-#   purpose (DESIGN.md, "Policy decision contract"). The result holds sorted arrays only, so the
+#   purpose (docs/architecture.md, "The policy decision contract"). The result holds sorted arrays only, so the
 #   embedded engine and an OPA server give byte-identical JSON.
 # scope: package
 package schakel.disclosure
@@ -222,7 +222,7 @@ disclosing_consent_ids[category] := covering_consent_ids(category) if {
 
 # METADATA
 # title: Decision
-# description: The decision document (DESIGN.md contract); sorted arrays only, never sets.
+# description: The decision document (docs/architecture.md contract); sorted arrays only, never sets.
 decision := {
 	"allow": allow,
 	"categories": sort(allowed),
