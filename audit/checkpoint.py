@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from audit.keys import AuditSigningKey, b64url
 from audit.models import AuditBase, AuditCheckpoint, AuditCosignature, AuditEntry
 from audit.note import Note, Signature, parse_note, sign_note
 from audit.tlog import Checkpoint
-from audit.tree import extend_tree, root_at
+from audit.tree import Frontier, root_and_edge
 from dbtypes.rows import plain_rows
 
 _COSIGNATURES = AuditBase.metadata.tables[AuditCosignature.__tablename__]
@@ -46,6 +46,28 @@ def latest_tree_checkpoint(session: Session) -> AuditCheckpoint | None:
     ).first()
 
 
+def tree_checkpoint_with_cosignatures(
+    session: Session, seq: int | None = None
+) -> tuple[AuditCheckpoint, list[str]] | None:
+    """A version 2 checkpoint (the one of ``seq`` entries, or the newest) and the cosignature
+    lines kept for it, in one statement: every proof names one."""
+    newest = (
+        select(func.max(AuditCheckpoint.seq)).where(AuditCheckpoint.note.is_not(None))
+    ).scalar_subquery()
+    rows = session.execute(
+        select(AuditCheckpoint, AuditCosignature.line)
+        .outerjoin(AuditCosignature, AuditCosignature.seq == AuditCheckpoint.seq)
+        .where(
+            AuditCheckpoint.note.is_not(None),
+            AuditCheckpoint.seq == (newest if seq is None else seq),
+        )
+        .order_by(AuditCosignature.witness, AuditCosignature.key_id)
+    ).all()
+    if not rows:
+        return None
+    return rows[0][0], [line for _, line in rows if line is not None]
+
+
 def tree_checkpoint(session: Session, seq: int) -> AuditCheckpoint | None:
     """The version 2 checkpoint of tree size ``seq``, if one was signed."""
     found = session.get(AuditCheckpoint, seq)
@@ -53,11 +75,17 @@ def tree_checkpoint(session: Session, seq: int) -> AuditCheckpoint | None:
 
 
 def create_checkpoint(
-    *, session: Session, signing_key: AuditSigningKey, clock: Clock, origin: str
+    *,
+    session: Session,
+    signing_key: AuditSigningKey,
+    clock: Clock,
+    origin: str,
+    frontier: Frontier | None = None,
 ) -> AuditCheckpoint:
     """Sign the current head of the log as a tree checkpoint of ``origin`` (idempotent: an
     existing checkpoint there is returned). The tree's kept nodes are brought up to the head
-    first, so the root costs a few reads."""
+    first; with a ``frontier`` the root is extended from the last checkpoint's edge, reading
+    only the entries since."""
     lock_log(session)
     entry = head(session)
     if entry is None:
@@ -65,8 +93,7 @@ def create_checkpoint(
     existing = session.get(AuditCheckpoint, entry.seq)
     if existing is not None:
         return existing
-    extend_tree(session, entry.seq)
-    root = root_at(session, entry.seq)
+    root, edge = root_and_edge(session, entry.seq, entry.entry_hash, frontier)
     note = sign_note(Checkpoint(origin, entry.seq, root).text, origin, signing_key.private_key)
     checkpoint = AuditCheckpoint(
         seq=entry.seq,
@@ -80,6 +107,8 @@ def create_checkpoint(
     )
     session.add(checkpoint)
     session.flush()
+    if frontier is not None:
+        frontier.keep_after_commit(session, edge)
     kept = known(session)
     if kept is not None:  # every entry so far is signed now
         kept.oldest_known, kept.oldest_unsigned = True, None
@@ -95,6 +124,7 @@ def checkpoint_if_due(
     every_seconds: float,
     origin: str,
     newest: AuditEntry | AppendedEntry | None = None,
+    frontier: Frontier | None = None,
 ) -> AuditCheckpoint | None:
     """Checkpoint the head when ``every_entries`` entries are unsigned, or the oldest unsigned
     entry is ``every_seconds`` old. Call it after ``append_entry`` in the same transaction.
@@ -121,7 +151,7 @@ def checkpoint_if_due(
     waited = clock() - oldest_at
     if unsigned >= every_entries or waited >= timedelta(seconds=every_seconds):
         return create_checkpoint(
-            session=session, signing_key=signing_key, clock=clock, origin=origin
+            session=session, signing_key=signing_key, clock=clock, origin=origin, frontier=frontier
         )
     return None
 

@@ -196,6 +196,25 @@ class CompactRange:
         self._stack: list[bytes] = []
         self._on_node = on_node
 
+    @classmethod
+    def resume(
+        cls,
+        size: int,
+        stack: Sequence[bytes],
+        on_node: Callable[[int, int, bytes], None] | None = None,
+    ) -> CompactRange:
+        """The range of leaves 0..size from its perfect subtrees' hashes, largest first."""
+        if len(stack) != size.bit_count():
+            raise ProofError(f"a tree of {size} leaves has {size.bit_count()} perfect subtrees")
+        resumed = cls(on_node)
+        resumed.size, resumed._stack = size, list(stack)
+        return resumed
+
+    @property
+    def stack(self) -> tuple[bytes, ...]:
+        """The hashes of the perfect subtrees of leaves 0..size, largest first."""
+        return tuple(self._stack)
+
     def append(self, leaf: bytes) -> None:
         """Append a leaf hash."""
         node = leaf

@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from audit.checkpoint import (
     cosignatures_of,
-    latest_tree_checkpoint,
     published_note,
     tree_checkpoint,
+    tree_checkpoint_with_cosignatures,
 )
 from audit.errors import NoSuchCheckpoint, NotCheckpointed
-from audit.models import AuditCheckpoint
+from audit.models import AuditCheckpoint, AuditEntry
 from audit.proofs import ConsistencyBundle, InclusionBundle
 from audit.query import entry_by_seq, entry_document
 from audit.tree import consistency_proof, inclusion_proof
@@ -24,22 +24,30 @@ def published(session: Session, checkpoint: AuditCheckpoint) -> str:
     return str(published_note(checkpoint, lines))
 
 
-def inclusion_bundle(session: Session, seq: int, *, size: int | None = None) -> InclusionBundle:
-    """Entry ``seq``, its audit path and the checkpoint the path leads to: the one of ``size``
-    entries, or the newest. NotCheckpointed when no checkpoint covers the entry yet."""
-    document = entry_document(entry_by_seq(session, seq))
-    checkpoint = latest_tree_checkpoint(session) if size is None else tree_checkpoint(session, size)
-    if checkpoint is None and size is not None:
+def inclusion_bundle(
+    session: Session,
+    seq: int,
+    *,
+    size: int | None = None,
+    entry: AuditEntry | None = None,
+) -> InclusionBundle:
+    """Entry ``seq`` (read, unless the caller has read it as ``entry``), its audit path and the
+    checkpoint the path leads to: the one of ``size`` entries, or the newest. NotCheckpointed
+    when no checkpoint covers the entry yet."""
+    document = entry_document(entry if entry is not None else entry_by_seq(session, seq))
+    found = tree_checkpoint_with_cosignatures(session, size)
+    if found is None and size is not None:
         raise NoSuchCheckpoint(f"no tree checkpoint of {size} entries")
-    if checkpoint is None or checkpoint.seq < seq:
+    if found is None or found[0].seq < seq:
         raise NotCheckpointed(f"entry {seq} is not in a signed checkpoint yet")
+    checkpoint, lines = found
     path = inclusion_proof(session, seq, checkpoint.seq)
     return InclusionBundle(
         entry=document,
         index=seq - 1,
         tree_size=checkpoint.seq,
         inclusion_path=[node.hex() for node in path],
-        checkpoint=published(session, checkpoint),
+        checkpoint=str(published_note(checkpoint, lines)),
     )
 
 

@@ -11,14 +11,29 @@ background timer; they are a function of the entries, so adding one twice change
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    LargeBinary,
+    Select,
+    SmallInteger,
+    String,
+    event,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from audit.merkle import (
     EMPTY_ROOT,
+    CompactRange,
     Node,
     consistency_spans,
     fold,
@@ -47,8 +62,8 @@ class NodeReader:
     """Hashes of perfect subtrees, each folded from the nearest kept level below it.
 
     A subtree at level L is built from 2**(L - K) hashes of kept level K = L - L % 8 (level 0:
-    the entries' leaf hashes); the hashes a request needs are read in one statement per level.
-    A kept node that is missing (not yet added) is built from the level below it in turn.
+    the entries' leaf hashes); every hash a request needs, at every kept level, is read in one
+    statement. A kept node that is missing (not yet added) is built from the level below it.
     """
 
     def __init__(self, session: Session) -> None:
@@ -56,48 +71,68 @@ class NodeReader:
 
     def hashes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         """The hash of every perfect subtree asked for."""
-        wanted = set(nodes)
         by_base: dict[int, list[Node]] = {}
-        for level, index in wanted:
+        for level, index in set(nodes):
             by_base.setdefault(level - level % STRIDE, []).append((level, index))
-        found: dict[Node, bytes] = {}
-        for base, group in by_base.items():
-            spans = _merged(
+        spans = {
+            base: _merged(
                 (index << (level - base), (index + 1) << (level - base)) for level, index in group
             )
-            kept = self._kept(base, spans)
+            for base, group in by_base.items()
+        }
+        kept = self._kept(spans)
+        found: dict[Node, bytes] = {}
+        for base, group in by_base.items():
+            at = kept[base]
             for level, index in group:
                 start = index << (level - base)
                 found[(level, index)] = _perfect(
-                    [kept[i] for i in range(start, start + (1 << (level - base)))]
+                    [at[i] for i in range(start, start + (1 << (level - base)))]
                 )
         return found
 
-    def _kept(self, base: int, spans: list[tuple[int, int]]) -> dict[int, bytes]:
-        """Hashes at kept level ``base`` by index, for the spans (end excluded)."""
-        if base == 0:
-            column = AuditEntry.seq
-            rows = self._session.execute(
-                select(AuditEntry.seq, AuditEntry.entry_hash).where(
-                    or_(*(column.between(start + 1, end) for start, end in spans))
+    def _kept(self, spans: dict[int, list[tuple[int, int]]]) -> dict[int, dict[int, bytes]]:
+        """Hashes at each kept level by index, for its spans (end excluded), in one statement."""
+        parts: list[Select[int, int, str, bytes]] = []
+        if 0 in spans:
+            seq = AuditEntry.seq
+            parts.append(
+                select(
+                    literal(0, SmallInteger).label("level"),
+                    (seq - 1).label("idx"),
+                    AuditEntry.entry_hash.label("hex"),
+                    null().cast(LargeBinary).label("hash"),
+                ).where(or_(*(seq.between(start + 1, end) for start, end in spans[0])))
+            )
+        for base, ranges in spans.items():
+            if base:
+                parts.append(
+                    select(
+                        AuditTreeNode.level,
+                        AuditTreeNode.idx,
+                        null().cast(String).label("hex"),
+                        AuditTreeNode.hash,
+                    ).where(
+                        AuditTreeNode.level == base,
+                        or_(*(AuditTreeNode.idx.between(start, end - 1) for start, end in ranges)),
+                    )
                 )
-            )
-            return {seq - 1: leaf_of(entry_hash) for seq, entry_hash in rows}
-        stored = self._session.execute(
-            select(AuditTreeNode.idx, AuditTreeNode.hash).where(
-                AuditTreeNode.level == base,
-                or_(*(AuditTreeNode.idx.between(start, end - 1) for start, end in spans)),
-            )
-        )
-        kept = {index: bytes(hash_) for index, hash_ in stored}
+        kept: dict[int, dict[int, bytes]] = {base: {} for base in spans}
+        if parts:
+            statement = parts[0] if len(parts) == 1 else union_all(*parts)
+            for level, index, hex_hash, hash_ in self._session.execute(statement):
+                kept[level][index] = leaf_of(hex_hash) if level == 0 else bytes(hash_)
         missing = [
             (base, index)
-            for start, end in spans
+            for base, ranges in spans.items()
+            if base
+            for start, end in ranges
             for index in range(start, end)
-            if index not in kept
+            if index not in kept[base]
         ]
         if missing:  # not added yet: built from the level below
-            kept.update({index: hash_ for (_, index), hash_ in self.build(missing).items()})
+            for (base, index), hash_ in self.build(missing).items():
+                kept[base][index] = hash_
         return kept
 
     def build(self, nodes: list[Node]) -> dict[Node, bytes]:
@@ -136,6 +171,97 @@ def _perfect(hashes: Sequence[bytes]) -> bytes:
     while len(level) > 1:
         level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
     return level[0]
+
+
+@dataclass(frozen=True)
+class Edge:
+    """The right edge of the tree over entries 1..size: its perfect subtrees' hashes, largest
+    first, and entry size's entry_hash (which names the log the edge belongs to)."""
+
+    size: int
+    entry_hash: str
+    stack: tuple[bytes, ...]
+
+
+class Frontier:
+    """The edge of the tree at the last checkpoint this process committed, so that the next
+    checkpoint reads only the entries appended since (about a hundred) instead of folding the
+    kept nodes again under the log's lock. The tree over entries 1..size never changes, so an
+    edge stays true as long as entry size is the one it names; it is taken up only once its
+    transaction has committed."""
+
+    def __init__(self) -> None:
+        self._edge: Edge | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def edge(self) -> Edge | None:
+        with self._lock:
+            return self._edge
+
+    def keep_after_commit(self, session: Session, edge: Edge) -> None:
+        """Take the edge up when the session's transaction commits; drop it on a rollback."""
+        settled = False
+
+        def committed(_: Session) -> None:
+            nonlocal settled
+            if not settled:
+                settled = True
+                with self._lock:
+                    if self._edge is None or self._edge.size <= edge.size:
+                        self._edge = edge
+
+        def rolled_back(_: Session) -> None:
+            nonlocal settled
+            settled = True
+
+        event.listen(session, "after_commit", committed, once=True)
+        event.listen(session, "after_rollback", rolled_back, once=True)
+
+
+def root_and_edge(
+    session: Session, size: int, entry_hash: str, frontier: Frontier | None = None
+) -> tuple[bytes, Edge]:
+    """The root of the tree over entries 1..size, with the kept nodes it completes added, and its
+    edge. From the frontier's edge when it is of this log and close behind; else from the kept
+    nodes (added first for every complete subtree)."""
+    edge = frontier.edge if frontier is not None else None
+    if edge is not None and edge.size <= size <= edge.size + EXTEND_BATCH:
+        extended = _extend_edge(session, edge, size)
+        if extended is not None:
+            return fold(extended.stack), extended
+    extend_tree(session, size)
+    parts = subtrees(0, size)
+    found = NodeReader(session).hashes(parts)
+    stack = tuple(found[node] for node in parts)
+    return fold(stack), Edge(size, entry_hash, stack)
+
+
+def _extend_edge(session: Session, edge: Edge, size: int) -> Edge | None:
+    """The edge at ``size`` from one at a smaller size, reading the entries between; None when
+    entry ``edge.size`` is no longer the one the edge names."""
+    rows = session.execute(
+        select(AuditEntry.seq, AuditEntry.entry_hash)
+        .where(AuditEntry.seq.between(max(edge.size, 1), size))
+        .order_by(AuditEntry.seq)
+    ).all()
+    if edge.size and (not rows or tuple(rows[0]) != (edge.size, edge.entry_hash)):
+        return None
+    leaves = rows[1:] if edge.size else rows
+    if [seq for seq, _ in leaves] != list(range(edge.size + 1, size + 1)):
+        return None
+    completed: dict[Node, bytes] = {}
+
+    def on_node(level: int, index: int, hash_: bytes) -> None:
+        if level % STRIDE == 0:
+            completed[(level, index)] = hash_
+
+    compact = CompactRange.resume(edge.size, edge.stack, on_node)
+    for _, entry_hash in leaves:
+        compact.append(leaf_of(entry_hash))
+    _keep(session, completed)
+    last = leaves[-1][1] if leaves else edge.entry_hash
+    return Edge(size, last, compact.stack)
 
 
 def root_at(session: Session, size: int) -> bytes:

@@ -86,7 +86,7 @@ def own_entry_proof(
         or entry.action not in SHOWN_ACTIONS
     ):
         raise NotFound(f"no entry {seq} in your access log")
-    return inclusion(session, runtime, seq)
+    return inclusion(session, runtime, seq, entry)
 
 
 def _self_or_operator(actor: str) -> str:

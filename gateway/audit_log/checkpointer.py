@@ -34,6 +34,7 @@ def sign_if_due(sessions: sessionmaker[Session], trail: AuditTrail) -> AuditChec
             every_entries=trail.checkpoint_every_entries,
             every_seconds=trail.checkpoint_every_seconds,
             origin=trail.origin,
+            frontier=trail.frontier,
         )
 
 

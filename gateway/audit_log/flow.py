@@ -29,7 +29,7 @@ from audit.checkpoint import (
 from audit.errors import EntryNotFound, InvalidAuditQuery, NoSuchCheckpoint, NotCheckpointed
 from audit.export import csv_lines, ndjson_lines
 from audit.keys import public_keys
-from audit.models import AuditCheckpoint
+from audit.models import AuditCheckpoint, AuditEntry
 from audit.note import ED25519, Verifier
 from audit.proofs import ConsistencyBundle, InclusionBundle
 from audit.proving import consistency_bundle, inclusion_bundle, published
@@ -312,10 +312,12 @@ def consistency(session: Session, old: int, new: int) -> ConsistencyBundle:
         raise NotFound(str(error)) from None
 
 
-def inclusion(session: Session, runtime: Runtime, seq: int) -> InclusionBundle:
+def inclusion(
+    session: Session, runtime: Runtime, seq: int, entry: AuditEntry | None = None
+) -> InclusionBundle:
     """Entry ``seq``'s inclusion proof to the newest tree checkpoint; 409 before one covers it."""
     try:
-        return inclusion_bundle(session, seq)
+        return inclusion_bundle(session, seq, entry=entry)
     except EntryNotFound as error:
         raise NotFound(str(error)) from None
     except NotCheckpointed as error:

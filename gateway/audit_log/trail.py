@@ -14,6 +14,7 @@ from audit.append import AppendedEntry, append_entry
 from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
 from audit.schemas import AuditDraft, Outcome
+from audit.tree import Frontier
 from gateway.core.clock import Clock
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.vault import AUDIT_DOMAIN, ParticipantRef, pseudonym
@@ -34,6 +35,8 @@ class AuditTrail:
     origin: str
     checkpoint_every_entries: int
     checkpoint_every_seconds: int
+    # The tree's edge at the last checkpoint: the next one reads only the entries since.
+    frontier: Frontier = field(default_factory=Frontier)
     on_append: Callable[[str], None] = field(default=lambda action: None, compare=False)
 
     def subject_ref(self, participant: ParticipantRef | None) -> str | None:
@@ -54,6 +57,7 @@ class AuditTrail:
             every_seconds=self.checkpoint_every_seconds,
             origin=self.origin,
             newest=entry,
+            frontier=self.frontier,
         )
         return entry
 
