@@ -20,6 +20,7 @@ from audit.actions import Action
 from audit.append import append_entry, head
 from audit.chain import format_timestamp, seal_with_jcs
 from audit.export import write_export
+from audit.fields import FORMAT_VERSION
 from audit.models import AuditEntry
 from audit.query import iter_documents
 from audit.schemas import AuditDraft, Outcome
@@ -97,7 +98,8 @@ def _fill(url: str, total: int) -> None:
             }
             document, jcs = seal_with_jcs(fields)
             prev = document["entry_hash"]
-            batch.append({**document, "recorded_at": moment, "canonical": jcs.decode()})
+            batch.append({**document, "recorded_at": moment, "canonical": jcs.decode(),
+                          "version": FORMAT_VERSION})  # fmt: skip
             if len(batch) == 5000:
                 session.execute(insert(AuditEntry), batch)
                 batch = []

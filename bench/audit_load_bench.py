@@ -31,6 +31,7 @@ from sqlalchemy import func, select, text
 
 from audit.append import append_entry, head
 from audit.chain import format_timestamp, seal_with_jcs
+from audit.fields import DOCUMENT_FIELDS, FORMAT_VERSION
 from audit.models import AuditEntry
 from audit.schemas import AuditDraft
 from audit.verify_database import verify_database
@@ -46,11 +47,8 @@ WRITERS = 8
 ENTRIES_PER_SUBJECT = 100  # 1M entries over 10,000 subjects
 OFFICER = "gemeente-leiden"  # the demo party with the privacy-officer role
 GOAL_P99_MS = 15.0
-COLUMNS = (
-    "seq", "recorded_at", "trace_id", "actor_party", "actor_domain", "action", "subject_ref",
-    "purpose", "categories", "consent_ids", "decision_id", "policy_revision", "outcome", "reason",
-    "payload_digest", "prev_hash", "entry_hash", "canonical",
-)  # fmt: skip
+# The entry table's columns, as audit/fields.py declares the members.
+COLUMNS = (*DOCUMENT_FIELDS, "canonical", "version")
 
 
 # --- 1. concurrent appends -------------------------------------------------------------------
@@ -157,7 +155,8 @@ def _fill(url: str, total: int, subjects: list[str]) -> None:
                 document, jcs = seal_with_jcs(fields)
                 prev = document["entry_hash"]
                 row = {**document, "recorded_at": moment, "categories": categories,
-                       "consent_ids": consent_ids, "canonical": jcs.decode()}  # fmt: skip
+                       "consent_ids": consent_ids, "canonical": jcs.decode(),
+                       "version": FORMAT_VERSION}  # fmt: skip
                 copy.write_row(tuple(row[name] for name in COLUMNS))
                 if seq - reported >= 100_000:
                     reported = seq

@@ -3,7 +3,7 @@
 Without SCHAKEL_TEST_POSTGRES_URL / SCHAKEL_TEST_OPA_URL it re-runs itself under
 scripts/services.sh with throwaway PostgreSQL and OPA servers, stopped at the end.
 Not part of the test suite. Options: --quick (small N), --skip-e2e, --only NAME[,NAME] to run
-only those of: policy, audit, audit-load, e2e, consent-history.
+only those of: policy, audit, audit-load, e2e, consent-history, transparency.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
-BENCHES = ("policy", "audit", "audit-load", "e2e", "consent-history")
+BENCHES = ("policy", "audit", "audit-load", "e2e", "consent-history", "transparency")
 
 
 def _selected() -> set[str]:
@@ -55,6 +55,7 @@ def main() -> int:
     import consent_history_bench
     import e2e_bench
     import policy_bench
+    import transparency_bench
     from common import fresh_postgres, print_table
 
     from gateway.core.logs import silence_eddsa_name_warning
@@ -94,6 +95,10 @@ def main() -> int:
             drop()
         rows += part
         figures["consent_history"] = found
+    if "transparency" in selected:
+        part, found = transparency_bench.run(pg_url, quick=quick)
+        rows += part
+        figures["transparency"] = found
     print()
     print(f"Schakel benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")  # fmt: skip
