@@ -232,3 +232,68 @@ class CompactRange:
     def root(self) -> bytes:
         """The tree hash of the leaves so far."""
         return fold(self._stack)
+
+
+_BLOCK_LEVEL = 8
+_BLOCK = 1 << _BLOCK_LEVEL
+
+
+class TreeBuilder:
+    """The tree over a stream of leaves, a block of 256 at a time: each full block is folded
+    level by level (a few list comprehensions, not a loop per hash), the blocks' roots go into
+    a compact range. ``root`` folds the blocks so far and the partial block; ``on_node`` sees
+    each complete perfect subtree at levels 8, 16, 24, …, for a verifier of kept nodes."""
+
+    def __init__(self, on_node: Callable[[int, int, bytes], None] | None = None) -> None:
+        self._on_node = on_node
+        self._blocks = CompactRange(self._above if on_node is not None else None)
+        self._block: list[bytes] = []
+
+    @property
+    def size(self) -> int:
+        return self._blocks.size * _BLOCK + len(self._block)
+
+    def add_digests(self, digests: Sequence[bytes]) -> None:
+        """Append leaves given as the entries' 32-byte entry hashes (the leaf of §5)."""
+        sha256 = hashlib.sha256
+        self.add([sha256(b"\x00" + digest).digest() for digest in digests])
+
+    def add(self, leaves: Sequence[bytes]) -> None:
+        """Append leaf hashes."""
+        block = self._block
+        start = 0
+        while start < len(leaves):
+            take = min(_BLOCK - len(block), len(leaves) - start)
+            block.extend(leaves[start : start + take])
+            start += take
+            if len(block) == _BLOCK:
+                node = _fold_perfect(block)
+                if self._on_node is not None:
+                    self._on_node(_BLOCK_LEVEL, self._blocks.size, node)
+                self._blocks.append(node)
+                block.clear()
+
+    def root(self) -> bytes:
+        """The root hash of the tree over the leaves so far (RFC 9162's MTH)."""
+        partial = [
+            _fold_perfect(self._block[index << level : (index + 1) << level])
+            for level, index in subtrees(0, len(self._block))
+        ]
+        return fold([*self._blocks.stack, *partial])
+
+    def _above(self, level: int, index: int, hash_: bytes) -> None:
+        """A subtree of blocks completed: level counted from the blocks, 8 below the leaves."""
+        if (level + _BLOCK_LEVEL) % _BLOCK_LEVEL == 0 and self._on_node is not None:
+            self._on_node(level + _BLOCK_LEVEL, index, hash_)
+
+
+def _fold_perfect(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect subtree from its hashes at one level, left to right."""
+    sha256 = hashlib.sha256
+    level = list(hashes)
+    while len(level) > 1:
+        it = iter(level)
+        level = [
+            sha256(b"\x01" + left + right).digest() for left, right in zip(it, it, strict=True)
+        ]
+    return level[0]

@@ -39,7 +39,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from audit.chain import GENESIS_HASH, canonical_json
 from audit.checkpoint import signed_through_head
 from audit.fields import ENTRY_FIELDS, VERSIONS, Kind, fields_of, of_kind
-from audit.merkle import CompactRange, Node
+from audit.merkle import Node, TreeBuilder
 from audit.models import AuditEntry, AuditTreeNode
 from audit.query import entry_document, iter_documents
 from audit.verify import (
@@ -73,9 +73,12 @@ def verify_database(
     from outside that the log no longer holds."""
     trusted = trusted or Trusted()
     checkpoints, through = signed_through_head(session)
-    report = None
+    report, tree = None, None
     if not trusted.outside:  # notes from outside are read the careful way
-        report = _quick_reading(session, through, checkpoints, jwks, progress, trusted)
+        quick = _quick_reading(session, through, checkpoints, jwks, progress, trusted)
+        if quick is not None:
+            tree = _tree_pass(session, through, quick[1])
+            report = quick[1].report(through) if tree.roots_hold else None  # with tree checkpoints
     if report is None:
         report = verify_log(
             iter_documents(session=session, through=through),
@@ -89,7 +92,9 @@ def verify_database(
         seq = _first_stored_mismatch(session, through)
         if seq is not None:
             return _failed(report, seq, "the stored JCS bytes are not those of the entry's columns")
-    wrong = _tree_pass(session, through, None).wrong_node
+        tree = _tree_pass(session, through, None)
+    assert tree is not None  # built by whichever reading decided
+    wrong = tree.wrong_node
     if wrong is not None:
         level, index = wrong
         first, last = index << level, ((index + 1) << level) - 1
@@ -139,22 +144,27 @@ def _tree_pass(session: Session, through: int, points: SignedPoints | None) -> _
         if found.wrong_node is None and kept.get((level, index), hash_) != hash_:
             found.wrong_node = (level, index)
 
-    tree = CompactRange(on_node=on_node)
-    due = sorted(points.tree_seqs, reverse=True) if points is not None else []
+    tree = TreeBuilder(on_node=on_node if kept else None)
+    due = sorted(points.tree_seqs) if points is not None else []
     statement = (
-        select(AuditEntry.entry_hash).where(AuditEntry.seq <= through).order_by(AuditEntry.seq)
+        select(AuditEntry.entry_hash)
+        .where(AuditEntry.seq <= through)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=BATCH)
     )
-    sha256, fromhex = hashlib.sha256, bytes.fromhex
-    result = session.connection().execution_options(yield_per=BATCH).execute(statement)
+    fromhex = bytes.fromhex
     with _cycle_collection_paused():
-        for rows in result.partitions():
-            for (entry_hash,) in rows:
-                tree.append(sha256(b"\x00" + fromhex(entry_hash)).digest())
-                if due and due[-1] == tree.size:
-                    due.pop()
-                    assert points is not None
-                    if not points.confirm_root(tree.size, tree.root()):
-                        found.roots_hold = False
+        for rows in session.execute(statement).partitions():
+            digests = [fromhex(entry_hash) for (entry_hash,) in rows]
+            start = 0
+            while due and due[0] <= tree.size + len(digests) - start:
+                cut = start + due[0] - tree.size
+                tree.add_digests(digests[start:cut])
+                start = cut
+                assert points is not None
+                if not points.confirm_root(due.pop(0), tree.root()):
+                    found.roots_hold = False
+            tree.add_digests(digests[start:])
     if due:
         found.roots_hold = False
     return found
@@ -167,8 +177,9 @@ def _quick_reading(
     jwks: Mapping[str, Any],
     progress: Progress | None,
     trusted: Trusted,
-) -> VerifyReport | None:
-    """The report when every check passes the quick way; None when the careful reading must decide."""
+) -> tuple[VerifyReport, SignedPoints] | None:
+    """The report when every check but the tree's passes the quick way, and the checkpoints for
+    the tree pass; None when the careful reading must decide."""
     points = SignedPoints.of(checkpoints, jwks, trusted)
     if points is None or any(seq > through for seq in points.by_seq):
         return None  # the careful reading reports a checkpoint past the end of the log
@@ -194,9 +205,8 @@ def _quick_reading(
             return None
     if not _tail_follows(session, points.last_signed, through):
         return None
-    if points.needs_tree and not _tree_pass(session, through, points).roots_hold:
-        return None
-    return points.report(through)
+    report = points.report(through)
+    return None if report is None else (report, points)
 
 
 def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
@@ -219,10 +229,11 @@ def _check_in_postgresql(
     can check the rows in any order and in parallel. Returns the seqs whose columns need a
     comparison in Python, or None where the careful reading must decide.
     """
-    # A missing entry leaves the one after it without an entry before it, so that entry's bytes
-    # are hashed behind the genesis hash and do not chain: only the first seq needs looking at.
-    first = session.execute(select(func.min(AuditEntry.seq))).scalar_one()
-    if first != (1 if through else None):
+    # The rows are chained in seq order, so a gap must be found apart: seq 1..through, each once.
+    first, count = session.execute(
+        select(func.min(AuditEntry.seq), func.count()).where(AuditEntry.seq <= through)
+    ).one()
+    if first != (1 if through else None) or count != through:
         return None
     engine = session.get_bind()
     assert isinstance(engine, Engine)
@@ -247,8 +258,8 @@ def _check_in_postgresql(
     for seq in sorted(points.entry_seqs):
         row = connection.execute(
             select(AuditEntry.canonical, AuditEntry.entry_hash).where(AuditEntry.seq == seq)
-        ).one()
-        if not points.confirm(seq, _signed_entry(row.canonical, row.entry_hash)):
+        ).first()
+        if row is None or not points.confirm(seq, _signed_entry(row.canonical, row.entry_hash)):
             return None
     return spelled_otherwise
 

@@ -20,7 +20,7 @@ import orjson
 
 from audit.chain import EXPORT_FORMAT, EXPORT_FORMATS, GENESIS_HASH
 from audit.errors import MalformedExport
-from audit.merkle import CompactRange, leaf_hash
+from audit.merkle import TreeBuilder
 from audit.verify import (
     PROGRESS_EVERY,
     Progress,
@@ -30,6 +30,9 @@ from audit.verify import (
     follows,
     verify_log,
 )
+
+# Entry hashes go into the tree this many at a time (and at every checkpoint).
+BATCH = 4096
 
 
 def verify_export(
@@ -107,7 +110,8 @@ def _verify_as_written(
     points = SignedPoints.of([orjson.loads(line)["checkpoint"] for line in tail], jwks, trusted)
     if points is None:
         return None
-    tree = CompactRange() if points.needs_tree else None
+    tree = TreeBuilder() if points.needs_tree else None
+    pending: list[bytes] = []  # entry hashes not yet in the tree
     sha256 = hashlib.sha256
     previous = bytes.fromhex(GENESIS_HASH)
     signed = points.by_seq
@@ -139,7 +143,10 @@ def _verify_as_written(
             previous = digest.digest()
             seq += 1
             if tree is not None:
-                tree.append(leaf_hash(previous))
+                pending.append(previous)
+                if seq in signed or len(pending) >= BATCH:
+                    tree.add_digests(pending)
+                    pending.clear()
             if seq in signed or seq > last_signed:
                 entry = _entry_of(line)
                 root = tree.root() if tree is not None and seq in signed else None

@@ -19,8 +19,10 @@ from sqlalchemy import insert
 from audit.actions import Action
 from audit.append import append_entry, head
 from audit.chain import format_timestamp, seal_with_jcs
+from audit.checkpoint import create_checkpoint
 from audit.export import write_export
 from audit.fields import FORMAT_VERSION
+from audit.keys import AuditSigningKey, publish_jwks
 from audit.models import AuditEntry
 from audit.query import iter_documents
 from audit.schemas import AuditDraft, Outcome
@@ -33,6 +35,10 @@ from gateway.migrations.runner import upgrade_to_head
 ORIGIN = "bench.schakel.example/audit"
 GOAL_VERIFY = 300_000
 NO_KEYS: dict[str, Any] = {"keys": []}
+# The key of the bench's checkpoints: a log is verified with a tree checkpoint at its head, as
+# the gateway signs them, so each reading builds the Merkle tree too.
+KEY = AuditSigningKey.generate()
+JWKS = publish_jwks(KEY)
 # A full run verifies a log of at least this many entries (a quick run keeps its small number).
 VERIFY_TOTAL_FULL = 1_000_000
 IN_MEMORY = 100_000  # entries held in memory for the verify_log figure and its profile
@@ -107,6 +113,9 @@ def _fill(url: str, total: int) -> None:
                 print(f"  filled {seq:,} of {total:,} entries", flush=True)
         if batch:
             session.execute(insert(AuditEntry), batch)
+    with transaction(sessions) as session:
+        create_checkpoint(session=session, signing_key=KEY, clock=lambda: datetime.now(UTC),
+                          origin=ORIGIN)  # fmt: skip
     engine.dispose()
 
 
@@ -131,7 +140,7 @@ def _verify(url: str, label: str, runs: int = 2) -> tuple[float, int]:
     for _ in range(runs):
         with read_transaction(sessions) as session:
             start = time.perf_counter()
-            report = verify_database(session=session, jwks=NO_KEYS, progress=_progress(label))
+            report = verify_database(session=session, jwks=JWKS, progress=_progress(label))
             elapsed = time.perf_counter() - start
             assert report.ok, report.summary()
         rates.append(report.entries / elapsed)
@@ -148,7 +157,7 @@ def _verify_export_file(url: str, folder: Path) -> tuple[float, int]:
         write_export(session=session, out=out, clock=lambda: datetime.now(UTC), origin=ORIGIN)
     engine.dispose()
     start = time.perf_counter()
-    report = verify_export(path, NO_KEYS, progress=_progress("verify export"))
+    report = verify_export(path, JWKS, progress=_progress("verify export"))
     elapsed = time.perf_counter() - start
     assert report.ok, report.summary()
     path.unlink()
