@@ -22,26 +22,22 @@ reported; a kept tree node that the entries do not give is reported after either
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, String, Text, case, cast, func, literal, select, type_coerce
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import Select
 
 from audit.chain import GENESIS_HASH, canonical_json
 from audit.checkpoint import signed_through_head
-from audit.fields import ENTRY_FIELDS, VERSIONS, Kind, fields_of, of_kind
-from audit.merkle import Node, TreeBuilder
-from audit.models import AuditEntry, AuditTreeNode
+from audit.models import AuditEntry
 from audit.query import entry_document, iter_documents
+from audit.stored_jcs import postgresql_jcs, sqlite_disagreeing
 from audit.verify import (
     PROGRESS_EVERY,
     Progress,
@@ -51,6 +47,7 @@ from audit.verify import (
     follows,
     verify_log,
 )
+from audit.verify_tree import cycle_collection_paused, tree_pass
 
 _T = TypeVar("_T")
 
@@ -77,7 +74,7 @@ def verify_database(
     if not trusted.outside:  # notes from outside are read the careful way
         quick = _quick_reading(session, through, checkpoints, jwks, progress, trusted)
         if quick is not None:
-            tree = _tree_pass(session, through, quick[1])
+            tree = tree_pass(session, through, quick[1])
             report = quick[1].report(through) if tree.roots_hold else None  # with tree checkpoints
     if report is None:
         report = verify_log(
@@ -92,7 +89,7 @@ def verify_database(
         seq = _first_stored_mismatch(session, through)
         if seq is not None:
             return _failed(report, seq, "the stored JCS bytes are not those of the entry's columns")
-        tree = _tree_pass(session, through, None)
+        tree = tree_pass(session, through, None)
     assert tree is not None  # built by whichever reading decided
     wrong = tree.wrong_node
     if wrong is not None:
@@ -118,56 +115,6 @@ def _failed(report: VerifyReport, seq: int, problem: str) -> VerifyReport:
         problem=problem,
         witnessed=report.witnessed,
     )
-
-
-@dataclass
-class _TreePass:
-    """What a pass over the entries' hashes found: whether the version 2 checkpoints hold for
-    the tree's roots, and the first kept node the tree does not have."""
-
-    roots_hold: bool = True
-    wrong_node: Node | None = None
-
-
-def _tree_pass(session: Session, through: int, points: SignedPoints | None) -> _TreePass:
-    """The Merkle tree over entries 1..through, built from their hashes as stored; each kept
-    node held against it, and (given ``points``) each version 2 checkpoint against its root."""
-    found = _TreePass()
-    kept = {
-        (level, index): bytes(hash_)
-        for level, index, hash_ in session.execute(
-            select(AuditTreeNode.level, AuditTreeNode.idx, AuditTreeNode.hash)
-        )
-    }
-
-    def on_node(level: int, index: int, hash_: bytes) -> None:
-        if found.wrong_node is None and kept.get((level, index), hash_) != hash_:
-            found.wrong_node = (level, index)
-
-    tree = TreeBuilder(on_node=on_node if kept else None)
-    due = sorted(points.tree_seqs) if points is not None else []
-    statement = (
-        select(AuditEntry.entry_hash)
-        .where(AuditEntry.seq <= through)
-        .order_by(AuditEntry.seq)
-        .execution_options(yield_per=BATCH)
-    )
-    fromhex = bytes.fromhex
-    with _cycle_collection_paused():
-        for rows in session.execute(statement).partitions():
-            digests = [fromhex(entry_hash) for (entry_hash,) in rows]
-            start = 0
-            while due and due[0] <= tree.size + len(digests) - start:
-                cut = start + due[0] - tree.size
-                tree.add_digests(digests[start:cut])
-                start = cut
-                assert points is not None
-                if not points.confirm_root(due.pop(0), tree.root()):
-                    found.roots_hold = False
-            tree.add_digests(digests[start:])
-    if due:
-        found.roots_hold = False
-    return found
 
 
 def _quick_reading(
@@ -291,7 +238,7 @@ def _postgresql_range_check(start: int, end: int) -> Select[Any]:
     previous = func.decode(func.coalesce(entry.c.before, GENESIS_HASH), "hex")
     digest = func.sha256(previous.op("||")(func.convert_to(entry.c.canonical, "UTF8")))
     chained = func.encode(digest, "hex") == entry.c.entry_hash
-    columns = _postgresql_jcs(entry.c)
+    columns = postgresql_jcs(entry.c)
     return (
         select(entry.c.seq, chained)
         .where(entry.c.seq >= start, ~chained | (entry.c.canonical != columns))
@@ -309,7 +256,7 @@ def _hash_stored_bytes(
         .order_by(AuditEntry.seq)
     )
     result = session.connection().execution_options(yield_per=BATCH).execute(statement)
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         return _walk(result, points, progress)
 
 
@@ -335,22 +282,6 @@ def _walk(result: Any, points: SignedPoints, progress: Progress | None) -> int |
             progress(expected)
             report_at = expected - expected % PROGRESS_EVERY + PROGRESS_EVERY
     return expected
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """The walk makes a million short-lived rows per million entries and no reference cycles.
-
-    Refcounting frees every row, so memory stays flat; the cycle collector would only scan the
-    process's heap again and again: in a process with the gateway loaded, a quarter of the walk.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _signed_entry(canonical: str, entry_hash: str) -> Any:
@@ -407,7 +338,7 @@ def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> l
 
     None when there are too many to compare one by one, or when SQLite refuses the statement.
     """
-    query = _disagreeing(through)
+    query = sqlite_disagreeing(through, MAX_SPELLED_OTHERWISE + 1)
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     cursor = dbapi_connection.cursor()
     try:
@@ -418,93 +349,6 @@ def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> l
     finally:
         cursor.close()
     return None if len(seqs) > MAX_SPELLED_OTHERWISE else seqs
-
-
-def _disagreeing(through: int) -> Select[tuple[int]]:
-    """SQLite rows whose columns, as a JSON object, are not their stored bytes."""
-    table = AuditEntry.__table__.c
-    members: dict[str, ColumnElement[Any]] = {name: table[name] for name in ENTRY_FIELDS}
-    for name in _TIMESTAMPS:
-        stored = type_coerce(table[name], String)  # "YYYY-MM-DD HH:MM:SS.ffffff"
-        members[name] = func.substr(stored, 1, 10) + "T" + func.substr(stored, 12) + "Z"
-    for name in _TEXTS:
-        valid = func.json_valid(table[name])
-        members[name] = func.json(type_coerce(func.iif(valid, table[name], "null"), String))
-    written = case(
-        *(
-            (table.version == version, func.json_object(*_pairs(members, fields_of(version))))
-            for version in VERSIONS
-        ),
-        else_=literal(None),
-    )
-    differs = table.canonical.is_not(written)
-    return select(table.seq).where(table.seq <= through, differs).limit(MAX_SPELLED_OTHERWISE + 1)
-
-
-def _pairs(members: Mapping[str, ColumnElement[Any]], names: Sequence[str]) -> list[Any]:
-    """json_object's arguments for these members: name, value, name, value, … in JCS order."""
-    return [item for name in sorted(names) for item in (literal(name), members[name])]
-
-
-def _postgresql_jcs(table: Any) -> ColumnElement[str]:
-    """The columns written as JCS by PostgreSQL: sorted members, each value as valid JSON.
-
-    A string JCS leaves as it is (no quote, backslash or control character) is put between
-    quotes as it is; ``to_json``, which escapes as JCS does, writes the rows that hold any such
-    string, at twice the cost. A JSON column is taken as stored (the gateway stores it compact).
-    Every value is valid JSON on its own, so text equal to the stored bytes means the bytes
-    hold exactly the columns' values; other spellings are compared in Python.
-    """
-    strings = [table[name] for name in ENTRY_FIELDS if name not in _NOT_STRINGS]
-    needs_escapes = func.concat(*strings).regexp_match(_JSON_ESCAPED)
-    return case(
-        *(
-            (
-                table.version == version,
-                case(
-                    (needs_escapes, _postgresql_members(table, _escaped, fields_of(version))),
-                    else_=_postgresql_members(table, _quoted, fields_of(version)),
-                ),
-            )
-            for version in VERSIONS
-        ),
-        else_=literal(None),
-    )
-
-
-def _postgresql_members(
-    table: Any, string: Callable[[ColumnElement[Any]], ColumnElement[Any]], names: Sequence[str]
-) -> ColumnElement[str]:
-    values: dict[str, ColumnElement[Any]] = {
-        name: func.coalesce(string(table[name]), "null") for name in names
-    }
-    for name in _SEQS:
-        values[name] = cast(table[name], Text)
-    for name in _TIMESTAMPS:
-        timestamp = func.to_char(func.timezone("UTC", table[name]), _PG_TIMESTAMP)
-        values[name] = literal('"') + timestamp + literal('"')
-    for name in _TEXTS:
-        values[name] = cast(table[name], Text)
-    pieces: list[ColumnElement[Any]] = []
-    for number, name in enumerate(sorted(values)):
-        pieces += [literal(("{" if number == 0 else ",") + f'"{name}":'), values[name]]
-    return func.concat(*pieces, literal("}"))
-
-
-def _escaped(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return cast(func.to_json(column), Text)
-
-
-def _quoted(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return literal('"') + column + literal('"')  # NULL stays NULL, then "null"
-
-
-_SEQS, _TIMESTAMPS, _TEXTS = of_kind(Kind.SEQ), of_kind(Kind.TIMESTAMP), of_kind(Kind.TEXTS)
-_NOT_STRINGS = frozenset((*_SEQS, *_TIMESTAMPS, *_TEXTS))
-# What JCS escapes in a string (RFC 8785 §3.2.2.2): quote, backslash, U+0001..U+001F (PostgreSQL
-# text holds no U+0000).
-_JSON_ESCAPED = r'["\\\x01-\x1f]'  # a bracket of: quote, backslash, \x01 to \x1f
-_PG_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
 def _stored_bytes_match_columns(entry: AuditEntry) -> bool:
