@@ -57,6 +57,21 @@ class Settings(BaseSettings):
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
+    api_contact_name: str = Field(
+        default="Schakel API support",
+        min_length=1,
+        description="Who partners reach about the API: `info.contact` of /openapi.json.",
+    )
+    api_contact_email: str = Field(
+        default="api@schakel.nl",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="E-mail address of that contact.",
+    )
+    api_contact_url: str = Field(
+        default="https://schakel.nl/api",
+        pattern=r"^https?://",
+        description="Web page of that contact (terms, status, how to connect).",
+    )
     metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = Field(
         default=None,
         description="Serve Prometheus metrics at /metrics on this port (apart from the API).",
