@@ -4,9 +4,10 @@ coordination among the parties involved. Steps: ``gateway.signals.flow``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from dbtypes import MAX_JSON_INT
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
@@ -51,18 +52,18 @@ def signal_involvement(
 
 
 @partner_router.delete(
-    "/{signal_id}",
+    "/{signal_id:uuid}",
     summary="End your party's involvement: the parties told of it are told of the end",
     responses={404: {"description": "No such signal of your party"}},
 )
 def end_involvement(
-    signal_id: Annotated[str, Path(min_length=36, max_length=36)],
+    signal_id: uuid.UUID,
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
     trace_id: TraceDep,
 ) -> SignalView:
-    return flow.end_involvement(session, runtime, trace_id, caller, signal_id)
+    return flow.end_involvement(session, runtime, trace_id, caller, str(signal_id))
 
 
 @partner_router.get(
