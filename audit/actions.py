@@ -1,5 +1,5 @@
-"""What an audit entry records as done: one enum that the writers, the format document
-(docs/audit-format.md §1.1), the FHIR AuditEvent mapping and the property tests share.
+"""What an audit entry records as done, and how it ended: the enums that the writers, the format
+document (docs/audit-format.md §1.1), the FHIR AuditEvent mapping and the property tests share.
 
 The stored column stays a string (docs/audit-format.md: lowercase words joined by ``.``), so
 a new action needs a member here and no migration; a log read back may hold actions that an
@@ -26,6 +26,10 @@ class Action(StrEnum):
     DIRECTOR_END = "director.end"
     SIGNAL_SUBMIT = "signal.submit"
     SIGNAL_NOTIFY = "signal.notify"
+    SIGNAL_END = "signal.end"
+    NOTICE_SEND = "notice.send"
+    NOTICE_DELIVER = "notice.deliver"
+    NOTICE_ACKNOWLEDGE = "notice.acknowledge"
     WEBHOOK_REGISTER = "webhook.register"
     WEBHOOK_REMOVE = "webhook.remove"
     WEBHOOK_DEAD_LETTERS = "webhook.dead_letters"
@@ -33,3 +37,12 @@ class Action(StrEnum):
     AUDIT_QUERY = "audit.query"
     POLICY_RELOAD = "policy.reload"
     PARTICIPANT_ERASE = "participant.erase"
+
+
+class Outcome(StrEnum):
+    """How the action ended (docs/audit-format.md §1): allowed, denied, done, or failed."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    OK = "ok"
+    ERROR = "error"

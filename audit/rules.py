@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from itertools import product
 from typing import Any
 
+from audit.actions import Outcome
 from audit.chain import GENESIS_HASH, HEX_DIGEST, TIMESTAMP, compute_entry_hash, plain_jcs
 from audit.fields import BY_NAME, VERSIONS, Kind, Member, document_fields
-from audit.schemas import Outcome
 
 OUTCOMES = frozenset(Outcome)
 

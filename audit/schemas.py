@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,8 +17,10 @@ from pydantic import (
 )
 
 from audit.actions import Action
+from audit.actions import Outcome as Outcome  # callers import it with the draft
 from audit.errors import InvalidAuditQuery
 from audit.fields import BY_NAME, DOCUMENT_FIELDS, Kind, width
+from dbtypes import MAX_JSON_INT
 
 ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*$"
 HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
@@ -27,13 +28,6 @@ MAX_PAGE = 500
 
 # A BSN stands alone as nine digits; digits inside a token (a hex pseudonym, a uuid) are no BSN.
 _NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z-])\d{9}(?![0-9A-Za-z-])")
-
-
-class Outcome(StrEnum):
-    ALLOW = "allow"
-    DENY = "deny"
-    OK = "ok"
-    ERROR = "error"
 
 
 def passes_eleven_test(digits: str) -> bool:
@@ -117,7 +111,7 @@ class AuditQuery(BaseModel):
     outcome: Outcome | None = None
     recorded_from: datetime | None = None
     recorded_until: datetime | None = None
-    after_seq: Annotated[int, Field(ge=0)] = 0
+    after_seq: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] = 0
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
 
     @field_validator("recorded_from", "recorded_until")
@@ -172,7 +166,7 @@ EntryPage: type[BaseModel] = create_model(
     entries=(list[EntryView], ...),
     next_after_seq=(
         int | None,
-        Field(description="Pass as after_seq for the next page; null when this is the last page."),
+        Field(description="Pass as afterSeq for the next page; null when this is the last page."),
     ),
 )
 

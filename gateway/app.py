@@ -16,9 +16,13 @@ from gateway.auth import api as auth_api
 from gateway.consents import api as consents_api
 from gateway.contributions import api as contributions_api
 from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
+from gateway.core.periodic import Periodic
 from gateway.demo import api as demo_api
 from gateway.disclosures import api as disclosures_api
 from gateway.health import serve_metrics
+from gateway.notices import api as notices_api
+from gateway.notices.flow import record_webhook_delivery, sweep
+from gateway.openapi import API_VERSION, install_openapi
 from gateway.plans import api as plans_api
 from gateway.policy import api as policy_api
 from gateway.problems import install_problem_handlers
@@ -38,6 +42,9 @@ consented to, for one purpose, with every disclosure and denial in a tamper-evid
 Partner systems authenticate with OAuth 2.0 client credentials and `private_key_jwt` (RFC 7523):
 sign a client assertion with your registered key, post it to `/oauth/token`, and send the access
 token as `Authorization: Bearer …`. Errors are RFC 9457 `application/problem+json`.
+
+The API follows the NL GOV API Design Rules 2.2; every response names its version in the
+`API-Version` header, and query parameters are camelCase.
 """
 
 
@@ -57,6 +64,9 @@ def create_app(runtime: Runtime) -> FastAPI:
                 sessions=runtime.sessions, keks=runtime.keks, clock=runtime.clock,
                 settings=runtime.settings,
                 on_outcome=lambda status: deliveries.labels(DELIVERY_RESULT[status]).inc(),
+                on_delivered=lambda session, message: record_webhook_delivery(
+                    session, runtime.trail, message.event_type, message.payload
+                ),
             )  # fmt: skip
             worker.start()
         checkpoints = None
@@ -68,6 +78,12 @@ def create_app(runtime: Runtime) -> FastAPI:
             )  # fmt: skip
             checkpoints.start()
         metrics_server = serve_metrics(runtime)
+        sweeper = None
+        if runtime.settings.notice_sweep_seconds > 0:
+            sweeper = Periodic(
+                "notice-sweeper", runtime.settings.notice_sweep_seconds, lambda: sweep(runtime)
+            )
+            sweeper.start()
         # What start-up loaded (modules, models, routes) lives as long as the process. Out of
         # the collector's sight, a full collection no longer walks it, a walk that paused every
         # request under load (docs/performance.md).
@@ -80,19 +96,22 @@ def create_app(runtime: Runtime) -> FastAPI:
             checkpoints.stop()
         if metrics_server is not None:
             metrics_server.stop()
+        if sweeper is not None:
+            sweeper.stop()
         runtime.close()
 
+    settings = runtime.settings
     app = FastAPI(
         title="Schakel",
-        version="0.1.0",
+        version=API_VERSION,
         summary="Privacy-preserving data exchange for the Dutch social domain",
         description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(TraceMiddleware, metrics=runtime.metrics)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TraceMiddleware, metrics=runtime.metrics, api_version=API_VERSION)
     # Routers are tried in this order on every request, each matching its routes in turn:
     # disclosures, the busiest path, first.
     app.include_router(disclosures_api.router)
@@ -110,7 +129,18 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(plans_api.partner_router)
     app.include_router(signals_api.participant_router)
     app.include_router(signals_api.partner_router)
+    app.include_router(notices_api.router)
+    app.include_router(notices_api.participant_router)
     app.include_router(webhooks_api.router)
     app.include_router(webhooks_api.operator_router)
     install_web_pages(app, runtime)
+    install_openapi(
+        app,
+        public_url=settings.public_url,
+        contact={
+            "name": settings.api_contact_name,
+            "email": settings.api_contact_email,
+            "url": settings.api_contact_url,
+        },
+    )
     return app

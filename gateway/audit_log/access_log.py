@@ -17,6 +17,7 @@ from gateway.audit_log.flow import inclusion
 from gateway.audit_log.schemas import AccessLog, AccessLogItem
 from gateway.errors import NotFound
 from gateway.identity.vault import ParticipantRef
+from gateway.notices.flow import told_about
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
 
@@ -45,6 +46,7 @@ def access_log(
     return AccessLog(
         items=[_item(session, entry) for entry in entries if entry.action in SHOWN_ACTIONS],
         next_after_seq=next_after,
+        deletion_notices=told_about(session, runtime, participant),
     )
 
 

@@ -5,12 +5,14 @@ each entry) at /v1/me/access-log. Steps: ``gateway.audit_log.flow``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from pydantic import AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from audit.fhir import audit_event
 from audit.proofs import ConsistencyBundle, InclusionBundle, as_tlog_proof
@@ -23,30 +25,71 @@ from audit.schemas import (
     LogView,
     Outcome,
 )
+from dbtypes import MAX_JSON_INT
 from gateway.audit_log import flow
 from gateway.audit_log.access_log import access_log, own_entry_proof
 from gateway.audit_log.flow import Filters, OfficerAsk
 from gateway.audit_log.schemas import AccessLog
+from gateway.core.catalogue import PARTY_ID
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
+from gateway.disclosures.render import FhirJSONResponse
+from gateway.openapi import fhir_answer
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+SUBJECT_REF_PATTERN = r"^([0-9]{9}|[0-9a-fA-F]{64})$"
+PARTY_PATTERN = PARTY_ID.pattern
+RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339_text(value: object) -> object:
+    """A date-time as RFC 3339 text only: pydantic would also read a number as Unix time."""
+    if isinstance(value, str) and not RFC_3339.match(value):
+        raise PydanticCustomError("datetime_format", "a date-time with offset (RFC 3339)")
+    return value
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+
+OFFICERS_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The caller's party does not hold the privacy-officer role; the "
+          "refusal is an audit entry"},
+    422: {"description": "A filter names no registered party, or a BSN that fails the 11-proof"},
+}  # fmt: skip
+AfterSeq = Query(
+    alias="afterSeq", ge=0, le=MAX_JSON_INT, description="`nextAfterSeq` of the previous page"
+)
 participant_router = APIRouter(prefix="/v1/me", tags=["participant: access log"])
 
 
 def audit_filters(
-    subject_ref: Annotated[str | None, Query(max_length=128)] = None,
-    party: Annotated[str | None, Query(max_length=64, description="The acting party")] = None,
+    subject_ref: Annotated[
+        str | None,
+        Query(
+            alias="subjectRef",
+            pattern=SUBJECT_REF_PATTERN,
+            description="A BSN or a participant pseudonym (64 hex digits)",
+        ),
+    ] = None,
+    party: Annotated[
+        str | None, Query(pattern=PARTY_PATTERN, description="The acting party")
+    ] = None,
     actor_user: Annotated[
-        str | None, Query(max_length=64, description="The acting professional (partner's user id)")
+        str | None,
+        Query(
+            alias="actorUser",
+            min_length=1,
+            max_length=64,
+            description="The acting professional, by the partner's own user id",
+        ),
     ] = None,
     action: Annotated[str | None, Query(max_length=40, pattern=ACTION_PATTERN)] = None,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Outcome | None = None,
     recorded_from: Annotated[
-        datetime | None, Query(alias="from", description="Inclusive, with offset")
+        Rfc3339 | None, Query(alias="from", description="Inclusive, with offset")
     ] = None,
     recorded_until: Annotated[
-        datetime | None, Query(alias="until", description="Exclusive, with offset")
+        Rfc3339 | None, Query(alias="until", description="Exclusive, with offset")
     ] = None,
 ) -> Filters:
     return Filters(
@@ -89,13 +132,20 @@ def log_info(runtime: RuntimeDep) -> LogView:
 @router.get(
     "/checkpoints/latest",
     summary="The newest signed checkpoint, to keep outside the gateway and verify exports against",
+    responses={404: {"description": "The audit log has no checkpoint yet"}},
 )
 def newest_checkpoint(session: SessionDep) -> CheckpointView:
     return flow.newest_checkpoint(session)
 
 
-@router.get("/checkpoints/{seq}", summary="The checkpoint signed at entry (tree size) seq")
-def checkpoint_at(session: SessionDep, seq: Annotated[int, Path(ge=1)]) -> CheckpointView:
+@router.get(
+    "/checkpoints/{seq}",
+    summary="The checkpoint signed at entry (tree size) seq",
+    responses={404: {"description": "No checkpoint was signed at this seq"}},
+)
+def checkpoint_at(
+    session: SessionDep, seq: Annotated[int, Path(ge=1, le=MAX_JSON_INT)]
+) -> CheckpointView:
     return flow.checkpoint_view(session, seq=seq)
 
 
@@ -103,6 +153,10 @@ def checkpoint_at(session: SessionDep, seq: Annotated[int, Path(ge=1)]) -> Check
     "/checkpoint",
     summary="The newest tree checkpoint as C2SP tlog-checkpoint text, cosignatures included",
     response_class=PlainTextResponse,
+    responses={
+        200: {"description": "The checkpoint note", "content": {"text/plain": {}}},
+        404: {"description": "The audit log has no tree checkpoint yet"},
+    },
 )
 def newest_note(session: SessionDep) -> PlainTextResponse:
     return PlainTextResponse(flow.newest_note(session))
@@ -111,16 +165,28 @@ def newest_note(session: SessionDep) -> PlainTextResponse:
 @router.get(
     "/proofs/consistency",
     summary="Proof (RFC 9162 §2.1.4) that the tree checkpoint of `to` entries extends `from`'s",
+    responses={404: {"description": "No tree checkpoint of one of the sizes, or `from` > `to`"}},
 )
 def consistency_proof(
     session: SessionDep,
-    old: Annotated[int, Query(alias="from", ge=0)],
-    new: Annotated[int, Query(alias="to", ge=1)],
+    old: Annotated[int, Query(alias="from", ge=0, le=MAX_JSON_INT, description="Tree size")],
+    new: Annotated[int, Query(alias="to", ge=1, le=MAX_JSON_INT, description="Tree size")],
 ) -> ConsistencyBundle:
     return flow.consistency(session, old, new)
 
 
-ProofFormat = Annotated[Literal["json", "tlog-proof"], Query(alias="format")]
+ProofFormat = Annotated[
+    Literal["json", "tlog-proof"],
+    Query(alias="format", description="The JSON bundle, or C2SP tlog-proof text"),
+]
+PROOF_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The entry, its audit path and the checkpoint the path leads to",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    404: {"description": "No such entry (for a participant: none of theirs)"},
+    409: {"description": "No checkpoint covers the entry yet; it follows within minutes"},
+}
 
 
 def _proof_response(bundle: InclusionBundle, as_format: str) -> Response:
@@ -133,13 +199,14 @@ def _proof_response(bundle: InclusionBundle, as_format: str) -> Response:
     "/entries",
     summary="Search the audit log (privacy officers); keyset pagination",
     response_model=EntryPage,
+    responses=OFFICERS_ONLY,
 )
 def search_entries(
     ask: OfficerAskDep,
     runtime: RuntimeDep,
     session: SessionDep,
     filters: FiltersDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, AfterSeq] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> Response:
     """Entries are read as plain rows and written once, by orjson (the EntryPage shape)."""
@@ -153,34 +220,39 @@ def search_entries(
 @router.get(
     "/entries/{seq}/fhir",
     summary="One entry as a FHIR R4 AuditEvent",
-    response_class=JSONResponse,
+    response_class=FhirJSONResponse,
+    responses={**fhir_answer("AuditEvent", "The entry as a FHIR AuditEvent"), **OFFICERS_ONLY},
 )
 def entry_as_audit_event(
     ask: OfficerAskDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    seq: Annotated[int, Path(ge=1)],
-) -> JSONResponse:
-    document = flow.entry(session, runtime, ask, seq)
-    return JSONResponse(audit_event(document), media_type="application/fhir+json")
+    seq: Annotated[int, Path(ge=1, le=MAX_JSON_INT)],
+) -> FhirJSONResponse:
+    return FhirJSONResponse(audit_event(flow.entry(session, runtime, ask, seq)))
 
 
 @router.get(
     "/entries/{seq}/proof",
     summary="Proof (RFC 9162 §2.1.3) that the log holds entry seq, to a signed checkpoint",
     response_model=InclusionBundle,
+    responses={**PROOF_ANSWERS, **OFFICERS_ONLY},
 )
 def entry_proof(
     ask: OfficerAskDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    seq: Annotated[int, Path(ge=1)],
+    seq: Annotated[int, Path(ge=1, le=MAX_JSON_INT)],
     as_format: ProofFormat = "json",
 ) -> Response:
     return _proof_response(flow.entry_proof(session, runtime, ask, seq), as_format)
 
 
-@router.get("/statistics", summary="Entries per acting party per UTC day, by outcome")
+@router.get(
+    "/statistics",
+    summary="Entries per acting party per UTC day, by outcome",
+    responses=OFFICERS_ONLY,
+)
 def statistics(
     ask: OfficerAskDep, runtime: RuntimeDep, session: SessionDep, filters: FiltersDep
 ) -> list[DailyStatistic]:
@@ -191,6 +263,16 @@ def statistics(
     "/export",
     summary="Stream the matching entries as NDJSON (one entry per line) or CSV",
     response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The entries, one per line (NDJSON) or as CSV with a header row",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+        **OFFICERS_ONLY,
+    },
 )
 def export(
     ask: OfficerAskDep,
@@ -198,7 +280,7 @@ def export(
     session: SessionDep,
     filters: FiltersDep,
     export_format: Annotated[Literal["ndjson", "csv"], Query(alias="format")] = "ndjson",
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, AfterSeq] = 0,
 ) -> StreamingResponse:
     download = flow.export(
         session, runtime, ask, filters, after_seq=after_seq, as_format=export_format
@@ -215,7 +297,7 @@ def my_access_log(
     participant: ParticipantDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, AfterSeq] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AccessLog:
     return access_log(session, runtime, participant, after_seq=after_seq, limit=limit)
@@ -225,12 +307,13 @@ def my_access_log(
     "/access-log/{seq}/proof",
     summary="Proof that the log holds this entry of my access log, to a signed checkpoint",
     response_model=InclusionBundle,
+    responses=PROOF_ANSWERS,
 )
 def my_entry_proof(
     participant: ParticipantDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    seq: Annotated[int, Path(ge=1)],
+    seq: Annotated[int, Path(ge=1, le=MAX_JSON_INT)],
     as_format: ProofFormat = "json",
 ) -> Response:
     return _proof_response(own_entry_proof(session, runtime, participant, seq), as_format)

@@ -4,10 +4,12 @@ coordination among the parties involved. Steps: ``gateway.signals.flow``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from dbtypes import MAX_JSON_INT
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
 from gateway.signals import flow
 from gateway.signals.matching import notification_view
@@ -49,6 +51,21 @@ def signal_involvement(
     return view
 
 
+@partner_router.delete(
+    "/{signal_id:uuid}",
+    summary="End your party's involvement: the parties told of it are told of the end",
+    responses={404: {"description": "No such signal of your party"}},
+)
+def end_involvement(
+    signal_id: uuid.UUID,
+    caller: PartnerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    trace_id: TraceDep,
+) -> SignalView:
+    return flow.end_involvement(session, runtime, trace_id, caller, str(signal_id))
+
+
 @partner_router.get(
     "/feed",
     summary="Your notifications of other parties' involvement, after a cursor",
@@ -58,7 +75,9 @@ def signal_feed(
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="next_cursor of the previous page")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_JSON_INT, description="next_cursor of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE)] = 100,
 ) -> FeedPage:
     notices = feed(session=session, recipient_party=caller.party, after=after, limit=limit)
@@ -72,6 +91,7 @@ def signal_feed(
     "/coordination",
     status_code=status.HTTP_201_CREATED,
     summary="Consent to coordination among the parties involved with me",
+    responses={422: {"description": "A named party is not involved with you"}},
 )
 def consent_to_coordination(
     body: CoordinationConsent,

@@ -67,7 +67,7 @@ def test_the_offline_verifiers_import_no_database_library() -> None:
     """`schakel audit verify --export` and the proof checks run where no database is installed."""
     probe = (
         "import sys\n"
-        "import audit.verify, audit.verify_export\n"
+        "import audit.verify, audit.verify_export, audit.proofs, audit.witness\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'psycopg'})\n"
         "print(','.join(loaded))\n"
     )

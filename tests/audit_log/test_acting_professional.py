@@ -31,7 +31,7 @@ def gateway(settings: Settings) -> Iterator[Gateway]:
 def test_officers_filter_entries_by_the_acting_professional(gateway: Gateway) -> None:
     officer = gateway.token("gemeente-leiden", "gemeente", ("privacy-officer",))
     found = gateway.client.get(
-        "/v1/audit/entries", params={"actor_user": "u-4711"}, headers=officer
+        "/v1/audit/entries", params={"actorUser": "u-4711"}, headers=officer
     ).json()
     assert [(e["seq"], e["actor_user"]) for e in found["entries"]] == [(1, "u-4711"), (3, "u-4711")]
     every = gateway.client.get("/v1/audit/entries", headers=officer).json()["entries"]
