@@ -51,6 +51,15 @@ def tree_checkpoint_with_cosignatures(
 ) -> tuple[AuditCheckpoint, list[str]] | None:
     """A version 2 checkpoint (the one of ``seq`` entries, or the newest) and the cosignature
     lines kept for it, in one statement: every proof names one."""
+    found = tree_checkpoints_with_cosignatures(session, None if seq is None else [seq])
+    return next(iter(found.values()), None)
+
+
+def tree_checkpoints_with_cosignatures(
+    session: Session, seqs: list[int] | None
+) -> dict[int, tuple[AuditCheckpoint, list[str]]]:
+    """The version 2 checkpoints of these tree sizes (None: the newest), each with the
+    cosignature lines kept for it, in one statement."""
     newest = (
         select(func.max(AuditCheckpoint.seq)).where(AuditCheckpoint.note.is_not(None))
     ).scalar_subquery()
@@ -59,13 +68,16 @@ def tree_checkpoint_with_cosignatures(
         .outerjoin(AuditCosignature, AuditCosignature.seq == AuditCheckpoint.seq)
         .where(
             AuditCheckpoint.note.is_not(None),
-            AuditCheckpoint.seq == (newest if seq is None else seq),
+            AuditCheckpoint.seq == newest if seqs is None else AuditCheckpoint.seq.in_(seqs),
         )
-        .order_by(AuditCosignature.witness, AuditCosignature.key_id)
+        .order_by(AuditCheckpoint.seq, AuditCosignature.witness, AuditCosignature.key_id)
     ).all()
-    if not rows:
-        return None
-    return rows[0][0], [line for _, line in rows if line is not None]
+    found: dict[int, tuple[AuditCheckpoint, list[str]]] = {}
+    for checkpoint, line in rows:
+        lines = found.setdefault(checkpoint.seq, (checkpoint, []))[1]
+        if line is not None:
+            lines.append(line)
+    return found
 
 
 def tree_checkpoint(session: Session, seq: int) -> AuditCheckpoint | None:

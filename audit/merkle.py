@@ -267,7 +267,7 @@ class TreeBuilder:
             block.extend(leaves[start : start + take])
             start += take
             if len(block) == _BLOCK:
-                node = _fold_perfect(block)
+                node = perfect_root(block)
                 if self._on_node is not None:
                     self._on_node(_BLOCK_LEVEL, self._blocks.size, node)
                 self._blocks.append(node)
@@ -276,7 +276,7 @@ class TreeBuilder:
     def root(self) -> bytes:
         """The root hash of the tree over the leaves so far (RFC 9162's MTH)."""
         partial = [
-            _fold_perfect(self._block[index << level : (index + 1) << level])
+            perfect_root(self._block[index << level : (index + 1) << level])
             for level, index in subtrees(0, len(self._block))
         ]
         return fold([*self._blocks.stack, *partial])
@@ -287,8 +287,8 @@ class TreeBuilder:
             self._on_node(level + _BLOCK_LEVEL, index, hash_)
 
 
-def _fold_perfect(hashes: Sequence[bytes]) -> bytes:
-    """The root of a perfect subtree from its hashes at one level, left to right."""
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """The root of a perfect subtree from its 2**k hashes at one level, left to right."""
     sha256 = hashlib.sha256
     level = list(hashes)
     while len(level) > 1:

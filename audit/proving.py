@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from audit.checkpoint import (
     cosignatures_of,
     published_note,
-    tree_checkpoint,
     tree_checkpoint_with_cosignatures,
+    tree_checkpoints_with_cosignatures,
 )
 from audit.errors import NoSuchCheckpoint, NotCheckpointed
 from audit.models import AuditCheckpoint, AuditEntry
@@ -56,16 +56,14 @@ def consistency_bundle(session: Session, old: int, new: int) -> ConsistencyBundl
     must be tree checkpoints the log signed (NoSuchCheckpoint otherwise)."""
     if old > new:
         raise NoSuchCheckpoint(f"a tree of {new} entries cannot extend one of {old}")
-    found = {size: tree_checkpoint(session, size) for size in (old, new)}
-    for size, checkpoint in found.items():
-        if checkpoint is None:
+    found = tree_checkpoints_with_cosignatures(session, [old, new])
+    for size in (old, new):
+        if size not in found:
             raise NoSuchCheckpoint(f"no tree checkpoint of {size} entries")
-    old_checkpoint, new_checkpoint = found[old], found[new]
-    assert old_checkpoint is not None and new_checkpoint is not None
     return ConsistencyBundle(
         old_size=old,
         new_size=new,
         proof=[node.hex() for node in consistency_proof(session, old, new)],
-        old_checkpoint=published(session, old_checkpoint),
-        new_checkpoint=published(session, new_checkpoint),
+        old_checkpoint=str(published_note(*found[old])),
+        new_checkpoint=str(published_note(*found[new])),
     )

@@ -12,7 +12,7 @@ background timer; they are a function of the entries, so adding one twice change
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -39,7 +39,7 @@ from audit.merkle import (
     fold,
     inclusion_spans,
     leaf_hash,
-    node_hash,
+    perfect_root,
     span_hashes,
     span_nodes,
     subtrees,
@@ -86,7 +86,7 @@ class NodeReader:
             at = kept[base]
             for level, index in group:
                 start = index << (level - base)
-                found[(level, index)] = _perfect(
+                found[(level, index)] = perfect_root(
                     [at[i] for i in range(start, start + (1 << (level - base)))]
                 )
         return found
@@ -120,7 +120,7 @@ class NodeReader:
         kept: dict[int, dict[int, bytes]] = {base: {} for base in spans}
         if parts:
             statement = parts[0] if len(parts) == 1 else union_all(*parts)
-            for level, index, hex_hash, hash_ in self._session.execute(statement):
+            for level, index, hex_hash, hash_ in self._session.execute(statement).all():
                 kept[level][index] = leaf_of(hex_hash) if level == 0 else bytes(hash_)
         missing = [
             (base, index)
@@ -144,7 +144,7 @@ class NodeReader:
         ]
         hashes = self.hashes(below)
         return {
-            (level, index): _perfect(
+            (level, index): perfect_root(
                 [
                     hashes[(level - STRIDE, (index << STRIDE) + offset)]
                     for offset in range(1 << STRIDE)
@@ -163,14 +163,6 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
-
-
-def _perfect(hashes: Sequence[bytes]) -> bytes:
-    """The root of a perfect subtree from its 2**k hashes at one level, left to right."""
-    level = list(hashes)
-    while len(level) > 1:
-        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
-    return level[0]
 
 
 @dataclass(frozen=True)
@@ -299,19 +291,40 @@ def extend_tree(session: Session, size: int) -> int:
     if size <= 0:
         return 0
     have = kept_sizes(session)
-    reader = NodeReader(session)
     added = 0
     level = STRIDE
+    block = 1 << STRIDE
     while size >> level:
         want = size >> level
-        start = have.get(level, 0)
-        step = max(1, EXTEND_BATCH >> level)
-        for first in range(start, want, step):
-            nodes = [(level, index) for index in range(first, min(want, first + step))]
-            _keep(session, reader.build(nodes))
-            added += len(nodes)
+        for first in range(have.get(level, 0), want, EXTEND_BATCH >> STRIDE):
+            last = min(want, first + (EXTEND_BATCH >> STRIDE))
+            below = _level_below(session, level, first * block, last * block)
+            if len(below) != (last - first) * block:
+                raise LookupError(f"the tree below level {level} is not complete: extend in order")
+            _keep(session, {
+                (level, index): perfect_root(below[(index - first) * block : (index - first + 1) * block])
+                for index in range(first, last)
+            })  # fmt: skip
+            added += last - first
         level += STRIDE
     return added
+
+
+def _level_below(session: Session, level: int, start: int, end: int) -> list[bytes]:
+    """The hashes at ``level - 8`` (leaves at level 8) of indexes start..end, in order."""
+    if level == STRIDE:
+        rows = session.execute(
+            select(AuditEntry.entry_hash)
+            .where(AuditEntry.seq.between(start + 1, end))
+            .order_by(AuditEntry.seq)
+        )
+        return [leaf_of(entry_hash) for (entry_hash,) in rows]
+    kept = session.execute(
+        select(AuditTreeNode.hash)
+        .where(AuditTreeNode.level == level - STRIDE, AuditTreeNode.idx.between(start, end - 1))
+        .order_by(AuditTreeNode.idx)
+    )
+    return [bytes(hash_) for (hash_,) in kept]
 
 
 def _keep(session: Session, hashes: dict[Node, bytes]) -> None:
