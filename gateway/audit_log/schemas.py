@@ -18,12 +18,22 @@ class AccessLogItem(BaseModel):
     outcome: str
     purpose: str | None
     categories: list[str]
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="A disclosure: the categories asked for as well but not shared",
+    )
+    grantee: str | None = Field(
+        default=None, description="A consent change: the party or domain the consent names"
+    )
     summary: str = Field(description="The entry in one plain sentence")
 
 
 class AccessLog(BaseModel):
     items: list[AccessLogItem]
     next_after_seq: int | None
+    next_before_seq: int | None = Field(
+        default=None, description="Newest first: pass as before_seq for the page of older entries"
+    )
     deletion_notices: list[ToldRecipient] = Field(
         description="After each withdrawal, expiry or erasure: which organisations were told to "
         "delete what, and whether they confirmed or keep it on a legal ground"

@@ -85,7 +85,13 @@ def test_another_participants_consent_is_a_not_found_page(client: TestClient) ->
     sams_consent = give_consent(client)
     other = TestClient(client.app)
     log_in(other, NOOR)
-    for url in (f"/portal/consents/{sams_consent}", f"/portal/consents/{sams_consent}/receipt"):
+    for url in (
+        f"/portal/consents/{sams_consent}",
+        f"/portal/consents/{sams_consent}/receipt",
+        f"/portal/consents/{sams_consent}/receipt.json",
+        f"/portal/consents/{sams_consent}/receipt.pdf",
+        f"/portal/consents/{sams_consent}/revoke",
+    ):
         response = other.get(url)
         assert response.status_code == 404
         assert "text/html" in response.headers["content-type"]
@@ -99,9 +105,11 @@ def test_revoking_in_the_portal_removes_the_consent_and_is_audited(client: TestC
     consent_id = give_consent(client)
     response = post_form(client, f"/portal/consents/{consent_id}/revoke", "/portal")
     assert response.status_code == 303
-    assert consent_id not in client.get("/portal").text
+    overview = client.get("/portal").text
+    assert f"/portal/consents/{consent_id}/revoke" not in overview
+    assert f'href="/portal/consents/{consent_id}"' in overview.split("Eerdere toestemmingen")[1]
     assert "consent.revoke" not in client.get("/portal/access-log").text  # plain words, not codes
-    assert "introk" in client.get("/portal/access-log").text
+    assert "trok uw toestemming" in client.get("/portal/access-log").text
 
 
 def test_narrowing_keeps_only_the_ticked_categories(client: TestClient) -> None:
@@ -119,7 +127,7 @@ def test_narrowing_keeps_only_the_ticked_categories(client: TestClient) -> None:
 def test_receipt_downloads_a_signed_jws(client: TestClient) -> None:
     log_in(client, SAM)
     consent_id = give_consent(client)
-    response = client.get(f"/portal/consents/{consent_id}/receipt")
+    response = client.get(f"/portal/consents/{consent_id}/receipt.json")
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     assert response.json()["receipt"].count(".") == 2
