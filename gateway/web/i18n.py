@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from gateway.web.officer_words import OFFICER
 from gateway.web.portal_words import PORTAL, WHY
 
 LANGUAGES = ("nl", "en")
@@ -287,7 +288,7 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
 
 def words(language: str) -> dict[str, str]:
     """Every message of a language: the shared ones and each area's."""
-    return {**MESSAGES[language], **PORTAL[language]}
+    return {**MESSAGES[language], **PORTAL[language], **OFFICER[language]}
 
 
 def translator(language: str) -> Callable[..., str]:

@@ -152,21 +152,25 @@ def test_no_page_shows_a_bsn(client: TestClient) -> None:
         "/portal/access-log", "/portal/plan")]  # fmt: skip
     post_form(client, "/officer/login", "/officer/login", party="gemeente-leiden")
     pages.append(client.get("/officer"))
-    pages.append(client.get("/officer", params={"subject_ref": SAM}))
-    pages.append(client.get("/officer/export", params={"subject_ref": SAM, "format": "csv"}))
+    pages.append(post_form(client, "/officer", "/officer", subject=SAM))
+    pages.append(post_form(client, "/officer/participant", "/officer/participant", subject=SAM))
     for response in pages:
         assert response.status_code == 200, response.text
         assert not BSN_LIKE.search(response.text), response.url
+    pseudonym = re.search(r"/officer/participant\?subject=([0-9a-f]{64})", pages[-2].text)
+    assert pseudonym, "the answer names the participant by pseudonym"
+    exported = client.get("/officer/export", params={"subject": pseudonym[1], "format": "csv"})
+    assert exported.status_code == 200 and not BSN_LIKE.search(exported.text)
 
 
 def test_officer_search_by_bsn_is_recorded_without_the_bsn(client: TestClient) -> None:
     log_in(client, SAM)
     give_consent(client)
     post_form(client, "/officer/login", "/officer/login", party="gemeente-leiden")
-    page = client.get("/officer", params={"subject_ref": SAM, "action": "consent.grant"})
-    assert "consent.grant" in page.text
-    queries = client.get("/officer", params={"action": "audit.query"}).text
-    assert "[redacted]" in queries and "gemeente-leiden" in queries
+    page = post_form(client, "/officer", "/officer", subject=SAM, action="consent.grant")
+    assert "toestemming gegeven" in page.text
+    queries = post_form(client, "/officer", "/officer", action="audit.query", own="1").text
+    assert "[redacted]" in queries and "Gemeente Leiden" in queries
 
 
 def test_language_follows_the_query_then_the_cookie(client: TestClient) -> None:
