@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from audit.errors import InvalidAuditQuery
+from dbtypes import MAX_JSON_INT
 
 ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*$"
 HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
@@ -118,10 +119,10 @@ class AuditQuery(BaseModel):
     recorded_until: datetime | None = None
     # An officer reading the log does not want their own searches in the way (shown on request).
     hide_queries_by: str | None = None
-    after_seq: Annotated[int, Field(ge=0)] = 0
+    after_seq: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] = 0
     # Newest first pages backwards: the next page holds the entries before the last one shown.
     newest_first: bool = False
-    before_seq: Annotated[int, Field(ge=1)] | None = None
+    before_seq: Annotated[int, Field(ge=1, le=MAX_JSON_INT)] | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
 
     @field_validator("recorded_from", "recorded_until")
@@ -172,7 +173,7 @@ class EntryView(BaseModel):
 class EntryPage(BaseModel):
     entries: list[EntryView]
     next_after_seq: int | None = Field(
-        description="Pass as after_seq for the next page; null when this is the last page."
+        description="Pass as afterSeq for the next page; null when this is the last page."
     )
 
 

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OPA_VERSION="v1.22.2"
 AXE_VERSION="4.14.1"
+SPECTRAL_VERSION="6.16.3"
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL"
@@ -38,3 +39,14 @@ if ! [ -f "$AXE" ]; then
     "axe-core@$AXE_VERSION"
 fi
 echo "axe-core $AXE_VERSION: $AXE"
+
+# The NL GOV API Design Rules lint (tests/openapi/test_api_design_rules.py) runs Spectral, from
+# the npm registry into .tools/, reused once installed.
+SPECTRAL=.tools/spectral-$SPECTRAL_VERSION/node_modules/.bin/spectral
+if ! [ -x "$SPECTRAL" ]; then
+  echo "installing Spectral $SPECTRAL_VERSION"
+  mkdir -p ".tools/spectral-$SPECTRAL_VERSION"
+  npm install --prefix ".tools/spectral-$SPECTRAL_VERSION" --no-audit --no-fund --silent \
+    "@stoplight/spectral-cli@$SPECTRAL_VERSION"
+fi
+echo "Spectral $("$SPECTRAL" --version): $SPECTRAL"

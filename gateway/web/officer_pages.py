@@ -160,7 +160,9 @@ def _bsn_in_address(given: dict[str, str]) -> bool:
 
 
 @router.get("")
-def dashboard(page: PageDep, before_seq: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def dashboard(
+    page: PageDep, before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1)] = None
+) -> Response:
     """The search from the address (never with a BSN), its answer, and the overview."""
     given = query_filters(page)
     if _bsn_in_address(given):

@@ -149,7 +149,9 @@ def overview_page(
 
 
 @router.get("/access-log")
-def access_log(page: PageDep, before_seq: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def access_log(
+    page: PageDep, before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1)] = None
+) -> Response:
     """Newest first; each older page starts before the last entry shown."""
     runtime = page.runtime
     with transaction(runtime.sessions) as session:
