@@ -34,6 +34,7 @@ class EntryRow:
     purpose: str | None
     disclosed: str
     withheld: str
+    about: str
     reason: str | None
     grounds: list[str]
     policy_revision: str | None
@@ -81,8 +82,11 @@ def entry_row(
     action = document["action"]
     categories = list(document["categories"])
     withheld = withheld_categories(document["reason"], known) if action == "disclose" else []
+    about = [] if action in ("disclose", "deny") else categories
     if action == "deny":
         withheld, categories = categories, []
+    elif action != "disclose":
+        categories = []
     relied = [
         ground_sentence(language, grounds[consent], names)
         if consent in grounds
@@ -95,7 +99,7 @@ def entry_row(
         seq=document["seq"],
         when=local_time(language, at),
         utc=utc_time(at),
-        organisation=names.get(document["actor_party"], document["actor_party"]),
+        organisation=_actor(t, document["actor_party"], names),
         action=ACTIONS[language].get(action, action),
         outcome=OUTCOMES[language].get(document["outcome"], document["outcome"]),
         refused=document["outcome"] == "deny",
@@ -104,10 +108,18 @@ def entry_row(
         purpose=plain(language, document["purpose"]) if document["purpose"] else None,
         disclosed=", ".join(plain(language, c) for c in categories),
         withheld=", ".join(plain(language, c) for c in withheld),
+        about=", ".join(plain(language, c) for c in about),
         reason=reason_in_words(language, document["reason"]),
         grounds=relied,
         policy_revision=(document["policy_revision"] or "")[:12] or None,
     )
+
+
+def _actor(t: Any, party: str, names: Mapping[str, str]) -> str:
+    """The acting organisation's name; the participant and the operator in words."""
+    if party in ("participant", "operator"):
+        return str(t(f"actor_{party}"))
+    return names.get(party, party)
 
 
 def chain_sentences(

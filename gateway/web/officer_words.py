@@ -6,6 +6,9 @@ from __future__ import annotations
 OFFICER: dict[str, dict[str, str]] = {
     "nl": {
         "search_title": "Wie zag de gegevens van deze deelnemer, en op welke grond?",
+        "actor_participant": "de deelnemer",
+        "actor_operator": "de beheerder van Schakel",
+        "about": "Over",
         "search_error": "Deze zoekopdracht klopt niet. Een BSN heeft 9 cijfers en moet de elfproef halen; een pseudoniem heeft 64 tekens (0-9, a-f). Een datum is bijvoorbeeld 2026-11-24, en 'tot en met' ligt na 'vanaf'.",
         "bsn_in_address": "Een BSN hoort niet in het adres van een pagina. Gebruik het zoekformulier: dat verstuurt het BSN zonder dat het in de adresbalk of de geschiedenis komt.",
         "through_date": "Tot en met (datum)",
@@ -52,6 +55,9 @@ OFFICER: dict[str, dict[str, str]] = {
     },
     "en": {
         "search_title": "Who saw this participant's data, and on what grounds?",
+        "actor_participant": "the participant",
+        "actor_operator": "Schakel's operator",
+        "about": "About",
         "search_error": "This search is not right. A BSN has 9 digits and passes the eleven test; a pseudonym has 64 characters (0-9, a-f). A date looks like 2026-11-24, and 'through' comes after 'from'.",
         "bsn_in_address": "A BSN does not belong in a page's address. Use the search form: it sends the BSN without it entering the address bar or the history.",
         "through_date": "Through (date)",

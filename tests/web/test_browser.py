@@ -78,26 +78,47 @@ def test_a_participant_gives_fixes_and_withdraws_a_consent_and_reads_who_saw_wha
     checked(page, "12-portal-plan-english", axe)
 
 
-def test_the_privacy_officer_finds_the_withdrawal_and_the_denial(
+def test_the_privacy_officer_finds_who_saw_a_participant_and_on_what_grounds(
     browser: Any, gateway: tuple[str, Any], axe: str
 ) -> None:
-    url, _ = gateway
-    officer = browser.new_context(locale="en-GB").new_page()
+    url, partners = gateway
+    participant = browser.new_context(locale="nl-NL").new_page()
+    participant.goto(f"{url}/portal/login")
+    participant.get_by_label("Demo-BSN").fill(SAM)
+    participant.get_by_role("button", name="Inloggen").click()
+    grant = participant.locator(
+        "section", has=participant.get_by_role("heading", name="aan het werk gaan")
+    )
+    grant.get_by_label("Wie mag het zien?").select_option("uwv-leiden")
+    grant.get_by_label("hoeveel u kunt werken").check()
+    grant.get_by_role("button", name="Toestemming geven").click()
+    token = partner_token(url, partners["uwv-leiden"])
+    denied = httpx.post(f"{url}/v1/disclosures", headers={"Authorization": f"Bearer {token}"},
+        json={"subject": {"bsn": SAM}, "purpose": "reintegration", "categories": ["income.benefit"]})  # fmt: skip
+    assert denied.json()["withheld"][0]["code"] == "consent.missing", denied.text
+
+    officer = browser.new_context(locale="nl-NL").new_page()
     officer.goto(f"{url}/officer")
-    checked(officer, "06-officer-login", axe)
-    officer.get_by_label("Organisation id").fill("gemeente-leiden")
-    officer.get_by_role("button", name="Log in").click()
-    checked(officer, "07-officer-dashboard", axe)
-    officer.get_by_label("Action").fill("consent.revoke")
-    officer.get_by_role("button", name="Search").click()
-    rows = officer.locator("tbody tr")
-    assert rows.count() == 1 and "consent.revoke" in rows.first.inner_text()
-    checked(officer, "08-officer-revocations", axe)
-    officer.get_by_label("Action").fill("")
-    officer.get_by_label("Outcome").select_option("deny")
-    officer.get_by_label("Organisation").select_option("uwv-leiden")
-    officer.get_by_role("button", name="Search").click()
-    assert "uwv-leiden" in rows.first.inner_text() and "deny" in rows.first.inner_text()
-    assert "OK" in officer.get_by_role("status").first.inner_text()
-    assert officer.locator("svg").count() >= 1
-    checked(officer, "09-officer-denials", axe)
+    checked(officer, "20-officer-login", axe)
+    officer.get_by_label("Code van de organisatie").fill("gemeente-leiden")
+    officer.get_by_role("button", name="Inloggen").click()
+    checked(officer, "21-officer-dashboard", axe)
+    officer.get_by_label("Deelnemer (BSN of pseudoniem)").fill(SAM)
+    officer.get_by_role("button", name="Zoeken").click()
+    assert SAM not in officer.url
+    rows = officer.locator("tbody tr[id^=entry-]")
+    assert "verzoek geweigerd" in rows.first.inner_text()
+    assert "toestemming gegeven" in rows.nth(1).inner_text()
+    checked(officer, "22-officer-search-by-bsn", axe)
+    rows.first.locator("a.mono").click()
+    assert SAM not in officer.url and "subject=" in officer.url
+    checked(officer, "23-officer-pseudonym-clicked", axe)
+    officer.get_by_role("link", name="Alles over deze deelnemer (afdrukbaar)").click()
+    checked(officer, "24-officer-participant-timeline", axe)
+    officer.emulate_media(media="print")
+    assert officer.locator("header.site").is_hidden()
+    officer.emulate_media(media="screen")
+    officer.get_by_role("link", name="English").click()
+    checked(officer, "25-officer-participant-timeline-english", axe)
+    history = officer.evaluate("window.history.length")
+    assert history >= 1 and SAM not in officer.evaluate("document.body.innerHTML")
