@@ -86,6 +86,10 @@ PORTAL: dict[str, dict[str, str]] = {
         "plan_done": "klaar",
         "plan_cancelled": "geannuleerd",
         "contact": "contact",
+        "ground_uwv-statutory-retention": "UWV moet deze gegevens volgens de wet bewaren (Wet SUWI, Archiefwet)",
+        "ground_gemeente-archiefwet": "de gemeente moet het dossier bewaren volgens de Archiefwet",
+        "ground_ggz-medical-record": "de zorgaanbieder moet het bewaren in uw medisch dossier (WGBO)",
+        "ground_legal-claim": "het is nodig voor een rechtszaak of om een recht te verdedigen (AVG artikel 17 lid 3e)",
     },
     "en": {
         "home": "Welcome",
@@ -166,6 +170,10 @@ PORTAL: dict[str, dict[str, str]] = {
         "plan_done": "done",
         "plan_cancelled": "cancelled",
         "contact": "contact",
+        "ground_uwv-statutory-retention": "UWV must keep this data by law (Wet SUWI, Archiefwet)",
+        "ground_gemeente-archiefwet": "the municipality must keep the case file under the Archiefwet",
+        "ground_ggz-medical-record": "the care provider must keep it in your medical record (WGBO)",
+        "ground_legal-claim": "it is needed for a legal claim or to defend a right (GDPR Article 17(3)(e))",
     },
 }
 

@@ -16,6 +16,7 @@ from gateway.core.db import transaction
 from gateway.identity.vault import find_by_bsn
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.web.i18n import words
 from tests.support import SettableClock, running_gateway
 from tests.web.pages import SAM, post_form, seed
 
@@ -199,3 +200,11 @@ def test_the_current_page_is_marked_in_the_menu(portal: Any) -> None:
     page = client.get("/portal/access-log").text
     assert '<a href="/portal/access-log" aria-current="page">' in page
     assert '<a href="/portal">' in page
+
+
+def test_every_message_and_retention_ground_has_dutch_and_english_words(portal: Any) -> None:
+    runtime, _, _ = portal
+    dutch, english = words("nl"), words("en")
+    assert set(dutch) == set(english)
+    for ground in runtime.catalogue.retention_grounds:
+        assert f"ground_{ground}" in dutch, ground
