@@ -1,4 +1,8 @@
-"""Policy decisions: the embedded regorus engine vs an OPA server over REST, same input."""
+"""Policy decisions: the embedded regorus engine vs an OPA server over REST, same input.
+
+Goal: the embedded engine at least 20x faster than the OPA server, at p50 and at p99, both
+measured in the same run.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.opa_server import OpaServerEngine
 
+GOAL_RATIO = 20
 INPUT = Path(__file__).parent.parent / "tests/vectors/decisions/contract-example.input.json"
 
 
@@ -49,8 +54,8 @@ def run(opa_url: str | None, n: int = 2000) -> tuple[list[Row], dict[str, Any]]:
             f"{emb['p50_us']:.1f} us",
             "-",
             "-",
-            "<= 50 us",
-            "yes" if emb["p50_us"] <= 50 else "NO",
+            "-",
+            "-",
         )
     ]
     if opa_url is None:
@@ -71,6 +76,7 @@ def run(opa_url: str | None, n: int = 2000) -> tuple[list[Row], dict[str, Any]]:
         flush=True,
     )
     ratio = srv["p50_us"] / emb["p50_us"]
+    tail_ratio = srv["p99_us"] / emb["p99_us"]
     rate_ratio = emb["per_s"] / srv["per_s"]
     rows += [
         Row(
@@ -78,24 +84,24 @@ def run(opa_url: str | None, n: int = 2000) -> tuple[list[Row], dict[str, Any]]:
             f"{emb['p50_us']:.1f} us",
             f"OPA {srv['p50_us']:.1f} us",
             f"{ratio:.1f}x faster",
-            ">= 20x",
-            "yes" if ratio >= 20 else "NO",
+            f">= {GOAL_RATIO}x",
+            "yes" if ratio >= GOAL_RATIO else "NO",
         ),
         Row(
             "policy: embedded vs OPA p99",
             f"{emb['p99_us']:.1f} us",
             f"OPA {srv['p99_us']:.1f} us",
-            f"{srv['p99_us'] / emb['p99_us']:.1f}x faster",
-            "-",
-            "-",
+            f"{tail_ratio:.1f}x faster",
+            f">= {GOAL_RATIO}x",
+            "yes" if tail_ratio >= GOAL_RATIO else "NO",
         ),
         Row(
             "policy: decisions/s (serial)",
             f"{emb['per_s']:.0f}/s",
             f"OPA {srv['per_s']:.0f}/s",
             f"{rate_ratio:.1f}x",
-            ">= 20x",
-            "yes" if rate_ratio >= 20 else "NO",
+            "-",
+            "-",
         ),
     ]
     return rows, figures
