@@ -5,7 +5,7 @@ scripts/services.sh with throwaway servers, stopped at the end: OPA, the tests' 
 (fsync off) and one as production runs it (fsync and synchronous_commit on,
 SCHAKEL_TEST_DURABLE_POSTGRES_URL). Not part of the test suite. Options: --quick (small N),
 --skip-e2e, --only NAME[,NAME] to run only those of: policy, audit, audit-load, e2e,
-consent-history.
+consent-history, fairness, frozen-opa, scale-out.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
-BENCHES = ("policy", "audit", "audit-load", "e2e", "consent-history")
-HTTP_BENCHES = {"e2e"}
+BENCHES = ("policy", "audit", "audit-load", "e2e", "consent-history", "fairness", "frozen-opa",
+           "scale-out")  # fmt: skip
+HTTP_BENCHES = {"e2e", "fairness", "frozen-opa", "scale-out"}
 
 
 def _selected() -> set[str]:
@@ -75,7 +76,10 @@ def main() -> int:
     import audit_load_bench
     import consent_history_bench
     import e2e_bench
+    import fairness_bench
+    import frozen_opa_bench
     import policy_bench
+    import scale_out_bench
     from common import Row, print_table
     from serving import load_average
 
@@ -116,6 +120,18 @@ def main() -> int:
         with _databases(history=production) as fresh:
             record("consent_history", *consent_history_bench.run(
                 fresh.get("history"), rounds=100 if quick else 300))  # fmt: skip
+    if "fairness" in selected:
+        with _databases(fairness=durable) as fresh:
+            record("fairness", *fairness_bench.run(fresh.get("fairness"), seconds=3 if quick else 5,
+                                                   rounds=1 if quick else 3))  # fmt: skip
+    if "frozen-opa" in selected:
+        with _databases(frozen=durable) as fresh:
+            record("frozen_opa", *frozen_opa_bench.run(fresh.get("frozen")))
+    if "scale-out" in selected:
+        with _databases(gateways=durable, ceiling=durable) as fresh:
+            record("scale_out", *scale_out_bench.run(fresh.get("gateways"), fresh.get("ceiling"),
+                                                     seconds=seconds,
+                                                     ceiling_seconds=2 if quick else 5))  # fmt: skip
     print()
     print(f"Schakel benchmarks, {started:%Y-%m-%d %H:%M}-{datetime.now(UTC):%H:%M} UTC; "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
