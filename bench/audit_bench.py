@@ -213,14 +213,14 @@ def _postgres_appends(name: str, admin_url: str, appends: int) -> float:
     return rate
 
 
-def _postgres_verify(admin_url: str, verify_total: int) -> tuple[float, float]:
+def _postgres_verify(name: str, admin_url: str, verify_total: int) -> tuple[float, float]:
     """Verification of a log of ``verify_total`` entries, and plain SHA-256 just before it."""
     url, drop = fresh_postgres(admin_url)
     try:
         _migrated(url)
         _fill(url, verify_total)
         sha256 = _sha256_rate(url)
-        rate, _ = _verify(url, "verify PostgreSQL")
+        rate, _ = _verify(url, f"verify {name}")
     finally:
         drop()
     print(
@@ -240,8 +240,7 @@ def _verify_row(label: str, count: int, rate: float, sha256: float, goal: bool =
 def run(
     postgres_urls: dict[str, str], appends: int, verify_total: int
 ) -> tuple[list[Row], dict[str, Any]]:
-    """SQLite, and each PostgreSQL server of ``postgres_urls`` (a name and its admin URL) for
-    appends; the log is verified on the first of them."""
+    """SQLite, and each PostgreSQL server of ``postgres_urls`` (a name and its admin URL)."""
     if verify_total > 10_000:
         verify_total = max(verify_total, VERIFY_TOTAL_FULL)
     figures: dict[str, Any] = {}
@@ -258,13 +257,12 @@ def run(
         rows.append(Row(f"audit: appends/s {name} (1 writer)", f"{rate:.0f}/s",
                         f"SQLite {sqlite_appends:.0f}/s", f"{rate / sqlite_appends:.2f}x", "-",
                         "-"))  # fmt: skip
-    if postgres_urls:
-        name, admin_url = next(iter(postgres_urls.items()))
-        figures["verify_pg_per_s"], figures["sha256_pg_per_s"] = _postgres_verify(
-            admin_url, verify_total
-        )
-        figures["verify_pg_server"] = name
-    else:
+    verified = {
+        name: _postgres_verify(name, url, verify_total) for name, url in postgres_urls.items()
+    }
+    figures["verify_pg"] = {name: {"per_s": rate, "sha256_per_s": sha256}
+                            for name, (rate, sha256) in verified.items()}  # fmt: skip
+    if not postgres_urls:
         rows.append(Row("audit: PostgreSQL", "not run (no PostgreSQL)", "-", "-", "-", "-"))
     _fill(sqlite_url, verify_total)
     sha256 = figures["sha256_sqlite_per_s"] = _sha256_rate(sqlite_url)
@@ -286,9 +284,8 @@ def run(
     figures["verify_profile"] = _profile(documents)
     print(figures["verify_profile"], flush=True)
     rows.append(_verify_row("verify SQLite", count, rate, sha256))
-    if "verify_pg_per_s" in figures:
-        label, pg_rate = f"verify {figures['verify_pg_server']}", figures["verify_pg_per_s"]
-        rows.append(_verify_row(label, count, pg_rate, figures["sha256_pg_per_s"]))
+    for name, (pg_rate, pg_sha256) in verified.items():
+        rows.append(_verify_row(f"verify {name}", count, pg_rate, pg_sha256))
     rows.append(_verify_row("verify export file", count, export_rate, export_sha256))
     rows.append(_verify_row("verify_log in memory", report.entries, memory, memory_sha256,
                             goal=False))  # fmt: skip
