@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import load
 from audit_bench import _draft, _migrated
 from common import Row, percentile
@@ -48,9 +49,22 @@ BATCHES = (1, 16)  # appends per transaction: one per request, or a batch writer
 WRITERS = (1, 4)  # processes appending at once
 
 
+def _batches(metrics_urls: list[str]) -> tuple[float, float]:
+    """Batches committed and units in them so far, over the processes' /metrics."""
+    batches = units = 0.0
+    for url in metrics_urls:
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+        count = re.search(r"^schakel_writer_batch_size_count (\S+)$", text, re.M)
+        total = re.search(r"^schakel_writer_batch_size_sum (\S+)$", text, re.M)
+        assert count and total, text
+        batches, units = batches + float(count[1]), units + float(total[1])
+    return batches, units
+
+
 def _gateway_run(urls: list[str], token: str, seconds: int, folder: Path,
-                 pids: list[int], name: str) -> dict[str, Any]:  # fmt: skip
-    """Two loads of 8 clients, spread over ``urls`` in turn; their figures combined."""
+                 pids: list[int], metrics_urls: list[str], name: str) -> dict[str, Any]:  # fmt: skip
+    """Two loads of 8 clients, spread over ``urls`` in turn; their figures combined, with the
+    mean number of appends a batch writer commits together (each takes the head lock once)."""
     bodies = [json.dumps(disclosure_body(demo.bsn)) for demo in DEMO_PARTICIPANTS]
     targets = [load.Target(urls[n % len(urls)], "/v1/disclosures", token, bodies) for n in (0, 1)]
     warm = [load.start(t, seconds=2, clients=CLIENTS_PER_LOAD, folder=folder, name=f"warm-{n}")
@@ -58,10 +72,16 @@ def _gateway_run(urls: list[str], token: str, seconds: int, folder: Path,
     for running in warm:
         load.finish(running)
     before = sum(cpu_seconds(pid) for pid in pids)
+    batches_before = _batches(metrics_urls)
     loads = [load.start(t, seconds=seconds, clients=CLIENTS_PER_LOAD, folder=folder,
                         name=f"{name}-{n}") for n, t in enumerate(targets)]  # fmt: skip
     parts = [load.finish(running) for running in loads]
     used = sum(cpu_seconds(pid) for pid in pids) - before
+    (batches_after, units_after), (batches_then, units_then) = (
+        _batches(metrics_urls),
+        batches_before,
+    )
+    batches, units = batches_after - batches_then, units_after - units_then
     requests = sum(part["requests"] for part in parts)
     return {
         "processes": len(urls),
@@ -71,6 +91,8 @@ def _gateway_run(urls: list[str], token: str, seconds: int, folder: Path,
         "p50_ms": sum(part["p50_ms"] * part["requests"] for part in parts) / max(requests, 1),
         "p99_ms": max(part["p99_ms"] for part in parts),
         "cpu_ms_per_request": used * 1000 / max(requests, 1),
+        "batch_mean": units / max(batches, 1),
+        "commits_per_s": batches / seconds,
         "load_average": load_average(),
         "loads": parts,
     }
@@ -90,21 +112,26 @@ def _verify(environment: dict[str, str]) -> dict[str, Any]:
 def _gateways(postgres_url: str, seconds: int, folder: Path) -> dict[str, Any]:
     environment = gateway_environment(folder, postgres_url, free_port(), public_url=PUBLIC_URL)
     settings = seed_database(environment)
+    environment["SCHAKEL_METRICS_PORT"] = str(free_port())
+    metrics = [f"http://127.0.0.1:{environment['SCHAKEL_METRICS_PORT']}"]
     found: dict[str, Any] = {}
     with ExitStack() as stack:
         first = stack.enter_context(serve(environment, folder / "gateway-1.log"))
         urls = [f"http://127.0.0.1:{environment['SCHAKEL_PORT']}"]
         print(f"scale-out: gateway 1 on {urls[0]}", flush=True)
         token = consents_and_token(settings, urls[0])
-        found["one"] = _gateway_run(urls, token, seconds, folder, [first.pid], "one")
+        found["one"] = _gateway_run(urls, token, seconds, folder, [first.pid], metrics, "one")
         found["one"]["verify"] = _verify(environment)
         print(f"  one process: {found['one']}", flush=True)
-        second_environment = {**environment, "SCHAKEL_PORT": str(free_port())}
+        second_environment = {**environment, "SCHAKEL_PORT": str(free_port()),
+                              "SCHAKEL_METRICS_PORT": str(free_port())}  # fmt: skip
+        metrics.append(f"http://127.0.0.1:{second_environment['SCHAKEL_METRICS_PORT']}")
         second = stack.enter_context(serve(second_environment, folder / "gateway-2.log"))
         urls.append(f"http://127.0.0.1:{second_environment['SCHAKEL_PORT']}")
         print(f"scale-out: gateway 2 on {urls[1]}", flush=True)
         assert partner_token(settings, urls[1]), "the second process issues tokens too"
-        found["two"] = _gateway_run(urls, token, seconds, folder, [first.pid, second.pid], "two")
+        found["two"] = _gateway_run(urls, token, seconds, folder, [first.pid, second.pid],
+                                    metrics, "two")  # fmt: skip
         found["two"]["verify"] = _verify(environment)
         print(f"  two processes: {found['two']}", flush=True)
     return found
@@ -192,7 +219,8 @@ def _rows(found: dict[str, Any]) -> list[Row]:
     rows += [
         Row(f"scale-out: p50 / p99, {n} process{'es' if n > 1 else ''}",
             f"{part['p50_ms']:.1f} / {part['p99_ms']:.1f} ms",
-            f"CPU {part['cpu_ms_per_request']:.2f} ms per request", "-", "-", "-")
+            f"CPU {part['cpu_ms_per_request']:.2f} ms per request, "
+            f"{part['batch_mean']:.1f} appends per commit", "-", "-", "-")
         for n, part in ((1, one), (2, two))
     ]  # fmt: skip
     rows += [
