@@ -91,7 +91,10 @@ def _analyse(samples: list[load.Sample], stopped: float, resumed: float) -> dict
         "answered_max_ms": max((s.seconds for s in answered), default=0.0) * 1000,
         "other_statuses": others,
         "other_count": sum(1 for s in samples if s.status not in (200, 503)),
-    }
+        # The refusals over the goal: when each was sent, from SIGSTOP, and how long it took.
+        "slow_refusals": [(round(s.sent - stopped, 3), round(s.seconds, 3)) for s in samples
+                          if s.status == 503 and s.seconds > TIMEOUT + MARGIN],
+    }  # fmt: skip
 
 
 def run(postgres_url: str | None) -> tuple[list[Row], dict[str, Any]]:
