@@ -60,21 +60,32 @@ as_pg_user() {
   fi
 }
 
+# start_postgres [durable]: the test suite's server runs with fsync=off (nothing it writes must
+# survive a crash, and its tests run quicker); `durable` starts a second one as production runs,
+# fsync and synchronous_commit on, for the benchmarks (SCHAKEL_TEST_DURABLE_POSTGRES_URL).
 start_postgres() {
-  local bin port data
+  local mode="${1:-}" bin port data settings variable
   bin=$(find_pg_bin) || return 1
   port=$(free_port)
-  data="$(services_dir)/pg"
+  if [ "$mode" = "durable" ]; then
+    data="$(services_dir)/pg-durable"
+    settings="-c fsync=on -c synchronous_commit=on"
+    variable=SCHAKEL_TEST_DURABLE_POSTGRES_URL
+  else
+    data="$(services_dir)/pg"
+    settings="-c fsync=off"
+    variable=SCHAKEL_TEST_POSTGRES_URL
+  fi
   mkdir -p "$data"
   if [ "$(id -u)" = "0" ]; then chown postgres "$data"; fi
-  as_pg_user "'$bin/initdb' -D '$data' -U postgres --auth=trust --encoding=UTF8 --no-sync" >"$(services_dir)/initdb.log" 2>&1 \
-    || { cat "$(services_dir)/initdb.log"; return 1; }
+  as_pg_user "'$bin/initdb' -D '$data' -U postgres --auth=trust --encoding=UTF8 --no-sync" >"$data.initdb.log" 2>&1 \
+    || { cat "$data.initdb.log"; return 1; }
   as_pg_user "'$bin/pg_ctl' -D '$data' -l '$data/server.log' -w -t 60 \
-    -o \"-p $port -c listen_addresses=127.0.0.1 -k '$data' -c fsync=off -c max_connections=200\" start" >/dev/null \
+    -o \"-p $port -c listen_addresses=127.0.0.1 -k '$data' $settings -c max_connections=200\" start" >/dev/null \
     || { cat "$data/server.log"; return 1; }
-  PG_STOP="'$bin/pg_ctl' -D '$data' -m immediate stop"
-  export SCHAKEL_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
-  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+  PG_STOP="${PG_STOP:-true}; '$bin/pg_ctl' -D '$data' -m immediate stop"
+  export "$variable=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($settings)"
 }
 
 start_opa() {
