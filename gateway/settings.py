@@ -257,14 +257,39 @@ def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:
     )
 
 
+def _is_secret(annotation: object) -> bool:
+    return "SecretStr" in repr(annotation)
+
+
+SECRET_SETTINGS = frozenset(
+    name for name, field in Settings.model_fields.items() if _is_secret(field.annotation)
+)
+
+
+def shown_value(given: object) -> object:
+    """A rejected value as an error line may show it: a URL's password is masked."""
+    if not isinstance(given, str) or "://" not in given:
+        return given
+    scheme, _, rest = given.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return given
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"
+
+
 def describe_settings_errors(error: ValidationError) -> str:
+    """One line per bad value; a secret's value and a URL's password are never echoed."""
     lines = []
     for problem in error.errors():
         location = [str(part) for part in problem["loc"]]
         name = "SCHAKEL_" + location[0].upper() if location else "settings"
         message = problem["msg"].removeprefix("Value error, ")
         given = problem.get("input")
-        shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+        shown = "" if isinstance(given, dict) or given is None else f" (got {shown_value(given)!r})"
+        if location and location[0] in SECRET_SETTINGS:
+            shown = ""
         if problem["type"] == "extra_forbidden":
             message = "unknown setting; check its spelling"
             shown = ""

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.auth import flow
-from gateway.auth.access_tokens import ALGORITHM
 from gateway.auth.client_assertion import ASSERTION_TYPE
 from gateway.auth.flow import OAuthError
 from gateway.auth.jwks import ACCEPTED_ALGORITHMS
@@ -100,11 +99,14 @@ def authorization_server_metadata(runtime: RuntimeDep) -> dict[str, Any]:
         "issuer": settings.issuer,
         "token_endpoint": settings.token_endpoint,
         "jwks_uri": f"{settings.public_url}/.well-known/jwks.json",
+        # RFC 8414 §2 requires the member; the gateway has no authorization endpoint, so no
+        # response type is supported.
+        "response_types_supported": [],
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": list(ACCEPTED_ALGORITHMS),
         "scopes_supported": sorted(runtime.catalogue.purposes),
-        "access_token_signing_alg_values_supported": [ALGORITHM],
+        "service_documentation": f"{settings.public_url}/docs",
     }
 
 

@@ -52,7 +52,7 @@ def grant_token(session: Session, runtime: Runtime, form: dict[str, str]) -> Iss
         session=session,
         assertion=assertion,
         rules=AssertionRules(
-            audience=settings.token_endpoint,
+            audiences=(settings.issuer, settings.token_endpoint),
             max_lifetime=timedelta(seconds=settings.assertion_max_lifetime_seconds),
             leeway=timedelta(seconds=settings.clock_skew_seconds),
         ),

@@ -12,7 +12,7 @@ from gateway.cli.participant import participant_app, retention_app
 from gateway.cli.party import party_app
 from gateway.core.clock import system_clock
 from gateway.core.db import make_engine
-from gateway.core.logs import configure_logging
+from gateway.core.logs import configure_logging, silence_eddsa_name_warning
 
 app = typer.Typer(help="Schakel: privacy-preserving data exchange for the Dutch social domain.")
 app.add_typer(party_app, name="party")
@@ -25,6 +25,7 @@ app.command("client-assertion")(client_assertion)
 
 
 def main() -> None:
+    silence_eddsa_name_warning()
     app()
 
 
