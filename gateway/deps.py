@@ -13,6 +13,7 @@ from gateway.auth.access_tokens import (
     VerifiedToken,
     caller_of,
     invalid_token,
+    token_overlap,
     verify_bearer,
 )
 from gateway.core.clock import Clock
@@ -68,11 +69,13 @@ async def get_bearer(request: Request, runtime: RuntimeDep) -> VerifiedToken:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise invalid_token("a bearer access token from /oauth/token is required")
+    settings = runtime.settings
     return verify_bearer(
-        key=runtime.token_key,
-        issuer=runtime.settings.issuer,
+        keys=runtime.token_keys,
+        issuer=settings.issuer,
         token=token.strip(),
         now=runtime.clock(),
+        overlap=token_overlap(settings),
     )
 
 

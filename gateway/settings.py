@@ -72,6 +72,32 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = Field(
         default=None, description="The same key as PEM text (e.g. from a secret store)."
     )
+    token_retired_keys_file: Path | None = Field(
+        default=None,
+        description="Retired access-token keys (JWKS, `schakel keys rotate-token-key`), published and "
+        "accepted until the last token each signed has expired; default data_dir/keys/token-retired.json.",
+    )
+    receipt_signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 key that signs consent receipts, and nothing else; default "
+        "data_dir/keys/receipt-signing.pem (generated on first start of the embedded default).",
+    )
+    receipt_retired_keys_file: Path | None = Field(
+        default=None,
+        description="Retired receipt keys (JWKS, `schakel keys rotate-receipt-key`), published beside "
+        "the current one forever; default data_dir/keys/receipt-retired.json.",
+    )
+    session_key_file: Path | None = Field(
+        default=None,
+        description="Key (32 bytes, hex) that signs web session cookies, and nothing else; default "
+        "data_dir/keys/session.key (generated on first start of the embedded default).",
+    )
+    web_session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
+        default=15, description="A web session ends after this long without a request."
+    )
+    web_session_absolute_minutes: Annotated[int, Field(ge=5, le=7 * 24 * 60)] = Field(
+        default=8 * 60, description="A web session ends this long after sign-in, used or not."
+    )
     audit_signing_key_file: Path | None = Field(
         default=None,
         description="PEM Ed25519 key that signs audit checkpoints; default "

@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.auth import flow
+from gateway.auth.access_tokens import token_overlap
 from gateway.auth.client_assertion import ASSERTION_TYPE
 from gateway.auth.flow import OAuthError
 from gateway.auth.jwks import ACCEPTED_ALGORITHMS
-from gateway.auth.signing_key import public_jwks
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["authentication"])
@@ -84,9 +84,20 @@ async def _token_form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
-@router.get("/.well-known/jwks.json", summary="Public keys that sign the gateway's access tokens")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public keys that sign the gateway's access tokens, a retired one until its tokens expire",
+)
 def gateway_jwks(runtime: RuntimeDep) -> dict[str, Any]:
-    return public_jwks(runtime.token_key)
+    return runtime.token_keys.jwks(runtime.clock(), token_overlap(runtime.settings))
+
+
+@router.get(
+    "/.well-known/receipt-keys.json",
+    summary="Public keys that sign consent receipts: the current one and every retired one",
+)
+def receipt_jwks(runtime: RuntimeDep) -> dict[str, Any]:
+    return runtime.receipt_keys.jwks(runtime.clock(), None)
 
 
 @router.get(

@@ -235,8 +235,8 @@ def receipt(
         issued_at=now,
     )
     return Receipt(
-        receipt=sign_receipt(claims, runtime.token_key),
-        jwks_uri=f"{runtime.settings.public_url}/.well-known/jwks.json",
+        receipt=sign_receipt(claims, runtime.receipt_keys.current),
+        jwks_uri=f"{runtime.settings.public_url}/.well-known/receipt-keys.json",
         claims=claims,
     )
 

@@ -13,7 +13,7 @@ from gateway.deps import RuntimeDep
 from gateway.runtime import Runtime
 from gateway.web.csrf import FIELD
 from gateway.web.i18n import choose_language, plain, translator
-from gateway.web.sessions import COOKIE, LIFETIME, SessionCodec, WebSession, session_key
+from gateway.web.sessions import COOKIE, LIFETIME, SessionCodec, WebSession
 
 LANGUAGE_COOKIE = "schakel_lang"
 CONTENT_SECURITY_POLICY = (
@@ -46,7 +46,7 @@ def build_web(runtime: Runtime) -> Web:
     )
     return Web(
         templates=templates,
-        sessions=SessionCodec(session_key(runtime.token_key), runtime.clock),
+        sessions=SessionCodec(runtime.session_key, runtime.clock),
         secure_cookies=runtime.settings.public_url.startswith("https://"),
     )
 

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from joserfc.jwk import OKPKey
-
 COOKIE = "schakel_web"
 LIFETIME = timedelta(hours=1)
 KEY_LABEL = b"schakel web session v1"
@@ -39,12 +37,6 @@ class WebSession:
     subject: str
     expires: int
     csrf: str
-
-
-def session_key(token_key: OKPKey) -> bytes:
-    """A key of its own for cookies, derived from the token-signing key (HMAC as a KDF)."""
-    private = str(token_key.as_dict(private=True)["d"]).encode("ascii")
-    return hmac.new(private, KEY_LABEL, hashlib.sha256).digest()
 
 
 class SessionCodec:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth import access_tokens
 from gateway.auth.access_tokens import VerifiedToken, caller_of
+from gateway.auth.key_ring import rotate
 from gateway.core.db import transaction
 from gateway.errors import GatewayError
 from gateway.registry.service import PartyStanding, disable_party
@@ -411,3 +412,26 @@ def test_the_cli_prints_no_deprecation_warning_for_an_eddsa_key(tmp_path: Path) 
     )  # fmt: skip
     assert signed.stdout.count(".") == 2
     assert "deprecated" not in signed.stderr.lower(), signed.stderr
+
+
+def test_a_rotated_token_key_is_published_and_accepted_until_its_tokens_expire(
+    settings: Settings, clock: SettableClock
+) -> None:
+    uwv = new_partner("uwv-leiden", "uwv", purposes=("reintegration",))
+    with running_gateway(settings, clock) as (runtime, client):
+        register(runtime, uwv)
+        old = token_request(client, uwv.assertion(audience=AUDIENCE, now=clock())).json()
+    keys = settings.data_dir / "keys"
+    rotate(keys / "token-signing.pem", keys / "token-retired.json", clock())
+    with running_gateway(settings, clock) as (runtime, client):
+        bearer = {"Authorization": f"Bearer {old['access_token']}"}
+        assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
+        assert client.get("/v1/whoami", headers=bearer).status_code == 200
+        new = token_request(client, uwv.assertion(audience=AUDIENCE, now=clock())).json()
+        clock.advance(runtime.settings.access_token_ttl_seconds + 31)
+        assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 1
+        assert_unauthorized(client.get("/v1/whoami", headers=bearer), "no longer uses")
+        fresh = token_request(client, uwv.assertion(audience=AUDIENCE, now=clock())).json()
+        assert new["access_token"] != fresh["access_token"]
+        fresh_bearer = {"Authorization": f"Bearer {fresh['access_token']}"}
+        assert client.get("/v1/whoami", headers=fresh_bearer).status_code == 200
