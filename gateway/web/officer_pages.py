@@ -22,11 +22,12 @@ from audit.verify_stored import verify_database
 from gateway.audit_log import flow as audit_log
 from gateway.audit_log.flow import Filters, OfficerAsk
 from gateway.auth.access_tokens import Caller
-from gateway.auth.roles import OFFICER_ROLE
+from gateway.auth.roles import OFFICER_ROLES
 from gateway.core.db import read_transaction, transaction
 from gateway.errors import GatewayError, InvalidInput
 from gateway.registry.service import find_party, list_parties
 from gateway.runtime import Runtime
+from gateway.web import session_records
 from gateway.web.chart import WINDOW_DAYS, party_charts, unusual_activity
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.rendering import Page, PageDep
@@ -39,16 +40,26 @@ PAGE_SIZE = 50
 
 
 def officer_caller(page: Page, session: Session) -> Caller | None:
-    """The session's party as a caller, only while it is enabled and holds the officer role."""
-    if page.session is None or page.session.kind != "officer":
+    """The session's party as a caller, only while the session's record is open, the party is
+    enabled and still holds an officer role the officer signed in with; otherwise the session
+    ends here."""
+    runtime = page.runtime
+    now = runtime.clock()
+    record = session_records.current(session, page.session, now=now, settings=runtime.settings)
+    if record is None or record.kind != "officer":
         return None
-    party = find_party(session, page.session.subject)
-    if party is None or not party.enabled or OFFICER_ROLE not in party.roles:
+    party = find_party(session, record.subject)
+    roles = [role for role in record.roles if party is not None and role in party.roles]
+    if party is None or not party.enabled:
+        session_records.end(session, record, now=now, reason="party-disabled")
+        return None
+    if not OFFICER_ROLES & set(roles):
+        session_records.end(session, record, now=now, reason="role-withdrawn")
         return None
     return Caller(
         party=party.id,
         domain=party.domain,
-        roles=tuple(party.roles),
+        roles=tuple(roles),
         purposes=tuple(party.purposes),
         token_id="web-session",  # noqa: S106 - a label, not a secret
     )
@@ -121,10 +132,14 @@ def login(page: PageDep, fields: FormDep) -> Response:
     party_id = (fields.get("party") or [""])[0].strip()
     with transaction(page.runtime.sessions) as session:
         party = find_party(session, party_id)
-        allowed = party is not None and party.enabled and OFFICER_ROLE in party.roles
-    if not allowed:
-        return page.render("officer_login.html", status=401, demo=True, failed=True)
-    page.start(page.web.sessions.issue("officer", party_id))
+        roles = sorted(OFFICER_ROLES & set(party.roles)) if party is not None else []
+        if party is None or not party.enabled or not roles:
+            return page.render("officer_login.html", status=401, demo=True, failed=True)
+        signed_in = page.web.sessions.signed_in("officer", party_id)
+        session_records.open_session(
+            session, signed_in, now=page.runtime.clock(), user_id="demo", roles=roles
+        )
+    page.start(signed_in)
     return page.redirect("/officer")
 
 
@@ -134,7 +149,9 @@ def logout(page: PageDep, fields: FormDep) -> Response:
         check_csrf(page.session, fields)
     except CsrfRefused:
         return page.render("message.html", status=403, message=page.text("csrf"))
-    page.start(page.web.sessions.issue("anonymous", "-"))
+    with transaction(page.runtime.sessions) as session:
+        session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
+    page.sign_out()
     return page.redirect(LOGIN)
 
 

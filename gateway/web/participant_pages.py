@@ -27,6 +27,7 @@ from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.plans.flow import own_plan
 from gateway.registry.service import list_parties
+from gateway.web import session_records
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.rendering import Page, PageDep
 
@@ -40,10 +41,15 @@ WITHDRAWN_IN_PORTAL = "withdrawn in the participant portal"
 
 
 def own_participant(page: Page, session: Session) -> Participant | None:
-    """The session's participant; nobody else's pages are ever reachable from a session."""
-    if page.session is None or page.session.kind != "participant":
+    """The session's participant while its record is open; nobody else's pages are ever
+    reachable from a session."""
+    runtime = page.runtime
+    record = session_records.current(
+        session, page.session, now=runtime.clock(), settings=runtime.settings
+    )
+    if record is None or record.kind != "participant":
         return None
-    return session.get(Participant, page.session.subject)
+    return session.get(Participant, record.subject)
 
 
 def refusal(page: Page, error: Exception) -> Response:
@@ -104,8 +110,11 @@ def login(page: PageDep, fields: FormDep) -> Response:
             session=session, keys=runtime.identity_keys, bsn=identity.bsn,
             domains=runtime.catalogue.domains, now=runtime.clock(),
         )  # fmt: skip
-        participant_id = participant.id
-    page.start(page.web.sessions.issue("participant", participant_id))
+        signed_in = page.web.sessions.signed_in("participant", participant.id)
+        session_records.open_session(
+            session, signed_in, now=runtime.clock(), user_id=None, roles=[]
+        )
+    page.start(signed_in)
     return page.redirect("/portal")
 
 
@@ -115,7 +124,9 @@ def logout(page: PageDep, fields: FormDep) -> Response:
         check_csrf(page.session, fields)
     except CsrfRefused as error:
         return refusal(page, error)
-    page.start(page.web.sessions.issue("anonymous", "-"))
+    with transaction(page.runtime.sessions) as session:
+        session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
+    page.sign_out()
     return page.redirect(LOGIN)
 
 

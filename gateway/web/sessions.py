@@ -1,8 +1,11 @@
-"""Signed, server-checked session cookies (HMAC-SHA256, RFC 2104): who, what kind, until when.
+"""Signed session cookies (HMAC-SHA256, RFC 2104) that point at a server-side session record.
 
-The cookie holds a small JSON document and its MAC; nothing else is stored. The key is derived
-from the gateway's token-signing key, so no new secret has to be provisioned. The CSRF token of
-the session lives in the same document (a session-bound synchroniser token).
+The cookie holds a small JSON document and its MAC, under the session key (a key of its own,
+``SCHAKEL_SESSION_KEY_FILE``). A signed-in cookie names a session id whose record
+(``gateway.web.session_records``) must still be open at every request: logout, a time-out, a
+disabled party or a withdrawn role end the record, and a copy of the cookie is then worthless.
+An anonymous cookie carries the CSRF token of the login form and, during an OpenID Connect
+sign-in, that sign-in's ``state``, ``nonce`` and PKCE verifier.
 """
 
 from __future__ import annotations
@@ -13,15 +16,15 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 COOKIE = "schakel_web"
-LIFETIME = timedelta(hours=1)
-KEY_LABEL = b"schakel web session v1"
+ANONYMOUS_LIFETIME = timedelta(hours=1)
 
 Kind = Literal["anonymous", "participant", "officer"]
+KINDS = ("anonymous", "participant", "officer")
 TokenSource = Callable[[], str]
 
 
@@ -30,34 +33,68 @@ def new_token() -> str:
 
 
 @dataclass(frozen=True)
+class PendingSignIn:
+    """An OpenID Connect sign-in under way: what the callback must find again (RFC 6749 §10.12,
+    OpenID Connect Core §3.1.2.1, RFC 7636)."""
+
+    provider: str
+    state: str
+    nonce: str
+    code_verifier: str
+
+
+@dataclass(frozen=True)
 class WebSession:
-    """``subject`` is a participant id (never a BSN) or an officer's party id."""
+    """``subject`` is a participant id (never a BSN) or an officer's party id; ``sid`` names the
+    server-side record of a signed-in session."""
 
     kind: Kind
     subject: str
     expires: int
     csrf: str
+    sid: str | None = None
+    pending: PendingSignIn | None = field(default=None)
+
+
+def record_id(sid: str) -> str:
+    """The key of a session's record: a digest, so the table alone opens no session."""
+    return hashlib.sha256(sid.encode("ascii")).hexdigest()
 
 
 class SessionCodec:
     """Issues and checks session cookies against a clock and a token source."""
 
     def __init__(
-        self, key: bytes, clock: Callable[[], datetime], tokens: TokenSource = new_token
+        self,
+        key: bytes,
+        clock: Callable[[], datetime],
+        tokens: TokenSource = new_token,
+        lifetime: timedelta = ANONYMOUS_LIFETIME,
     ) -> None:
         self.key = key
         self.clock = clock
         self.tokens = tokens
+        self.lifetime = lifetime
 
-    def issue(self, kind: Kind, subject: str) -> WebSession:
-        expires = int((self.clock() + LIFETIME).timestamp())
-        return WebSession(kind=kind, subject=subject, expires=expires, csrf=self.tokens())
+    def anonymous(self, pending: PendingSignIn | None = None) -> WebSession:
+        expires = int((self.clock() + ANONYMOUS_LIFETIME).timestamp())
+        return WebSession("anonymous", "-", expires, self.tokens(), pending=pending)
+
+    def signed_in(self, kind: Kind, subject: str) -> WebSession:
+        """A new session id and CSRF token; its record is written by the caller."""
+        expires = int((self.clock() + self.lifetime).timestamp())
+        return WebSession(kind, subject, expires, self.tokens(), sid=self.tokens())
 
     def encode(self, session: WebSession) -> str:
-        body = json.dumps(
-            {"k": session.kind, "s": session.subject, "e": session.expires, "c": session.csrf},
-            separators=(",", ":"),
-        ).encode("utf-8")
+        document: dict[str, Any] = {
+            "k": session.kind, "s": session.subject, "e": session.expires, "c": session.csrf,
+        }  # fmt: skip
+        if session.sid is not None:
+            document["i"] = session.sid
+        if session.pending is not None:
+            pending = session.pending
+            document["f"] = [pending.provider, pending.state, pending.nonce, pending.code_verifier]
+        body = json.dumps(document, separators=(",", ":")).encode("utf-8")
         payload = base64.urlsafe_b64encode(body).rstrip(b"=").decode("ascii")
         return f"{payload}.{self._mac(payload)}"
 
@@ -71,13 +108,18 @@ class SessionCodec:
         try:
             raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
             document = json.loads(raw)
+            flow = document.get("f")
             session = WebSession(
-                kind=document["k"], subject=document["s"], expires=document["e"], csrf=document["c"]
-            )
+                kind=document["k"], subject=document["s"], expires=document["e"],
+                csrf=document["c"], sid=document.get("i"),
+                pending=PendingSignIn(*flow) if flow is not None else None,
+            )  # fmt: skip
         except (ValueError, KeyError, TypeError):
             return None
-        valid_kind = session.kind in ("anonymous", "participant", "officer")
-        if not valid_kind or session.expires <= self.clock().timestamp():
+        signed_in = session.kind != "anonymous"
+        if session.kind not in KINDS or signed_in != (session.sid is not None):
+            return None
+        if session.expires <= self.clock().timestamp():
             return None
         return session
 
