@@ -16,6 +16,7 @@ from audit.keys import AuditSigningKey, public_keys, publish_jwks
 from gateway.audit_log.trail import AuditTrail
 from gateway.auth.key_ring import KeyRing, load_ring, load_session_key, read_retired
 from gateway.auth.participant_tokens import ParticipantVerifier
+from gateway.auth.sign_in_providers import SignInProviders, sign_in_providers
 from gateway.auth.signing_key import SigningKeyError, generate_ed25519_pem, load_token_signing_key
 from gateway.core.batch_writer import BatchWriter
 from gateway.core.catalogue import Catalogue
@@ -53,6 +54,7 @@ class Runtime:
     audit_keys: AuditKeys
     identity_keys: IdentityKeys
     participants: ParticipantVerifier
+    sign_in: SignInProviders
     keks: KekRing
     writer: BatchWriter
     trail: AuditTrail
@@ -99,6 +101,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         clock=clock,
         identity_keys=identity_keys,
         participants=ParticipantVerifier(settings, demo_key=token_key),
+        sign_in=sign_in_providers(settings),
         keks=kek_ring_for(settings),
         audit_keys=audit_keys,
         writer=BatchWriter(sessions),

@@ -14,6 +14,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REPOSITORY_POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
 
+# DigiD's levels as its SAML authentication context classes, as DigiD brokers pass them on.
+DIGID_ACR_LEVELS = (
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",  # Basis
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",  # Midden
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard",  # Substantieel
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",  # Hoog
+)
+DIGID_SUBSTANTIEEL = DIGID_ACR_LEVELS[2]
+
+
 class PolicyEngineKind(StrEnum):
     EMBEDDED = "embedded"
     OPA = "opa"
@@ -163,6 +173,32 @@ class Settings(BaseSettings):
     participant_bsn_claim: str = Field(
         default="bsn", description="Claim of the participant token that carries the BSN."
     )
+    participant_oidc_client_id: str | None = Field(
+        default=None,
+        description="The gateway's client id at that issuer; set, /portal/login signs in there "
+        "(authorization code flow with PKCE). Redirect URI: {public_url}/portal/callback.",
+    )
+    participant_oidc_client_secret: SecretStr | None = Field(
+        default=None, description="The client secret that goes with it."
+    )
+    participant_oidc_scope: str = Field(
+        default="openid", description="Scopes asked for at sign-in (space-separated)."
+    )
+    participant_oidc_acr_levels: list[str] = Field(
+        default=list(DIGID_ACR_LEVELS),
+        description="The issuer's assurance levels (acr), lowest first; default DigiD's "
+        "Basis, Midden, Substantieel, Hoog.",
+    )
+    participant_oidc_minimum_acr: str = Field(
+        default=DIGID_SUBSTANTIEEL,
+        description="The lowest acr accepted at sign-in; default DigiD Substantieel, since "
+        "GGZ-derived data is involved.",
+    )
+    officer_providers_file: Path | None = Field(
+        default=None,
+        description="JSON file naming each organisation's own OpenID provider for its officers "
+        "and operators (issuer, client, the claim that maps to each role); see the README.",
+    )
     demo_login: bool = Field(
         default=False,
         description="Offer POST /v1/demo/login for the seeded demo participants (never in production).",
@@ -226,6 +262,25 @@ class Settings(BaseSettings):
         if self.token_signing_key is not None and self.token_signing_key_file is not None:
             raise ValueError(
                 "set SCHAKEL_TOKEN_SIGNING_KEY or SCHAKEL_TOKEN_SIGNING_KEY_FILE, not both"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _participant_sign_in_is_whole(self) -> Settings:
+        if self.participant_oidc_minimum_acr not in self.participant_oidc_acr_levels:
+            raise ValueError(
+                "SCHAKEL_PARTICIPANT_OIDC_MINIMUM_ACR must be one of "
+                "SCHAKEL_PARTICIPANT_OIDC_ACR_LEVELS"
+            )
+        if self.participant_oidc_client_id is not None and self.participant_oidc_issuer is None:
+            raise ValueError(
+                "SCHAKEL_PARTICIPANT_OIDC_CLIENT_ID needs SCHAKEL_PARTICIPANT_OIDC_ISSUER"
+            )
+        if self.participant_oidc_client_id == self.participant_oidc_audience:
+            # Otherwise an ID token, whose audience is the client, would open the API.
+            raise ValueError(
+                "SCHAKEL_PARTICIPANT_OIDC_AUDIENCE (of access tokens) must differ from "
+                "SCHAKEL_PARTICIPANT_OIDC_CLIENT_ID (the audience of ID tokens)"
             )
         return self
 

@@ -46,6 +46,7 @@ def serve() -> None:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.auth.sign_in_providers import ProviderFileError
     from gateway.auth.signing_key import SigningKeyError
     from gateway.identity.keys import IdentityKeyError
     from gateway.policy.engine import PolicyEngineUnavailable
@@ -57,7 +58,9 @@ def serve() -> None:
     migrated_engine(settings, migrate_sqlite=True).dispose()
     try:
         runtime = build_runtime(settings, clock=system_clock)
-    except (SigningKeyError, PolicyEngineUnavailable, IdentityKeyError, KekError) as error:
+    except (
+        SigningKeyError, PolicyEngineUnavailable, IdentityKeyError, KekError, ProviderFileError,
+    ) as error:  # fmt: skip
         fail(str(error))
     uvicorn.run(
         create_app(runtime),

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
 from consent.schemas import ConsentAmendment, ConsentStatus, ConsentTerms
 from gateway.audit_log.access_log import access_log as read_access_log
+from gateway.auth import flow as auth_flow
+from gateway.auth.oidc import SignInRefused
 from gateway.consents import flow as consents
 from gateway.core.db import transaction
 from gateway.demo.flow import demo_participant_token
@@ -27,7 +29,7 @@ from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.plans.flow import own_plan
 from gateway.registry.service import list_parties
-from gateway.web import session_records
+from gateway.web import session_records, sign_in
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.rendering import Page, PageDep
 
@@ -37,6 +39,7 @@ Action = Callable[[Session, Participant], object]
 IN_FORCE = {ConsentStatus.ACTIVE, ConsentStatus.PENDING}
 DONE = {"grant": "done_grant", "narrow": "done_narrow", "revoke": "done_revoke"}
 LOGIN = "/portal/login"
+CALLBACK = "/portal/callback"
 WITHDRAWN_IN_PORTAL = "withdrawn in the participant portal"
 
 
@@ -87,7 +90,34 @@ def values(fields: dict[str, list[str]], name: str) -> list[str]:
 
 @router.get("/login")
 def login_form(page: PageDep) -> Response:
+    """With a DigiD broker configured, straight to it; otherwise the demo login (if on)."""
+    provider = page.runtime.sign_in.participant
+    if provider is not None:
+        return sign_in.to_provider(page, provider, CALLBACK, LOGIN)
     return page.render("portal_login.html", demo=page.runtime.settings.demo_login, failed=False)
+
+
+@router.get("/callback")
+def callback(page: PageDep) -> Response:
+    """The provider's redirect back: the code for an ID token, the ID token for a session."""
+    runtime = page.runtime
+    provider = runtime.sign_in.participant
+    if provider is None:
+        return page.render("message.html", status=404, message=page.text("not_found"))
+    try:
+        claims = provider.finish(
+            sign_in.pending(page), sign_in.callback_query(page),
+            redirect_uri=runtime.settings.public_url + CALLBACK, now=runtime.clock(),
+        )  # fmt: skip
+        with transaction(runtime.sessions) as session:
+            participant = auth_flow.participant_of(session, runtime, claims)
+            signed_in = page.web.sessions.signed_in("participant", participant.id)
+            session_records.open_session(
+                session, signed_in, now=runtime.clock(), user_id=None, roles=[]
+            )
+    except SignInRefused as error:
+        return sign_in.refused(page, error, again=LOGIN)
+    return sign_in.signed_in(page, signed_in, target="/portal")
 
 
 @router.post("/login")

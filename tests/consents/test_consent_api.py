@@ -431,3 +431,11 @@ def test_every_consent_change_is_audited_without_a_bsn(world: World) -> None:
     assert actions == ["consent.grant", "consent.amend"]
     assert len(subjects) == 1 and None not in subjects
     assert SAM not in dumped
+
+
+def test_an_id_token_is_never_accepted_as_a_bearer(world: World) -> None:
+    with_nonce = world.issuer.headers(SAM, nonce="n-1")
+    refused = world.client.get("/v1/me/consents", headers=with_nonce)
+    assert refused.status_code == 401
+    assert "ID token is not an access token" in refused.json()["detail"]
+    assert world.client.get("/v1/me/consents", headers=world.as_participant(SAM)).status_code == 200
