@@ -16,19 +16,9 @@ import httpx
 import pytest
 
 from gateway.settings import Settings
-from tests.conftest import IN_CI
 from tests.support import free_port, serving
 from tests.web.pages import SAM, seed
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_HOWTO = (
-    "browser tests need Debian Chromium at /usr/bin/chromium and the playwright package "
-    "(scripts/provision.sh installs Chromium; `pip install -e .[dev]` installs playwright)"
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-gpu",
-]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 A11Y_CHECK = """() => {
   const problems = [];
@@ -53,24 +43,6 @@ A11Y_CHECK = """() => {
   if (document.querySelectorAll('h1').length !== 1) problems.push('not exactly one h1');
   return problems;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if sync_playwright is None or not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail(f"Chromium or playwright missing in CI: {CHROMIUM_HOWTO}")
-        pytest.skip(CHROMIUM_HOWTO)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
