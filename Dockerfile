@@ -9,6 +9,7 @@ COPY audit ./audit
 COPY adapters ./adapters
 COPY plan ./plan
 COPY dbtypes ./dbtypes
+COPY fhirsystems ./fhirsystems
 COPY policies ./policies
 RUN pip install --no-cache-dir . \
     && useradd --system --home /var/lib/schakel --create-home schakel

@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.errors import PayloadError, UnknownCode
 from adapters.jsonload import load_json
-from adapters.nodes import JsonNode, Node, code, iso_date, text
+from adapters.nodes import JsonNode, Node, code, iso_date, not_taken_in, text
 from adapters.protocol import (
     CanonicalContribution,
     DisclosedView,
@@ -102,12 +102,7 @@ def _zaak(zaak: Node, dropped: list[DroppedItem]) -> CanonicalContribution:
             "start_date": iso_date(zaak, "startdatum"),
             "end_date": iso_date(zaak, "einddatum"),
         }
-    extra = [name for name in zaak.names() if name not in TAKEN_IN]
-    if extra:
-        dropped.append(
-            DroppedItem(zaak.location, "outside-catalogue",
-                        f"{', '.join(extra)} not taken in", category=category)
-        )  # fmt: skip
+    dropped.extend(not_taken_in(zaak, TAKEN_IN, category))
     status_node = zaak.child("status")
     observed = text(status_node, "datumStatusGezet") if status_node is not None else None
     return CanonicalContribution(

@@ -1,9 +1,10 @@
 """An HL7 FHIR R4 Bundle from a GGZ system to canonical contributions (R4B models validate it).
 
-Taken in: ``Patient`` (BSN, ``http://fhir.nl/fhir/NamingSystem/bsn``), ``EpisodeOfCare`` with its
-care coordinator (``Practitioner``/``PractitionerRole``) as ``care.involvement``, and the IPS
-work-readiness ``Observation`` and IPS ``CarePlan`` as ``care.work_readiness``. ``Condition`` maps
-to ``care.diagnosis``, which the gateway refuses to store; other clinical resources are dropped here.
+Taken in: ``Patient`` (by BSN, or by the sender's domain pseudonym: ``fhirsystems``),
+``EpisodeOfCare`` with its care coordinator (``Practitioner``/``PractitionerRole``) as
+``care.involvement``, and the IPS work-readiness ``Observation`` and IPS ``CarePlan`` as
+``care.work_readiness``. ``Condition`` maps to ``care.diagnosis``, which the gateway refuses to
+store; other clinical resources are dropped here.
 """
 
 from __future__ import annotations
@@ -14,17 +15,9 @@ from typing import Any
 
 import pydantic
 
+import fhirsystems as systems
 from adapters.errors import MalformedPayload, PayloadError, PayloadFault, UnknownCode
-from adapters.fhir_codes import (
-    BSN_SYSTEM,
-    CATEGORY_SYSTEM,
-    FIELD_SYSTEM,
-    IPS_STAGE_SYSTEM,
-    IPS_STAGES,
-    PSEUDONYM_SYSTEM,
-    READINESS_CODES,
-    READINESS_SYSTEM,
-)
+from adapters.fhir_codes import IPS_STAGES, READINESS_CODES
 from adapters.jsonload import load_json
 from adapters.protocol import (
     CanonicalContribution,
@@ -193,25 +186,28 @@ def _subject(patient: dict[str, Any], location: str) -> SubjectIdentifier:
     for position, identifier in enumerate(patient.get("identifier", [])):
         value_location = f"{location}.identifier[{position}].value"
         system = identifier.get("system")
-        if system in (BSN_SYSTEM, PSEUDONYM_SYSTEM):
+        domain = systems.pseudonym_domain(system) if isinstance(system, str) else None
+        if system == systems.BSN or domain is not None:
             value = identifier.get("value")
             if not value:
                 raise PayloadError(value_location, "the identifier has no value")
-            if system == BSN_SYSTEM:
+            if domain is None:
                 return SubjectIdentifier("bsn", value, value_location)
-            return SubjectIdentifier("pseudonym", value, value_location)
-    raise PayloadError(f"{location}.identifier", f"no identifier with system {BSN_SYSTEM}")
+            return SubjectIdentifier("pseudonym", value, value_location, domain)
+    raise PayloadError(f"{location}.identifier", f"no identifier with system {systems.BSN}")
 
 
 def _drop_demographics(patient: dict[str, Any], location: str, context: _Context) -> None:
-    extra = sorted(set(patient) - {"resourceType", "id", "meta", "identifier"})
-    if extra:
-        context.dropped.append(
-            DroppedItem(
-                location, "outside-catalogue",
-                f"Patient elements {', '.join(extra)} are not in any category; not stored",
-            )
-        )  # fmt: skip
+    context.dropped.extend(
+        DroppedItem(
+            f"{location}.{name}",
+            "outside-catalogue",
+            f"Patient.{name} maps to no category; not stored",
+            field=name,
+        )
+        for name in patient
+        if name not in {"resourceType", "id", "meta", "identifier"}
+    )
 
 
 def _map_entry(
@@ -270,7 +266,7 @@ def _episode_of_care(
             DroppedItem(
                 f"{location}.diagnosis", "clinical-content",
                 "diagnoses stay in the GGZ domain; only care involvement is taken in",
-                category="care.involvement",
+                category="care.involvement", field="diagnosis",
             )
         )  # fmt: skip
     manager = resource.get("careManager")
@@ -359,7 +355,7 @@ def _coded(
 def _observation(
     resource: dict[str, Any], location: str, context: _Context
 ) -> list[CanonicalContribution]:
-    if "care.work_readiness" not in {c for _, c in _codes(resource["code"], CATEGORY_SYSTEM)}:
+    if "care.work_readiness" not in {c for _, c in _codes(resource["code"], systems.CATEGORY)}:
         context.dropped.append(
             DroppedItem(
                 location, "clinical-resource",
@@ -370,16 +366,16 @@ def _observation(
     _check_subject(resource.get("subject"), f"{location}.subject", context)
     readiness = _coded(
         resource.get("valueCodeableConcept"),
-        READINESS_SYSTEM,
+        systems.READINESS,
         READINESS_CODES,
         f"{location}.valueCodeableConcept",
     )
     stage = None
     for position, component in enumerate(resource.get("component", [])):
-        if "ips_stage" in {c for _, c in _codes(component.get("code"), FIELD_SYSTEM)}:
+        if "ips_stage" in {c for _, c in _codes(component.get("code"), systems.FIELD)}:
             stage = _coded(
                 component.get("valueCodeableConcept"),
-                IPS_STAGE_SYSTEM,
+                systems.IPS_STAGE,
                 IPS_STAGES,
                 f"{location}.component[{position}].valueCodeableConcept",
             )
@@ -399,7 +395,7 @@ def _care_plan(
     resource: dict[str, Any], location: str, context: _Context
 ) -> list[CanonicalContribution]:
     categories = {
-        c for concept in resource.get("category", []) for _, c in _codes(concept, CATEGORY_SYSTEM)
+        c for concept in resource.get("category", []) for _, c in _codes(concept, systems.CATEGORY)
     }
     if "care.work_readiness" not in categories:
         context.dropped.append(
@@ -415,7 +411,7 @@ def _care_plan(
         detail = activity.get("detail", {})
         found = _coded(
             detail.get("code"),
-            IPS_STAGE_SYSTEM,
+            systems.IPS_STAGE,
             IPS_STAGES,
             f"{location}.activity[{position}].detail.code",
         )

@@ -6,44 +6,47 @@ import json
 import uuid
 from typing import Any
 
-from adapters.fhir_codes import (
-    CATEGORY_SYSTEM,
-    FIELD_SYSTEM,
-    IPS_STAGE_SYSTEM,
-    POLICY_REVISION_EXTENSION,
-    PSEUDONYM_SYSTEM,
-    PURPOSE_SYSTEM,
-    READINESS_SYSTEM,
-    WITHHELD_CATEGORY_EXTENSION,
-    WITHHELD_REASON_SYSTEM,
-)
+import fhirsystems as systems
 from adapters.protocol import DisclosedView
 
 _URN = uuid.UUID("5c1d2b1e-7a4f-4c55-9f0e-3b0c1d5e6a70")
 
 
 def render_disclosure_bundle(view: DisclosedView) -> dict[str, Any]:
-    """The view as an R4 ``collection`` Bundle; the subject is named by pseudonym, never by BSN."""
-    patient_url = _full_url(view.subject_pseudonym, "Patient")
-    entries: list[dict[str, Any]] = [
-        {
-            "fullUrl": patient_url,
-            "resource": {
-                "resourceType": "Patient",
-                "identifier": [{"system": PSEUDONYM_SYSTEM, "value": view.subject_pseudonym}],
-            },
-        }
-    ]
-    for category in sorted(view.categories):
-        entries.extend(_category_entries(view, category, patient_url))
+    """The view as an R4 ``collection`` Bundle; the subject is named by pseudonym, never by BSN.
+
+    When nothing was disclosed the Bundle holds no Patient, only the withheld categories.
+    """
+    entries: list[dict[str, Any]] = []
+    if view.subject_pseudonym is not None:
+        patient_url = _full_url(view.subject_pseudonym, "Patient")
+        entries.append(
+            {
+                "fullUrl": patient_url,
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [
+                        {
+                            "system": systems.participant_pseudonym(view.domain),
+                            "value": view.subject_pseudonym,
+                        }
+                    ],
+                },
+            }
+        )
+        for category in sorted(view.categories):
+            entries.extend(_category_entries(view, view.subject_pseudonym, category, patient_url))
     if view.withheld:
         entries.append(_withheld_entry(view))
     document: dict[str, Any] = {
         "resourceType": "Bundle",
         "meta": {
-            "tag": [{"system": PURPOSE_SYSTEM, "code": view.purpose}],
-            "extension": [{"url": POLICY_REVISION_EXTENSION, "valueString": view.policy_revision}],
+            "tag": [{"system": systems.PURPOSE, "code": view.purpose}],
+            "extension": [
+                {"url": systems.POLICY_REVISION_EXTENSION, "valueString": view.policy_revision}
+            ],
         },
+        "identifier": {"system": systems.DECISION, "value": view.decision_id},
         "type": "collection",
         "timestamp": view.decided_at.isoformat(),
         "entry": entries,
@@ -53,18 +56,20 @@ def render_disclosure_bundle(view: DisclosedView) -> dict[str, Any]:
     return Bundle.model_validate(document).model_dump(mode="json", exclude_none=True)
 
 
-def _full_url(pseudonym: str, *parts: str) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(_URN, "/".join((pseudonym, *parts))))
+def _full_url(pseudonym: str | None, *parts: str) -> str:
+    return "urn:uuid:" + str(uuid.uuid5(_URN, "/".join((pseudonym or "", *parts))))
 
 
-def _category_entries(view: DisclosedView, category: str, patient_url: str) -> list[dict[str, Any]]:
+def _category_entries(
+    view: DisclosedView, pseudonym: str, category: str, patient_url: str
+) -> list[dict[str, Any]]:
     fields = view.categories[category]
     if category == "care.involvement":
-        return _episode_of_care(view, fields, patient_url)
+        return _episode_of_care(pseudonym, fields, patient_url)
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "status": "final",
-        "code": {"coding": [{"system": CATEGORY_SYSTEM, "code": category}]},
+        "code": {"coding": [{"system": systems.CATEGORY, "code": category}]},
         "subject": {"reference": patient_url},
     }
     rest = dict(fields)
@@ -73,7 +78,7 @@ def _category_entries(view: DisclosedView, category: str, patient_url: str) -> l
     components = [c for name, value in sorted(rest.items()) for c in _components(name, value)]
     if components:
         resource["component"] = components
-    return [{"fullUrl": _full_url(view.subject_pseudonym, category), "resource": resource}]
+    return [{"fullUrl": _full_url(pseudonym, category), "resource": resource}]
 
 
 def _work_readiness(resource: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
@@ -82,16 +87,16 @@ def _work_readiness(resource: dict[str, Any], fields: dict[str, Any]) -> dict[st
         resource["effectiveDateTime"] = fields.pop("assessed_at")
     if fields.get("readiness"):
         resource["valueCodeableConcept"] = {
-            "coding": [{"system": READINESS_SYSTEM, "code": fields.pop("readiness")}]
+            "coding": [{"system": systems.READINESS, "code": fields.pop("readiness")}]
         }
     if fields.get("summary"):
         resource["note"] = [{"text": fields.pop("summary")}]
     if fields.get("ips_stage"):
         resource.setdefault("component", []).append(
             {
-                "code": {"coding": [{"system": FIELD_SYSTEM, "code": "ips_stage"}]},
+                "code": {"coding": [{"system": systems.FIELD, "code": "ips_stage"}]},
                 "valueCodeableConcept": {
-                    "coding": [{"system": IPS_STAGE_SYSTEM, "code": fields.pop("ips_stage")}]
+                    "coding": [{"system": systems.IPS_STAGE, "code": fields.pop("ips_stage")}]
                 },
             }
         )
@@ -99,22 +104,20 @@ def _work_readiness(resource: dict[str, Any], fields: dict[str, Any]) -> dict[st
 
 
 def _episode_of_care(
-    view: DisclosedView, fields: dict[str, Any], patient_url: str
+    pseudonym: str, fields: dict[str, Any], patient_url: str
 ) -> list[dict[str, Any]]:
     episode: dict[str, Any] = {
         "resourceType": "EpisodeOfCare",
         "status": "active" if fields.get("in_care") else "finished",
-        "type": [{"coding": [{"system": CATEGORY_SYSTEM, "code": "care.involvement"}]}],
+        "type": [{"coding": [{"system": systems.CATEGORY, "code": "care.involvement"}]}],
         "patient": {"reference": patient_url},
     }
     if fields.get("since"):
         episode["period"] = {"start": fields["since"]}
-    entries = [
-        {"fullUrl": _full_url(view.subject_pseudonym, "care.involvement"), "resource": episode}
-    ]
+    entries = [{"fullUrl": _full_url(pseudonym, "care.involvement"), "resource": episode}]
     contact = fields.get("coordinator_contact")
     if isinstance(contact, dict) and contact:
-        practitioner_url = _full_url(view.subject_pseudonym, "care.involvement", "coordinator")
+        practitioner_url = _full_url(pseudonym, "care.involvement", "coordinator")
         practitioner: dict[str, Any] = {"resourceType": "Practitioner"}
         if contact.get("name"):
             practitioner["name"] = [{"text": contact["name"]}]
@@ -136,7 +139,7 @@ def _components(name: str, value: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(value, list):
         return [c for item in value for c in _components(name, item)]
-    component: dict[str, Any] = {"code": {"coding": [{"system": FIELD_SYSTEM, "code": name}]}}
+    component: dict[str, Any] = {"code": {"coding": [{"system": systems.FIELD, "code": name}]}}
     if isinstance(value, bool):
         component["valueBoolean"] = value
     elif isinstance(value, int):
@@ -159,11 +162,11 @@ def _withheld_entry(view: DisclosedView) -> dict[str, Any]:
             "severity": "information",
             "code": "suppressed",
             "details": {
-                "coding": [{"system": WITHHELD_REASON_SYSTEM, "code": reason}],
+                "coding": [{"system": systems.WITHHELD_REASON, "code": reason}],
                 "text": f"{category} withheld: {reason}",
             },
             "diagnostics": category,
-            "extension": [{"url": WITHHELD_CATEGORY_EXTENSION, "valueCode": category}],
+            "extension": [{"url": systems.WITHHELD_CATEGORY_EXTENSION, "valueCode": category}],
         }
         for category, reason in sorted(view.withheld.items())
     ]

@@ -7,12 +7,14 @@ XPath 1.0 path (``/message/benefit/type``, namespace prefixes left out) — erro
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, Protocol
 from xml.etree.ElementTree import Element
 
 from adapters.errors import PayloadError, UnknownCode
 from adapters.jsonload import escape
+from adapters.protocol import DroppedItem
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -30,6 +32,10 @@ class Node(Protocol):
 
     def names(self) -> list[str]:
         """The names of all children, to report what was not taken in."""
+        ...
+
+    def locations(self, name: str) -> list[str]:
+        """Where each child of that name is (a null JSON member too)."""
         ...
 
     def scalar(self) -> str | int | None:
@@ -60,6 +66,10 @@ class JsonNode:
     def names(self) -> list[str]:
         return list(self.value) if isinstance(self.value, dict) else []
 
+    def locations(self, name: str) -> list[str]:
+        present = isinstance(self.value, dict) and name in self.value
+        return [f"{self.location}/{escape(name)}"] if present else []
+
     def scalar(self) -> str | int | None:
         if isinstance(self.value, bool) or not isinstance(self.value, str | int):
             raise PayloadError(self.location, "expected a string or an integer")
@@ -89,6 +99,9 @@ class XmlNode:
     def names(self) -> list[str]:
         return [local_name(element.tag) for element in self.element]
 
+    def locations(self, name: str) -> list[str]:
+        return [node.location for node in self._matching(name)]
+
     def scalar(self) -> str | int | None:
         if len(self.element):
             raise PayloadError(self.location, "expected text, not elements")
@@ -98,6 +111,25 @@ class XmlNode:
 
 def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def not_taken_in(
+    node: Node, taken_in: Collection[str], category: str | None = None
+) -> list[DroppedItem]:
+    """One ``outside-catalogue`` drop per child not taken in, named, at its own location."""
+    where = f"no field of {category}" if category else "nothing Schakel takes in"
+    return [
+        DroppedItem(
+            location,
+            "outside-catalogue",
+            f"{name} maps to {where}; not stored",
+            category=category,
+            field=name,
+        )
+        for name in dict.fromkeys(node.names())
+        if name not in taken_in
+        for location in node.locations(name)
+    ]
 
 
 def text(node: Node, name: str, *, required: bool = False) -> str | None:

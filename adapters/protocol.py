@@ -11,11 +11,16 @@ SubjectKind = Literal["bsn", "pseudonym"]
 
 @dataclass(frozen=True)
 class SubjectIdentifier:
-    """How the payload names the participant: a BSN, or the sender's domain pseudonym."""
+    """How the payload names the participant: a BSN, or the sender's domain pseudonym.
+
+    ``domain`` is the domain a payload says its pseudonym is of, when the format says so (FHIR's
+    identifier system does); the gateway refuses one that is not the sender's.
+    """
 
     kind: SubjectKind
     value: str
     location: str
+    domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,12 +37,17 @@ class CanonicalContribution:
 
 @dataclass(frozen=True)
 class DroppedItem:
-    """Something in the payload that was not taken in, with a reason code and a sentence."""
+    """Something in the payload that was not taken in, with a reason code and a sentence.
+
+    ``field`` names a dropped field or element as the payload spells it (``iban``), so that the
+    answer says which part of a category was left out, not only that something was.
+    """
 
     location: str
     reason: str
     detail: str
     category: str | None = None
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,15 @@ class ParsedPayload:
 
 @dataclass(frozen=True)
 class DisclosedView:
-    """The minimal view one disclosure decided on, before a partner format renders it."""
+    """The minimal view one disclosure decided on, before a partner format renders it.
 
-    subject_pseudonym: str
+    ``subject_pseudonym`` is the pseudonym in ``domain``, the requester's; it is None when nothing
+    was disclosed, so that an unknown participant and one without consent render alike.
+    """
+
+    subject_pseudonym: str | None
+    domain: str
+    decision_id: str
     purpose: str
     categories: dict[str, dict[str, Any]]
     withheld: dict[str, str]

@@ -26,12 +26,12 @@ from adapters.nodes import (
     integer,
     iso_date,
     local_name,
+    not_taken_in,
     text,
 )
 from adapters.protocol import (
     CanonicalContribution,
     DisclosedView,
-    DroppedItem,
     ParsedPayload,
     RenderedPayload,
     SubjectIdentifier,
@@ -58,6 +58,12 @@ TRAJECTORY_STATUSES = {
 }
 HEADER = ("messageVersion", "sender", "sentAt", "participant", "disclosure")
 SECTIONS = ("benefit", "workCapacity", "reintegration")
+# What each section's mapper reads; anything else in a section is reported as dropped.
+SECTION_ELEMENTS = {
+    "benefit": ("type", "status", "startDate", "endDate"),
+    "workCapacity": ("assessedAt", "hoursPerWeek", "restrictionsSummary"),
+    "reintegration": ("type", "provider", "status", "startDate", "endDate"),
+}
 
 
 def parse_message(root: Node) -> ParsedPayload:
@@ -66,6 +72,7 @@ def parse_message(root: Node) -> ParsedPayload:
     sent_at = instant(root, "sentAt", required=True)
     subject = _subject(root)
     contributions: list[CanonicalContribution] = []
+    dropped = not_taken_in(root, (*HEADER, *SECTIONS))
     for name, category, mapper in (
         ("benefit", "income.benefit", _benefit),
         ("workCapacity", "work.capacity", _work_capacity),
@@ -73,6 +80,7 @@ def parse_message(root: Node) -> ParsedPayload:
     ):
         section = root.child(name)
         if section is not None:
+            dropped += not_taken_in(section, SECTION_ELEMENTS[name], category)
             contributions.append(
                 CanonicalContribution(
                     subject=subject,
@@ -83,16 +91,11 @@ def parse_message(root: Node) -> ParsedPayload:
                     observed_at=sent_at,
                 )
             )
-    dropped = tuple(
-        DroppedItem(f"{root.location}/{name}", "outside-catalogue", f"{name} is not taken in")
-        for name in dict.fromkeys(root.names())
-        if name not in HEADER and name not in SECTIONS
-    )
     if not contributions:
         raise PayloadError(
             root.location, "the message holds no benefit, workCapacity or reintegration"
         )
-    return ParsedPayload(tuple(contributions), dropped)
+    return ParsedPayload(tuple(contributions), tuple(dropped))
 
 
 def _subject(root: Node) -> SubjectIdentifier:

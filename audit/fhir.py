@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-SCHAKEL = "https://schakel.nl/fhir"
-AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
-TRACE_ID_EXTENSION = f"{SCHAKEL}/StructureDefinition/trace-id"
-ENTRY_HASH_EXTENSION = f"{SCHAKEL}/StructureDefinition/audit-entry-hash"
+from fhirsystems import (
+    AUDIT_ACTION,
+    AUDIT_ENTITY_TYPE,
+    AUDIT_ENTRY_HASH_EXTENSION,
+    AUDIT_EVENT_TYPE,
+    AUDIT_PSEUDONYM,
+    CONSENT,
+    DECISION,
+    DOMAIN,
+    OBJECT_ROLE,
+    PARTY,
+    PURPOSE,
+    TRACE_ID_EXTENSION,
+)
 
 # AuditEvent.action (C, R, U, D, E) by Schakel action.
 FHIR_ACTIONS = {
@@ -29,16 +39,16 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "AuditEvent",
         "id": f"schakel-audit-{entry['seq']}",
-        "extension": [{"url": ENTRY_HASH_EXTENSION, "valueString": entry["entry_hash"]}],
+        "extension": [{"url": AUDIT_ENTRY_HASH_EXTENSION, "valueString": entry["entry_hash"]}],
         "type": {"system": AUDIT_EVENT_TYPE, "code": "rest", "display": "RESTful Operation"},
-        "subtype": [{"system": f"{SCHAKEL}/CodeSystem/audit-action", "code": entry["action"]}],
+        "subtype": [{"system": AUDIT_ACTION, "code": entry["action"]}],
         "action": FHIR_ACTIONS.get(entry["action"], "E"),
         "recorded": entry["recorded_at"],
         "outcome": FHIR_OUTCOMES[entry["outcome"]],
         "agent": [
             {
                 "who": {
-                    "identifier": {"system": f"{SCHAKEL}/party", "value": entry["actor_party"]},
+                    "identifier": {"system": PARTY, "value": entry["actor_party"]},
                     "display": f"{entry['actor_party']} ({entry['actor_domain']})",
                 },
                 "requestor": True,
@@ -46,7 +56,7 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "source": {
             "observer": {"display": "Schakel gateway"},
-            "type": [{"system": f"{SCHAKEL}/CodeSystem/domain", "code": entry["actor_domain"]}],
+            "type": [{"system": DOMAIN, "code": entry["actor_domain"]}],
         },
         "entity": _entities(entry),
     }
@@ -55,9 +65,7 @@ def audit_event(entry: Mapping[str, Any]) -> dict[str, Any]:
     if entry.get("reason"):
         resource["outcomeDesc"] = entry["reason"]
     if entry.get("purpose"):
-        resource["purposeOfEvent"] = [
-            {"coding": [{"system": f"{SCHAKEL}/CodeSystem/purpose", "code": entry["purpose"]}]}
-        ]
+        resource["purposeOfEvent"] = [{"coding": [{"system": PURPOSE, "code": entry["purpose"]}]}]
     from fhir.resources.R4B.auditevent import (
         AuditEvent,  # R4B's models cost ~5 MB: loaded on first use
     )
@@ -73,22 +81,27 @@ def _entities(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
             {
                 "what": {
                     "identifier": {
-                        "system": f"{SCHAKEL}/pseudonym/audit",
+                        "system": AUDIT_PSEUDONYM,
                         "value": entry["subject_ref"],
                     }
                 },
                 "type": {
-                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "system": AUDIT_ENTITY_TYPE,
                     "code": "1",
                 },
                 "role": {
-                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                    "system": OBJECT_ROLE,
                     "code": "1",
                 },
             }
         )
     for consent_id in entry.get("consent_ids", []):
-        entities.append({"what": {"reference": f"Consent/{consent_id}"}})
+        identifier = {"system": CONSENT, "value": consent_id}
+        entities.append({"what": {"reference": f"Consent/{consent_id}", "identifier": identifier}})
+    if entry.get("decision_id"):
+        entities.append(
+            {"what": {"identifier": {"system": DECISION, "value": entry["decision_id"]}}}
+        )
     if entry.get("categories") or entry.get("payload_digest"):
         detail = [{"type": "category", "valueString": c} for c in entry.get("categories", [])]
         if entry.get("payload_digest"):

@@ -2,7 +2,8 @@
 
 Without SCHAKEL_TEST_POSTGRES_URL / SCHAKEL_TEST_OPA_URL it re-runs itself under
 scripts/services.sh with throwaway PostgreSQL and OPA servers, stopped at the end.
-Not part of the test suite. Options: --quick (small N), --skip-e2e.
+Not part of the test suite. Options: --quick (small N), --skip-e2e, --only NAME[,NAME] to run
+only those of: policy, audit, audit-load, e2e, consent-history.
 """
 
 from __future__ import annotations
@@ -18,6 +19,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+BENCHES = ("policy", "audit", "audit-load", "e2e", "consent-history")
+
+
+def _selected() -> set[str]:
+    """The benchmarks to run: all, those named by --only, less e2e with --skip-e2e."""
+    chosen = set(BENCHES)
+    if "--only" in sys.argv:
+        chosen = set(sys.argv[sys.argv.index("--only") + 1].split(","))
+        unknown = chosen - set(BENCHES)
+        if unknown:
+            raise SystemExit(f"unknown benchmark(s) {sorted(unknown)}; known: {', '.join(BENCHES)}")
+    if "--skip-e2e" in sys.argv:
+        chosen.discard("e2e")
+    return chosen
 
 
 def _with_services() -> int:
@@ -37,6 +52,7 @@ def main() -> int:
         return _with_services()
     import audit_bench
     import audit_load_bench
+    import consent_history_bench
     import e2e_bench
     import policy_bench
     from common import fresh_postgres, print_table
@@ -45,20 +61,24 @@ def main() -> int:
 
     silence_eddsa_name_warning()
     quick = "--quick" in sys.argv
+    selected = _selected()
     opa_url = os.environ.get("SCHAKEL_TEST_OPA_URL")
     pg_url = os.environ.get("SCHAKEL_TEST_POSTGRES_URL")
     rows, figures = [], {}
-    part, found = policy_bench.run(opa_url, n=300 if quick else 2000)
-    rows += part
-    figures["policy"] = found
-    part, found = audit_bench.run(pg_url, appends=200 if quick else 2000,
-                                  verify_total=5000 if quick else 50_000)  # fmt: skip
-    rows += part
-    figures["audit"] = found
-    part, found = audit_load_bench.run(pg_url, quick=quick)
-    rows += part
-    figures["audit_load"] = found
-    if "--skip-e2e" not in sys.argv:
+    if "policy" in selected:
+        part, found = policy_bench.run(opa_url, n=300 if quick else 2000)
+        rows += part
+        figures["policy"] = found
+    if "audit" in selected:
+        part, found = audit_bench.run(pg_url, appends=200 if quick else 2000,
+                                      verify_total=5000 if quick else 50_000)  # fmt: skip
+        rows += part
+        figures["audit"] = found
+    if "audit-load" in selected:
+        part, found = audit_load_bench.run(pg_url, quick=quick)
+        rows += part
+        figures["audit_load"] = found
+    if "e2e" in selected:
         e2e_pg, drop = fresh_postgres(pg_url) if pg_url else (None, lambda: None)
         try:
             part, found = e2e_bench.run(e2e_pg, seconds=3 if quick else 10)
@@ -66,6 +86,14 @@ def main() -> int:
             drop()
         rows += part
         figures["e2e"] = found
+    if "consent-history" in selected:
+        history_pg, drop = fresh_postgres(pg_url) if pg_url else (None, lambda: None)
+        try:
+            part, found = consent_history_bench.run(history_pg, rounds=100 if quick else 300)
+        finally:
+            drop()
+        rows += part
+        figures["consent_history"] = found
     print()
     print(f"Schakel benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")  # fmt: skip

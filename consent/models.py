@@ -20,12 +20,19 @@ class ConsentBase(DeclarativeBase):
 
 
 class Consent(ConsentBase):
-    """One version of a consent; never updated. An amendment is a new row that supersedes it."""
+    """One version of a consent: its terms never change; an amendment is a new row that
+    supersedes it. ``closed_at`` copies the time of its closing event, written in the same
+    transaction, so that whether a version is open is an index look-up, not a scan of events."""
 
     __tablename__ = "consents"
+    __table_args__ = (
+        # A participant's open versions, found without reading the closed ones; the prefix
+        # serves every read of all their versions.
+        Index("ix_consents_participant_id_closed_at", "participant_id", "closed_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    participant_id: Mapped[str] = mapped_column(String(36), index=True)
+    participant_id: Mapped[str] = mapped_column(String(36))
     grantee: Mapped[str] = mapped_column(String(64))
     grantee_kind: Mapped[str] = mapped_column(String(8))  # party | domain
     purpose: Mapped[str] = mapped_column(String(64))
@@ -39,6 +46,7 @@ class Consent(ConsentBase):
     version: Mapped[int] = mapped_column(Integer)
     supersedes: Mapped[str | None] = mapped_column(ForeignKey("consents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # superseded or revoked
 
 
 class ConsentEvent(ConsentBase):

@@ -2,7 +2,8 @@
 
 Withdrawal must be as easy as giving consent (GDPR Art. 7(3)): a revocation is one call and is
 in force for the very next request, because every decision reads consents in force *now*.
-Nothing is updated in place: versions and events are only ever added.
+The events are the record and are only ever added; a version's terms never change. The one
+thing written to a version later is its ``closed_at``, in the transaction of its closing event.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy import ColumnElement, CursorResult, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
 from consent.models import CLOSING_EVENTS, Consent, ConsentEvent
@@ -131,23 +133,19 @@ def revoke(
 def in_force_where(
     participant_id: ColumnElement[str], at: ColumnElement[datetime]
 ) -> tuple[ColumnElement[bool], ...]:
-    """A consent row of the participant in force at ``at``: started, not expired, not closed.
+    """A consent row of the participant in force at ``at``: open, started, not expired.
 
     Conditions, not a statement, so that a reader of more than consents (the disclosure's one
-    read of the case) joins consents on exactly the rule this module keeps.
+    read of the case) joins consents on exactly the rule this module keeps. Open is state, not
+    time: a version is out from the commit that supersedes or revokes it (its ``closed_at``),
+    which is what a read at the present moment needs. The participant and ``closed_at IS NULL``
+    are the index's two columns, so the versions closed before are never read.
     """
-    closed = (
-        select(ConsentEvent.consent_id)
-        .where(ConsentEvent.participant_id == participant_id)
-        # Spelt out rather than IN (...): a list is rendered anew on every execution.
-        .where(or_(*(ConsentEvent.kind == kind for kind in CLOSING_EVENTS)))
-        .where(ConsentEvent.at <= at)
-    )
     return (
         Consent.participant_id == participant_id,
+        Consent.closed_at.is_(None),
         Consent.valid_from <= at,
         or_(Consent.valid_until.is_(None), Consent.valid_until > at),
-        Consent.id.not_in(closed),
     )
 
 
@@ -224,7 +222,7 @@ def view(consent: Consent, closing: ConsentEvent | None, at: datetime) -> Consen
 
 
 def view_of(*, session: Session, consent: Consent, at: datetime) -> ConsentView:
-    return view(consent, _closing_events(session, consent.participant_id).get(consent.id), at)
+    return view(consent, _closing_event(session, consent), at)
 
 
 def history(
@@ -283,7 +281,7 @@ def check_terms(
 
 def _open_consent(session: Session, participant_id: str, consent_id: str, now: datetime) -> Consent:
     consent = find_consent(session=session, participant_id=participant_id, consent_id=consent_id)
-    closing = _closing_events(session, participant_id).get(consent.id)
+    closing = _closing_event(session, consent)
     if closing is not None:
         raise ConsentClosed(f"consent {consent_id} was already {closing.kind}")
     if consent.valid_until is not None and consent.valid_until <= now:
@@ -301,6 +299,15 @@ def _closing_events(session: Session, participant_id: str) -> dict[str, ConsentE
     return {event.consent_id: event for event in events}
 
 
+def _closing_event(session: Session, consent: Consent) -> ConsentEvent | None:
+    """The one consent's closing event, if any: read by its consent, not the participant's."""
+    return session.scalars(
+        select(ConsentEvent)
+        .where(ConsentEvent.consent_id == consent.id)
+        .where(ConsentEvent.kind.in_(CLOSING_EVENTS))
+    ).one_or_none()
+
+
 def _close(
     session: Session,
     consent: Consent,
@@ -311,11 +318,29 @@ def _close(
     reason: str | None,
     related: str | None,
 ) -> None:
+    """The closing event and the version's ``closed_at``, together or not at all.
+
+    Only an open version is closed: of two concurrent closings, the second finds the row
+    closed once the first commits (and the events' unique index stands behind that).
+    """
+    closing = (
+        update(Consent)
+        .where(Consent.id == consent.id, Consent.closed_at.is_(None))
+        .values(closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
     try:
         with session.begin_nested():
+            if cast(CursorResult[Any], session.execute(closing)).rowcount != 1:
+                raise _AlreadyClosed
             _add_event(session, consent, kind, now, actor, reason=reason, related=related)
-    except IntegrityError:
+    except (_AlreadyClosed, IntegrityError):
         raise ConsentClosed(f"consent {consent.id} was closed by a concurrent request") from None
+    set_committed_value(consent, "closed_at", now)
+
+
+class _AlreadyClosed(Exception):
+    """The version was closed by another transaction after this one read it open."""
 
 
 def _add_event(

@@ -17,6 +17,7 @@ from gateway.contributions import api as contributions_api
 from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
 from gateway.demo import api as demo_api
 from gateway.disclosures import api as disclosures_api
+from gateway.health import serve_metrics
 from gateway.plans import api as plans_api
 from gateway.policy import api as policy_api
 from gateway.problems import install_problem_handlers
@@ -25,6 +26,9 @@ from gateway.signals import api as signals_api
 from gateway.signals import webhooks_api
 from gateway.signals.webhooks import WebhookWorker
 from gateway.web.routes import install_web_pages
+from plan.outbox import DEAD, DELIVERED, PENDING
+
+DELIVERY_RESULT = {DELIVERED: "delivered", PENDING: "retrying", DEAD: "dead"}
 
 DESCRIPTION = """
 Schakel lets GGZ providers, UWV and municipalities exchange the minimum of case data a participant
@@ -47,11 +51,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         limiter.total_tokens = runtime.settings.worker_threads
         worker = None
         if runtime.settings.webhook_interval_seconds > 0:
+            deliveries = runtime.metrics.webhook_deliveries
             worker = WebhookWorker(
                 sessions=runtime.sessions, keks=runtime.keks, clock=runtime.clock,
                 settings=runtime.settings,
+                on_outcome=lambda status: deliveries.labels(DELIVERY_RESULT[status]).inc(),
             )  # fmt: skip
             worker.start()
+        metrics_server = serve_metrics(runtime)
         # What start-up loaded (modules, models, routes) lives as long as the process. Out of
         # the collector's sight, a full collection no longer walks it, a walk that paused every
         # request under load (docs/performance.md).
@@ -60,6 +67,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         if worker is not None:
             worker.stop()
+        if metrics_server is not None:
+            metrics_server.stop()
         runtime.close()
 
     app = FastAPI(
@@ -72,7 +81,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(TraceMiddleware)
+    app.add_middleware(TraceMiddleware, metrics=runtime.metrics)
     # Routers are tried in this order on every request, each matching its routes in turn:
     # disclosures, the busiest path, first.
     app.include_router(disclosures_api.router)

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.errors import PayloadError
@@ -63,6 +64,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlanError, _plan_error)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(WriterTimeout, _database_busy)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _database_unavailable)  # type: ignore[arg-type]
+    app.add_exception_handler(InterfaceError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
@@ -112,6 +115,21 @@ async def _database_busy(request: Request, error: WriterTimeout) -> JSONResponse
         slug="database-busy",
         title="Database busy",
         detail="the database did not take this request in time; nothing was changed",
+        request=request,
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _database_unavailable(request: Request, error: DBAPIError) -> JSONResponse:
+    """The database is locked, gone or refusing: nothing was changed, and a retry may succeed."""
+    log.warning(
+        "database unavailable", error=str(error.orig).splitlines()[0], path=request.url.path
+    )
+    return problem_response(
+        503,
+        slug="database-unavailable",
+        title="Database unavailable",
+        detail="the database could not take this request; nothing was changed",
         request=request,
         headers={"Retry-After": "1"},
     )

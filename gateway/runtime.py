@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -22,10 +22,12 @@ from gateway.core.batch_writer import BatchWriter
 from gateway.core.catalogue import Catalogue
 from gateway.core.clock import Clock, system_clock
 from gateway.core.db import make_engine, make_sessionmaker
+from gateway.core.metrics import Metrics
 from gateway.identity.keys import IdentityKeys, load_identity_keys
 from gateway.policy.bundle import load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyEngineUnavailable
+from gateway.policy.probes import Probe, load_probes
 from gateway.settings import PolicyEngineKind, Settings
 from gateway.storage.kek import KekRing, load_kek, parse_kek
 
@@ -58,6 +60,8 @@ class Runtime:
     keks: KekRing
     writer: BatchWriter
     trail: AuditTrail
+    probes: list[Probe]
+    metrics: Metrics
 
     @property
     def token_key(self) -> OKPKey:
@@ -72,12 +76,14 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime:
     """Open the database, load keys, catalogue and policy engine."""
-    database = make_engine(settings.effective_database_url)
+    database = make_engine(settings.effective_database_url, write_wait=settings.write_wait_seconds)
     token_key = load_token_signing_key(settings)
     keys = settings.data_dir / "keys"
     sessions = make_sessionmaker(database)
     identity_keys = identity_keys_for(settings)
     audit_keys = load_audit_keys(settings)
+    metrics = Metrics()
+    trail = audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock)
     return Runtime(
         settings=settings,
         database=database,
@@ -104,8 +110,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         sign_in=sign_in_providers(settings),
         keks=kek_ring_for(settings),
         audit_keys=audit_keys,
-        writer=BatchWriter(sessions),
-        trail=audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock),
+        writer=BatchWriter(sessions, on_batch=metrics.writer_batches.observe),
+        trail=replace(trail, on_append=lambda action: metrics.audit_appends.labels(action).inc()),
+        probes=load_probes(settings.policies_dir),
+        metrics=metrics,
     )
 
 

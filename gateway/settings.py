@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = Field(
+        default=None,
+        description="Serve Prometheus metrics at /metrics on this port (apart from the API).",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address the metrics port binds to.")
+    write_wait_seconds: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0,
+        description="How long a request waits for its turn to write (SQLite) before a 503.",
+    )
+    opa_binary: Path | None = Field(
+        default=None,
+        description="An opa binary: `opa test` must pass on the policies before a reload.",
+    )
     opa_cooloff_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=1.0,
         description="After an OPA time-out or refused connection, refuse decisions at once this long.",
@@ -245,6 +258,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("data_dir")
+    @classmethod
+    def _a_folder_or_none_yet(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(
+                f"{value} is a file, not a folder; name a folder (it is made if missing)"
+            )
+        return value
+
+    @field_validator("policies_dir")
+    @classmethod
+    def _policies_with_their_catalogue(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(
+                f"no folder at {value}; name the folder that holds the policies/ bundle"
+            )
+        if not (value / "schakel" / "catalogue" / "data.json").is_file():
+            raise ValueError(
+                f"{value} holds no schakel/catalogue/data.json; is it the policies/ folder?"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
@@ -371,8 +406,12 @@ def describe_settings_errors(error: ValidationError) -> str:
         shown = "" if isinstance(given, dict) or given is None else f" (got {shown_value(given)!r})"
         if location and location[0] in SECRET_SETTINGS:
             shown = ""
+        if location and location[0] in {"data_dir", "policies_dir"}:
+            shown = ""  # the message names the path already
         if problem["type"] == "extra_forbidden":
             message = "unknown setting; check its spelling"
             shown = ""
         lines.append(f"{name}: {message}{shown}")
+    if len(lines) == 1:
+        return f"invalid configuration: {lines[0]}"
     return "invalid configuration:\n  " + "\n  ".join(lines)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plan.errors import WebhookMessageNotFound
@@ -174,6 +174,14 @@ def messages_for(*, session: Session, party: str) -> list[WebhookMessage]:
             .order_by(WebhookMessage.created_at, WebhookMessage.id)
         )
     )
+
+
+def dead_letter_count(*, session: Session) -> int:
+    """How many messages wait for an operator."""
+    count = session.scalar(
+        select(func.count()).select_from(WebhookMessage).where(WebhookMessage.status == DEAD)
+    )
+    return int(count or 0)
 
 
 def dead_letters(*, session: Session, limit: int = 100) -> list[WebhookMessage]:

@@ -1,13 +1,18 @@
-"""docker-compose.yml is checked as data: no Docker engine runs here, but its shape can be held."""
+"""docker-compose.yml is checked as data (no Docker engine runs here); OPA's part runs on the local binary."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+
+from tests.policy.opa_process import find_opa_binary, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERPOLATION = re.compile(r"^\$\{[A-Z_]+(:\?[^}]*)?\}$")
@@ -57,6 +62,62 @@ def test_opa_serves_the_mounted_policies(compose: dict[str, Any]) -> None:
     assert "./policies:/policies:ro" in opa["volumes"]
     assert opa["command"][-2:] == ["--bundle", "/policies"]
     assert "--addr=0.0.0.0:8181" in opa["command"]
+
+
+def test_opa_runs_the_release_image_of_the_tested_version(compose: dict[str, Any]) -> None:
+    image = compose["services"]["opa"]["image"]
+    tested = re.search(
+        r'^OPA_VERSION="v([^"]+)"', (ROOT / "scripts" / "services.sh").read_text(), re.M
+    )
+    assert tested is not None
+    assert image in {f"openpolicyagent/opa:{tested[1]}", f"openpolicyagent/opa:{tested[1]}-static"}
+
+
+def test_opa_health_check_needs_nothing_but_the_opa_binary(compose: dict[str, Any]) -> None:
+    check = compose["services"]["opa"]["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "/opa", "eval"]
+
+
+def test_opa_with_the_compose_flags_serves_no_rego_tests_and_passes_its_health_check(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    binary = find_opa_binary()
+    port = free_port()
+    opa = compose["services"]["opa"]
+    command = [
+        {
+            "--addr=0.0.0.0:8181": f"--addr=127.0.0.1:{port}",
+            "/policies": str(ROOT / "policies"),
+        }.get(argument, argument)
+        for argument in opa["command"]
+    ]
+    health = [
+        argument.replace("127.0.0.1:8181", f"127.0.0.1:{port}")
+        for argument in [binary, *opa["healthcheck"]["test"][2:]]
+    ]
+    with (tmp_path / "opa.log").open("wb") as log:
+        server = subprocess.Popen([binary, *command], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        policies = _served_policy_ids(f"http://127.0.0.1:{port}")
+        assert policies and not [p for p in policies if p.endswith("_test.rego")], policies
+        assert subprocess.run(health, capture_output=True, timeout=30).returncode == 0
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert subprocess.run(health, capture_output=True, timeout=30).returncode != 0
+
+
+def _served_policy_ids(url: str, timeout: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{url}/v1/policies", timeout=0.5)
+            if response.status_code == 200:
+                return [str(policy["id"]) for policy in response.json()["result"]]
+        except httpx.HTTPError:
+            pass  # not listening yet
+        time.sleep(0.05)
+    raise AssertionError(f"OPA did not answer on {url}")
 
 
 def test_gateway_uses_postgres_and_opa_and_waits_for_them(compose: dict[str, Any]) -> None:

@@ -4,8 +4,8 @@ transaction, with the checkpoint rule applied to every entry — API, pages and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ class AuditTrail:
     signing_key: AuditSigningKey
     checkpoint_every_entries: int
     checkpoint_every_seconds: int
+    on_append: Callable[[str], None] = field(default=lambda action: None, compare=False)
 
     def subject_ref(self, participant: ParticipantRef | None) -> str | None:
         """Entries name the participant by the audit domain's pseudonym, never by BSN."""
@@ -41,6 +42,7 @@ class AuditTrail:
     def append(self, session: Session, draft: AuditDraft) -> AppendedEntry:
         """Append in the caller's transaction (no entry, no effect), then sign a checkpoint if due."""
         entry = append_entry(session=session, draft=draft, clock=self.clock)
+        self.on_append(draft.action)
         checkpoint_if_due(
             session=session,
             signing_key=self.signing_key,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import NoReturn
 
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from gateway.audit_log.trail import AuditTrail
 from gateway.auth.signing_key import SigningKeyError
@@ -28,9 +29,26 @@ def cli_settings() -> Settings:
         fail(str(error))
 
 
+def reachable_engine(settings: Settings) -> Engine:
+    """The database engine, once a connection has been made; one line saying what to do if not."""
+    url = settings.effective_database_url
+    try:
+        engine = make_engine(url)
+        with engine.connect():
+            pass
+    except (DBAPIError, OSError) as error:
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        fail(
+            f"SCHAKEL_DATABASE_URL: cannot open the database at {shown} ({reason}); start the "
+            "server, create the database, or correct the URL"
+        )
+    return engine
+
+
 def migrated_engine(settings: Settings, *, migrate_sqlite: bool) -> Engine:
     """Open the database; migrate SQLite ourselves, refuse an un-migrated PostgreSQL."""
-    engine = make_engine(settings.effective_database_url)
+    engine = reachable_engine(settings)
     with engine.connect() as connection:
         current = schema_is_current(connection)
     if current:

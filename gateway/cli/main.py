@@ -5,13 +5,12 @@ from __future__ import annotations
 import typer
 
 from gateway.cli.audit import audit_app
-from gateway.cli.common import cli_settings, fail, migrated_engine
+from gateway.cli.common import cli_settings, fail, migrated_engine, reachable_engine
 from gateway.cli.demo import demo_app
 from gateway.cli.keys import client_assertion, keys_app
 from gateway.cli.participant import participant_app, retention_app
 from gateway.cli.party import party_app
 from gateway.core.clock import system_clock
-from gateway.core.db import make_engine
 from gateway.core.logs import configure_logging, silence_eddsa_name_warning
 
 app = typer.Typer(help="Schakel: privacy-preserving data exchange for the Dutch social domain.")
@@ -36,7 +35,7 @@ def migrate() -> None:
     configure_logging(settings.log_level, settings.log_format)
     from gateway.migrations.runner import upgrade_to_head
 
-    upgrade_to_head(make_engine(settings.effective_database_url))
+    upgrade_to_head(reachable_engine(settings))
     typer.echo("database schema is up to date")
 
 
@@ -50,6 +49,7 @@ def serve() -> None:
     from gateway.auth.signing_key import SigningKeyError
     from gateway.identity.keys import IdentityKeyError
     from gateway.policy.engine import PolicyEngineUnavailable
+    from gateway.policy.probes import ProbesError
     from gateway.runtime import build_runtime
     from gateway.storage.kek import KekError
 
@@ -59,7 +59,8 @@ def serve() -> None:
     try:
         runtime = build_runtime(settings, clock=system_clock)
     except (
-        SigningKeyError, PolicyEngineUnavailable, IdentityKeyError, KekError, ProviderFileError,
+        SigningKeyError, PolicyEngineUnavailable, ProbesError, IdentityKeyError, KekError,
+        ProviderFileError,
     ) as error:  # fmt: skip
         fail(str(error))
     uvicorn.run(

@@ -13,8 +13,11 @@ class AcceptedItem(BaseModel):
 
 
 class DroppedItemView(BaseModel):
-    location: str
+    location: str = Field(description="Where in the payload the dropped part is")
     category: str | None = None
+    field: str | None = Field(
+        default=None, description="The dropped field or element as the payload names it"
+    )
     reason: str = Field(description="e.g. clinical-resource, never-disclosable, outside-catalogue")
     detail: str
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -62,6 +62,10 @@ def resolve_participant(
         if not is_valid_bsn(subject.value):
             raise _subject_fault(subject, "the BSN fails the 11-proof")
         return enrol(session=session, keys=keys, bsn=subject.value, domains=domains, now=now)
+    if subject.domain not in (None, caller.domain):
+        raise _subject_fault(
+            subject, f"a {subject.domain} pseudonym; name the participant by a {caller.domain} one"
+        )
     participant = find_by_pseudonym(session, caller.domain, subject.value)
     if participant is None:
         raise _subject_fault(subject, f"no participant with this {caller.domain} pseudonym")
@@ -99,15 +103,16 @@ def minimise(parsed: ParsedPayload, catalogue: Catalogue) -> Minimal:
             )  # fmt: skip
             continue
         allowed = catalogue.categories[item.category]
-        extra = sorted(set(item.fields) - set(allowed))
-        if extra:
-            dropped.append(
-                DroppedItem(
-                    item.location, "outside-catalogue",
-                    f"fields {', '.join(extra)} are not in {item.category}; not stored",
-                    item.category,
-                )
-            )  # fmt: skip
+        dropped.extend(
+            DroppedItem(
+                item.location,
+                "outside-catalogue",
+                f"{name} is not a catalogue field of {item.category}; not stored",
+                item.category,
+                field=name,
+            )
+            for name in sorted(set(item.fields) - set(allowed))
+        )
         fields = {name: value for name, value in item.fields.items() if name in allowed}
         if not fields:
             dropped.append(DroppedItem(item.location, "no-fields",
@@ -158,7 +163,4 @@ def store_all(
 
 
 def dropped_views(dropped: list[DroppedItem]) -> list[DroppedItemView]:
-    return [
-        DroppedItemView(location=d.location, category=d.category, reason=d.reason, detail=d.detail)
-        for d in dropped
-    ]
+    return [DroppedItemView(**asdict(item)) for item in dropped]

@@ -53,9 +53,16 @@ class _Unit:
 class BatchWriter:
     """Runs units of work for requests in shared transactions; a unit's failure is its own."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, max_batch: int = 32) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        max_batch: int = 32,
+        on_batch: Callable[[int], None] = lambda size: None,
+    ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
+        self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -79,6 +86,11 @@ class BatchWriter:
                 self._thread.start()
             self._queue.put(unit)
         return unit.future
+
+    @property
+    def queued(self) -> int:
+        """Units of work waiting for a batch."""
+        return self._queue.qsize()
 
     def close(self) -> None:
         """Finish the units already queued, then stop the thread."""
@@ -119,6 +131,7 @@ class BatchWriter:
         started = [unit for unit in batch if unit.future.set_running_or_notify_cancel()]
         if not started:
             return  # every caller has gone: nothing done, nothing to answer
+        self._on_batch(len(started))
         try:
             outcomes = self._run_together(started)
             if outcomes is None:

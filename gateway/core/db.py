@@ -8,6 +8,7 @@ import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ class WriterGate:
     timeout stays as the fallback for other processes (the CLI) on the same file.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = _BUSY_TIMEOUT_SECONDS) -> None:
+        self._timeout = timeout
         self._mutex = threading.Lock()
         self._waiting: deque[threading.Lock] = deque()
         self._held = False
@@ -57,7 +59,9 @@ class WriterGate:
         """True when the current thread holds the turn (a nested transaction must not queue)."""
         return self._holder == threading.get_ident()
 
-    def acquire(self, timeout: float = _BUSY_TIMEOUT_SECONDS) -> None:
+    def acquire(self, timeout: float | None = None) -> None:
+        """Wait for the turn to write; WriterTimeout after ``timeout`` (the gate's own by default)."""
+        timeout = self._timeout if timeout is None else timeout
         with self._mutex:
             if not self._held:
                 self._held = True
@@ -91,8 +95,12 @@ class WriterGate:
 _WRITER_GATES: weakref.WeakKeyDictionary[Engine, WriterGate] = weakref.WeakKeyDictionary()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, write_wait: float = _BUSY_TIMEOUT_SECONDS) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and a writer gate.
+
+    ``write_wait`` bounds how long a transaction waits for its turn to write: at the writer gate
+    for this process's transactions (WriterTimeout), and in SQLite's busy handler for another
+    process's lock ("database is locked"); either is a 503 to a client, who may retry.
 
     JSON columns are written compact and parsed by orjson: they are read on every disclosure
     and audit query, and verifying the audit log compares them with stored JCS as text.
@@ -101,13 +109,13 @@ def make_engine(url: str) -> Engine:
         _ensure_sqlite_folder(url)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS},
+            connect_args={"check_same_thread": False, "timeout": write_wait},
             json_serializer=_compact_json,
             json_deserializer=orjson.loads,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(write_wait * 1000)))
         event.listen(engine, "begin", _sqlite_begin_immediate)
-        _WRITER_GATES[engine] = WriterGate()
+        _WRITER_GATES[engine] = WriterGate(write_wait)
         return engine
     return create_engine(
         url, pool_pre_ping=True, json_serializer=_compact_json, json_deserializer=orjson.loads
@@ -125,13 +133,13 @@ def _ensure_sqlite_folder(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _: Any, *, busy_ms: int) -> None:
     # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE below takes effect.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 

@@ -9,6 +9,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.core.metrics import Metrics
 from gateway.core.tracing import continue_trace
 from gateway.problems import problem_response
 
@@ -16,10 +17,12 @@ access_log = structlog.get_logger("gateway.access")
 
 
 class TraceMiddleware:
-    """Bind the W3C trace id to the logs and answer with a ``traceparent`` of our own span."""
+    """Bind the W3C trace id to the logs and answer with a ``traceparent`` of our own span; log
+    and measure every request (by route template, never by the path with its ids)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,13 +46,18 @@ class TraceMiddleware:
         try:
             await self.app(scope, receive, send_with_trace)
         finally:
+            elapsed = time.perf_counter() - started
             access_log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
             )
+            route = scope.get("route")
+            self.metrics.requests.labels(
+                scope["method"], getattr(route, "path", "unmatched"), f"{status // 100}xx"
+            ).observe(elapsed)
             structlog.contextvars.clear_contextvars()
 
 

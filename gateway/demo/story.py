@@ -67,7 +67,7 @@ class Story:
         result = _expect(response, 201, f"{party} contributes")
         accepted = sorted({item["category"] for item in result.get("accepted", [])})
         dropped = [
-            f"{item.get('category') or item['location']} ({item['reason']})"
+            f"{_dropped_name(item)} ({item['reason']}) at {item['location']}"
             for item in result.get("dropped", [])
         ]
         self.say(f"   accepted: {', '.join(accepted) or '-'}")
@@ -154,3 +154,9 @@ def _expect(response: httpx.Response, status: int, step: str) -> dict[str, Any]:
         raise StoryFailed(f"{step}: HTTP {response.status_code}: {response.text[:500]}")
     body: dict[str, Any] = response.json()
     return body
+
+
+def _dropped_name(item: dict[str, Any]) -> str:
+    """``income.benefit.iban``: the category and the field, or as much of it as is known."""
+    parts = [part for part in (item.get("category"), item.get("field")) if part]
+    return ".".join(parts) or str(item["location"])

@@ -15,6 +15,7 @@ serial, so one slow decision never holds up the others.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -131,15 +132,24 @@ async def disclose(
         raise  # bad input or a refused token: nothing was decided, nothing to record
     except Exception as error:  # fail closed: the case could not be read
         log.error("disclosure could not be decided; nothing disclosed", exc_info=error)
+        runtime.metrics.disclosures.labels("failed").inc()
         raise _storage_unavailable() from None
     try:
         await runtime.writer.run(partial(_record, runtime, prepared.draft))
     except Exception as error:  # fail closed: no audit entry, no data
         log.error("disclosure could not be recorded; nothing disclosed", exc_info=error)
+        runtime.metrics.disclosures.labels("failed").inc()
         raise _storage_unavailable() from None
+    runtime.metrics.disclosures.labels(_outcome(prepared.answer)).inc()
     if isinstance(prepared.answer, GatewayError):
         raise prepared.answer
     return prepared.answer
+
+
+def _outcome(answer: Shown | GatewayError) -> str:
+    if isinstance(answer, Shown):
+        return DISCLOSE if answer.disclosed else DENY
+    return "unavailable" if isinstance(answer, ServiceUnavailable) else "refused"
 
 
 def _record(runtime: Runtime, draft: AuditDraft, session: Session) -> None:
@@ -170,8 +180,10 @@ def _prepare(
         role = acting_role(caller, ask.role)
         now = runtime.clock()
         case = read_case(session, runtime.identity_keys, caller, ask.subject, now)
+        engine = runtime.policy_engine
+        started = time.perf_counter()
         try:
-            decision = runtime.policy_engine.decide(
+            decision = engine.decide(
                 decision_input(
                     party=caller.party, domain=caller.domain, role=role, purpose=ask.purpose,
                     categories=ask.categories, consents=case.grants, director=case.director_party,
@@ -180,12 +192,14 @@ def _prepare(
             )  # fmt: skip
         except PolicyEngineUnavailable as error:
             log.warning("policy engine unavailable; denied", error=str(error))
+            runtime.metrics.policy_errors.labels(engine.name, error.kind).inc()
             draft = entry.draft(
                 case.participant,
                 reason=ENGINE_UNAVAILABLE,
                 policy_revision=runtime.policy_engine.revision,
             )
             return _Prepared(draft, answer=_engine_unavailable())
+        runtime.metrics.decisions.labels(engine.name).observe(time.perf_counter() - started)
         decided = Decided(
             session=session, runtime=runtime, caller=caller, ask=ask, case=case,
             decision=decision, decision_id=str(uuid.uuid4()), decided_at=now,

@@ -11,12 +11,17 @@ from gateway.disclosures.schemas import DisclosureView
 FHIR_JSON = "application/fhir+json"
 
 
-def render(view: DisclosureView, accept: str) -> tuple[bytes, str]:
-    """Exactly the bytes that will be sent; their digest goes into the audit entry."""
+def render(view: DisclosureView, accept: str, *, domain: str) -> tuple[bytes, str]:
+    """Exactly the bytes that will be sent; their digest goes into the audit entry.
+
+    ``domain`` is the requester's, whose pseudonym names the subject.
+    """
     if FHIR_JSON in accept:
         bundle = render_disclosure_bundle(
             DisclosedView(
-                subject_pseudonym=view.subject or "",
+                subject_pseudonym=view.subject,
+                domain=domain,
+                decision_id=view.decision_id,
                 purpose=view.purpose,
                 categories={item.category: item.fields for item in view.disclosed},
                 withheld={item.category: item.code for item in view.withheld},

@@ -39,7 +39,7 @@ class CaseData:
             withheld=withheld(decided.decision, {item.category for item in disclosed}),
             obligations=decided.decision.obligations if disclosed else [],
         )
-        body, media_type = render(view, self.accept)
+        body, media_type = render(view, self.accept, domain=decided.caller.domain)
         return Shown(
             body=body,
             media_type=media_type,

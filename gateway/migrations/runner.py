@@ -18,6 +18,7 @@ def target_metadata() -> list[MetaData]:
     from audit.models import AuditBase
     from consent.models import ConsentBase
     from gateway.contributions import models as _ingest  # noqa: F401 - registers the tables
+    from gateway.core import models as _core  # noqa: F401 - registers the tables
     from gateway.core.db import Base
     from gateway.identity import models as _identity  # noqa: F401 - registers the tables
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables

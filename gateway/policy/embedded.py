@@ -66,6 +66,10 @@ class EmbeddedEngine:
         """Digest of the policy bundle in force."""
         return self._state.bundle.revision
 
+    @property
+    def bundle(self) -> PolicyBundle:
+        return self._state.bundle
+
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         """Evaluate the decision for one request; any engine failure is PolicyEngineUnavailable."""
         try:
@@ -152,6 +156,11 @@ def _sweep(slots: dict[int, _Slot]) -> None:
             del slots[serial]
 
 
+def refusal_of(bundle: PolicyBundle) -> PolicyRefused | None:
+    """Why ``bundle`` does not load, naming the file at fault, or None."""
+    return _refusal(bundle)
+
+
 def _refusal(bundle: PolicyBundle) -> PolicyRefused | None:
     """Why ``bundle`` does not load, or None; the trial machine is dropped on this thread.
 
@@ -175,7 +184,9 @@ def _evaluate(machine: Any, input_json: str) -> object:
         failure = _first_line(exc)
     else:
         if result == _UNDEFINED_RESULT:
-            raise PolicyEngineUnavailable("embedded engine failed: the decision is undefined")
+            raise PolicyEngineUnavailable(
+                "embedded engine failed: the decision is undefined", kind="undefined"
+            )
         return orjson.loads(result)
     raise PolicyEngineUnavailable(f"embedded engine failed: {failure}")  # fresh: see _refusal
 

@@ -13,7 +13,15 @@ DECISION_QUERY = "data.schakel.disclosure.decision"
 
 
 class PolicyEngineUnavailable(Exception):
-    """The engine could not be asked or gave no usable answer: callers must fail closed."""
+    """The engine could not be asked or gave no usable answer: callers must fail closed.
+
+    ``kind`` says which, in a fixed vocabulary (metrics count by it): ``timeout``,
+    ``unreachable``, ``cooling-off``, ``undefined``, ``malformed`` or ``error``.
+    """
+
+    def __init__(self, message: str, *, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class PolicyRefused(Exception):
@@ -80,6 +88,11 @@ class PolicyEngine(Protocol):
         """Digest of the policy bundle this engine evaluates."""
         ...
 
+    @property
+    def bundle(self) -> PolicyBundle:
+        """The policy bundle in force."""
+        ...
+
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         """Evaluate the decision rule; raise PolicyEngineUnavailable on any failure."""
         ...
@@ -111,15 +124,21 @@ def decision_from_document(document: object, *, policy_revision: str) -> Decisio
     categories, fields for a category not allowed) is refused so that the gateway fails closed.
     """
     if not isinstance(document, dict):
-        raise PolicyEngineUnavailable(f"decision is not an object: {type(document).__name__}")
+        raise PolicyEngineUnavailable(
+            f"decision is not an object: {type(document).__name__}", kind="malformed"
+        )
     try:
         decision = Decision.model_validate(
             {**document, "policy_revision": policy_revision}, strict=True
         )
     except ValueError as exc:
-        raise PolicyEngineUnavailable(f"malformed decision: {exc}") from exc
+        raise PolicyEngineUnavailable(f"malformed decision: {exc}", kind="malformed") from exc
     if decision.allow != bool(decision.categories):
-        raise PolicyEngineUnavailable("malformed decision: allow disagrees with categories")
+        raise PolicyEngineUnavailable(
+            "malformed decision: allow disagrees with categories", kind="malformed"
+        )
     if not set(decision.fields) <= set(decision.categories):
-        raise PolicyEngineUnavailable("malformed decision: fields for a category not allowed")
+        raise PolicyEngineUnavailable(
+            "malformed decision: fields for a category not allowed", kind="malformed"
+        )
     return decision

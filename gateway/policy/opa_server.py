@@ -67,6 +67,10 @@ class OpaServerEngine:
         """Digest of the policy bundle this engine pushes and expects."""
         return self._bundle.revision
 
+    @property
+    def bundle(self) -> PolicyBundle:
+        return self._bundle
+
     def sync(self) -> None:
         """Check OPA serves this bundle (e.g. mounted with ``--bundle``); else push it.
 
@@ -107,19 +111,24 @@ class OpaServerEngine:
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         """POST the input to the decision path; errors, timeouts and no result fail closed."""
         if not self._breaker.admit():
-            raise PolicyEngineUnavailable("OPA did not decide: it failed just now (cooling off)")
+            raise PolicyEngineUnavailable(
+                "OPA did not decide: it failed just now (cooling off)", kind="cooling-off"
+            )
         try:
             body = self._decisions.query_rule(policy_input, _DECISION_PACKAGE, _DECISION_RULE)
         except (requests.Timeout, requests.ConnectionError) as exc:
             self._breaker.failed()
-            raise PolicyEngineUnavailable(f"OPA did not decide: {exc}") from exc
+            kind = "timeout" if isinstance(exc, requests.Timeout) else "unreachable"
+            raise PolicyEngineUnavailable(f"OPA did not decide: {exc}", kind=kind) from exc
         except (requests.RequestException, ValueError, TypeError) as exc:
             self._breaker.succeeded()  # it answered, if badly: no reason to stop asking
             raise PolicyEngineUnavailable(f"OPA did not decide: {exc}") from exc
         self._breaker.succeeded()
         if not isinstance(body, dict) or "result" not in body:
             self._resync_soon()
-            raise PolicyEngineUnavailable("OPA returned no result: decision undefined")
+            raise PolicyEngineUnavailable(
+                "OPA returned no result: decision undefined", kind="undefined"
+            )
         return decision_from_document(body["result"], policy_revision=self.revision)
 
     def _resync_soon(self) -> None:

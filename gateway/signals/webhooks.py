@@ -15,6 +15,7 @@ import json
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -170,8 +171,10 @@ class WebhookWorker:
         keks: KekRing,
         clock: Clock,
         settings: Settings,
+        on_outcome: Callable[[str], None] = lambda status: None,
     ) -> None:
         self._sessions, self._keks, self._clock = sessions, keks, clock
+        self._on_outcome = on_outcome
         self._interval = settings.webhook_interval_seconds
         self._retry = retry_policy(settings)
         self._timeout = settings.webhook_timeout_seconds
@@ -189,9 +192,11 @@ class WebhookWorker:
         with httpx.Client(timeout=self._timeout, follow_redirects=False) as http:
             while not self._stop.wait(self._interval):
                 try:
-                    deliver_due(
+                    outcomes = deliver_due(
                         sessions=self._sessions, keks=self._keks, clock=self._clock,
                         retry=self._retry, http=http,
                     )  # fmt: skip
+                    for outcome in outcomes:
+                        self._on_outcome(outcome.status)
                 except Exception as error:  # the worker outlives a database hiccup
                     log.error("webhook delivery round failed", exc_info=error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ def canonical(parsed: ParsedPayload) -> dict[str, dict[str, Any]]:
 def view_of(categories: dict[str, dict[str, Any]], **withheld: str) -> DisclosedView:
     return DisclosedView(
         subject_pseudonym=PSEUDONYM,
+        domain="ggz",
+        decision_id="7d1f6c1e-2b0a-4c38-9d43-5b1f0c2e8a11",
         purpose="reintegration",
         categories=categories,
         withheld=withheld,
@@ -48,6 +51,8 @@ def test_sample_round_trips_through_the_canonical_categories(fmt: str, sample: s
     assert canonical(again) == shown
     assert {item.subject.kind for item in again.contributions} == {"pseudonym"}
     assert {item.subject.value for item in again.contributions} == {PSEUDONYM}
+    if fmt == "ggz-fhir":
+        assert {item.subject.domain for item in again.contributions} == {"ggz"}
 
 
 @pytest.mark.parametrize(("fmt", "sample"), SAMPLES)
@@ -106,14 +111,31 @@ def test_disclosure_bundle_is_a_valid_r4_collection_with_withheld_reasons() -> N
     assert kinds == ["Patient", "EpisodeOfCare", "Observation", "Observation", "OperationOutcome"]
     patient = document["entry"][0]["resource"]
     assert patient["identifier"] == [
-        {"system": "https://schakel.nl/fhir/NamingSystem/participant-pseudonym", "value": PSEUDONYM}
+        {
+            "system": "https://schakel.nl/fhir/NamingSystem/participant-pseudonym/ggz",
+            "value": PSEUDONYM,
+        }
     ]
+    assert document["identifier"] == {
+        "system": "https://schakel.nl/fhir/NamingSystem/decision",
+        "value": view.decision_id,
+    }
     issues = document["entry"][-1]["resource"]["issue"]
     assert [(i["diagnostics"], i["details"]["coding"][0]["code"]) for i in issues] == [
         ("care.diagnosis", "never-disclosable"),
         ("work.capacity", "no-consent"),
     ]
     assert document["meta"]["tag"][0]["code"] == "reintegration"
+
+
+def test_disclosure_bundle_without_a_subject_holds_only_the_withheld_categories() -> None:
+    view = replace(view_of({}, **{"work.capacity": "consent.missing"}), subject_pseudonym=None)
+    document = render_disclosure_bundle(view)
+    Bundle.model_validate(document)
+    assert [entry["resource"]["resourceType"] for entry in document["entry"]] == [
+        "OperationOutcome"
+    ]
+    assert document["entry"][0]["resource"]["issue"][0]["diagnostics"] == "work.capacity"
 
 
 def test_disclosure_bundle_is_deterministic() -> None:

@@ -285,6 +285,87 @@ def test_fhir_export_validates_as_an_r4_consent(world: World) -> None:
     assert SAM not in json.dumps(document)
 
 
+def _fhir(world: World, consent_id: str) -> tuple[dict[str, Any], Any]:
+    response = world.client.get(
+        f"/v1/me/consents/{consent_id}/fhir", headers=world.as_participant(SAM)
+    )
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document, FhirConsent.model_validate(document)
+
+
+def _record(world: World, **terms: Any) -> dict[str, Any]:
+    body = {"subject": {"bsn": SAM}, "grantee": "uwv-leiden", "purpose": "reintegration",
+            "categories": ["care.involvement"], "evidence_ref": "dossier-123/form-7", **terms}  # fmt: skip
+    response = world.client.post("/v1/consents", json=body, headers=world.as_partner(world.ggz))
+    assert response.status_code == 201, response.text
+    consent: dict[str, Any] = response.json()["consent"]
+    return consent
+
+
+def test_fhir_export_of_a_consent_given_online_names_the_participant_as_its_performer(
+    world: World,
+) -> None:
+    consent = world.grant()
+    document, resource = _fhir(world, consent["id"])
+    assert [performer.type for performer in resource.performer] == ["Patient"]
+    assert document["performer"][0]["identifier"] == document["patient"]["identifier"]
+    [verification] = resource.verification
+    assert verification.verified is True
+    assert (
+        document["verification"][0]["verifiedWith"]["identifier"]
+        == document["patient"]["identifier"]
+    )
+    assert verification.verificationDate.isoformat() == consent["created_at"].replace("Z", "+00:00")
+
+
+def test_fhir_export_of_a_paper_consent_names_the_participant_and_the_recording_party(
+    world: World,
+) -> None:
+    consent = _record(world)
+    document, resource = _fhir(world, consent["id"])
+    assert [performer.type for performer in resource.performer] == ["Patient", "Organization"]
+    assert document["performer"][1]["identifier"] == {
+        "system": "https://schakel.nl/fhir/NamingSystem/party",
+        "value": "ggz-leiden",
+    }
+    assert document["verification"][0]["verifiedWith"]["type"] == "Patient"
+    assert resource.sourceReference.display == "dossier-123/form-7"
+
+
+def test_fhir_export_of_a_representatives_consent_names_the_representative(
+    world: World,
+) -> None:
+    consent = _record(world, given_by="representative", representative_role="curator")
+    document, resource = _fhir(world, consent["id"])
+    [representative] = document["contained"]
+    assert representative["resourceType"] == "RelatedPerson"
+    assert representative["patient"] == document["patient"]
+    assert representative["relationship"][0]["coding"] == [
+        {"system": "https://schakel.nl/fhir/CodeSystem/representative-role", "code": "curator"}
+    ]
+    assert [performer.type for performer in resource.performer] == [
+        "RelatedPerson",
+        "Organization",
+    ]
+    assert document["performer"][0]["reference"] == "#representative"
+    assert document["verification"][0]["verifiedWith"]["reference"] == "#representative"
+
+
+def test_fhir_export_of_a_version_the_participant_amended_names_only_the_participant(
+    world: World,
+) -> None:
+    paper = _record(world, categories=["care.involvement", "income.benefit"])
+    amended = world.client.post(
+        f"/v1/me/consents/{paper['id']}/amendments",
+        json={"categories": ["income.benefit"]},
+        headers=world.as_participant(SAM),
+    )
+    assert amended.status_code == 201, amended.text
+    _, resource = _fhir(world, amended.json()["id"])
+    assert [performer.type for performer in resource.performer] == ["Patient"]
+
+
 def test_receipt_verifies_with_only_the_published_jwks(world: World) -> None:
     consent = world.grant()
     body = world.client.get(

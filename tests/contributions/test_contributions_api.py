@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,48 @@ def test_uwv_xml_and_json_and_gemeente_zaken_are_stored(world: World) -> None:
     }
     for response in (xml, json_, zgw):
         assert UWV_BSN not in response.text and GEMEENTE_BSN not in response.text
+
+
+def test_a_dropped_field_is_named_with_its_category_and_location(world: World) -> None:
+    response = world.post(world.uwv, "uwv-xml", fixture("uwv-extra-field.xml"), "application/xml")
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert [(item["category"], item["fields"]) for item in result["accepted"]] == [
+        ("income.benefit", ["benefit_type", "status"])
+    ]
+    dropped = [
+        (item["location"], item["category"], item["field"], item["reason"])
+        for item in result["dropped"]
+    ]
+    assert dropped == [
+        ("/message/caseNotes", None, "caseNotes", "outside-catalogue"),
+        ("/message/benefit/iban", "income.benefit", "iban", "outside-catalogue"),
+    ]
+    assert "NL91ABNA0417164300" not in response.text
+    assert world.stored(UWV_BSN)["income.benefit"] == {"benefit_type": "WW", "status": "active"}
+
+
+def test_each_element_of_a_zaak_not_taken_in_is_dropped_at_its_own_location(world: World) -> None:
+    response = world.post(
+        world.gemeente, "gemeente-zgw", fixture("gemeente-zaken.json"), "application/json"
+    )
+    dropped = [
+        (item["location"], item["category"], item["field"]) for item in response.json()["dropped"]
+    ]
+    assert dropped == [("#/results/0/omschrijving", "income.benefit", "omschrijving")]
+
+
+def test_patient_demographics_are_dropped_one_element_at_a_time(world: World) -> None:
+    response = world.post(world.ggz, "ggz-fhir", fixture("ggz-bundle.json"), FHIR)
+    dropped = {
+        item["field"]: item["location"]
+        for item in response.json()["dropped"]
+        if item["reason"] == "outside-catalogue"
+    }
+    assert dropped == {
+        "name": "Bundle.entry[0].resource.name",
+        "birthDate": "Bundle.entry[0].resource.birthDate",
+    }
 
 
 def test_ingest_is_audited_once_with_the_accepted_categories(world: World) -> None:
@@ -328,3 +371,38 @@ def test_known_pseudonym_of_the_callers_domain_names_the_participant(world: Worl
     assert response.status_code == 201, response.text
     assert response.json()["subject_pseudonym"] == own.decode()
     assert world.stored(UWV_BSN)["income.benefit"] == {"benefit_type": "WW", "status": "ended"}
+
+
+def _ggz_bundle_naming(identifier: dict[str, str]) -> bytes:
+    bundle = json.loads(fixture("ggz-bundle.json"))
+    bundle["entry"][0]["resource"]["identifier"] = [identifier]
+    return json.dumps(bundle).encode()
+
+
+def test_a_ggz_bundle_names_the_participant_by_its_own_domains_pseudonym_system(
+    world: World,
+) -> None:
+    first = world.post(world.ggz, "ggz-fhir", fixture("ggz-bundle.json"), FHIR)
+    own = first.json()["subject_pseudonym"]
+    system = "https://schakel.nl/fhir/NamingSystem/participant-pseudonym/ggz"
+    again = world.post(
+        world.ggz, "ggz-fhir", _ggz_bundle_naming({"system": system, "value": own}), FHIR
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["subject_pseudonym"] == own
+
+
+def test_a_pseudonym_of_another_domain_is_refused_at_its_location(world: World) -> None:
+    first = world.post(world.ggz, "ggz-fhir", fixture("ggz-bundle.json"), FHIR)
+    own = first.json()["subject_pseudonym"]
+    system = "https://schakel.nl/fhir/NamingSystem/participant-pseudonym/uwv"
+    response = world.post(
+        world.ggz, "ggz-fhir", _ggz_bundle_naming({"system": system, "value": own}), FHIR
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "location": "Bundle.entry[0].resource.identifier[0].value",
+            "detail": "a uwv pseudonym; name the participant by a ggz one",
+        }
+    ]

@@ -145,6 +145,62 @@ def test_fhir_accept_renders_a_bundle(world: World) -> None:
     assert SAM not in response.text
 
 
+def _fhir_disclosure(world: World, bsn: str, categories: list[str]) -> Any:
+    headers = {**world.partner_headers("uwv-leiden"), "Accept": "application/fhir+json"}
+    return world.disclose("uwv-leiden", bsn, "reintegration", categories, headers=headers)
+
+
+def test_fhir_request_with_every_category_withheld_is_answered_with_a_bundle(
+    world: World,
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    _prepared(world)
+    response = _fhir_disclosure(world, SAM, ["work.capacity", "care.diagnosis"])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    document = response.json()
+    Bundle.model_validate(document)
+    kinds = [entry["resource"]["resourceType"] for entry in document["entry"]]
+    assert kinds == ["OperationOutcome"]
+    issues = document["entry"][0]["resource"]["issue"]
+    assert [(issue["diagnostics"], issue["code"]) for issue in issues] == [
+        ("care.diagnosis", "suppressed"),
+        ("work.capacity", "suppressed"),
+    ]
+    assert "night shifts" not in response.text and SAM not in response.text
+
+
+def test_fhir_request_with_every_category_withheld_is_audited_as_one_denial(
+    world: World,
+) -> None:
+    import hashlib
+
+    _prepared(world)
+    before = len(world.audit_entries())
+    response = _fhir_disclosure(world, SAM, ["work.capacity"])
+    entries = world.audit_entries()[before:]
+    assert [(entry.action, entry.outcome) for entry in entries] == [("deny", "deny")]
+    assert entries[0].payload_digest == hashlib.sha256(response.content).hexdigest()
+    assert entries[0].reason is not None and "work.capacity" in entries[0].reason
+
+
+def test_fhir_answers_for_an_unknown_participant_and_one_without_consent_look_the_same(
+    world: World,
+) -> None:
+    world.contribute(NOOR, "care.involvement")
+    unknown = _fhir_disclosure(world, UNKNOWN, ["care.involvement"])
+    no_consent = _fhir_disclosure(world, NOOR, ["care.involvement"])
+    assert unknown.status_code == no_consent.status_code == 200
+
+    def shape(document: dict[str, Any]) -> dict[str, Any]:
+        return {
+            key: value for key, value in document.items() if key not in {"timestamp", "identifier"}
+        }
+
+    assert shape(unknown.json()) == shape(no_consent.json())
+
+
 # --- failing closed ---------------------------------------------------------------------------
 
 

@@ -53,6 +53,7 @@ def test_story_from_contribution_to_withdrawal_to_access_log(
         with transaction(runtime.sessions) as session:
             report = verify_database(session=session, jwks=runtime.audit_keys.jwks)
     assert "care.diagnosis (never-disclosable)" in story
+    assert "income.benefit.omschrijving (outside-catalogue) at #/results/0/omschrijving" in story
     assert "disclosed care.work_readiness" in story.split("6.")[0]
     assert "withheld  care.work_readiness: consent.missing" in story.split("7.")[1]
     assert "withheld  work.capacity" in story

@@ -36,6 +36,11 @@ def opa(opa_url: str, bundle: PolicyBundle) -> Iterator[OpaServerEngine]:
 
 
 @pytest.fixture
+def opa_binary() -> Path:
+    return Path(find_opa_binary())
+
+
+@pytest.fixture
 def opa_process(tmp_path: Path) -> Iterator[OpaProcess]:
     """A running OPA server of this test's own, stopped at the end whatever the test did to it."""
     process = OpaProcess(find_opa_binary(), tmp_path)

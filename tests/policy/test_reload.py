@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from gateway.policy.bundle import PolicyBundle, load_bundle
 from gateway.policy.embedded import EmbeddedEngine
 from gateway.policy.engine import PolicyEngine, PolicyRefused
 from gateway.policy.opa_server import OpaServerEngine
+from gateway.runtime import Runtime
 from tests.policy.gateway_app import (
     CONTRACT_EXAMPLE,
     gateway_settings,
@@ -27,13 +30,45 @@ RELOAD = "/v1/admin/policy/reload"
 
 
 def without_care_involvement(policies: Path) -> None:
-    """An operator's edit: care.involvement is no longer part of the reintegration purpose."""
+    """An operator's edit: care.involvement is no longer part of the reintegration purpose; the
+    probe that expected it disclosed now expects it refused."""
     catalogue = policies / "schakel/catalogue/data.json"
     catalogue.write_text(
         catalogue.read_text().replace(
             '"categories": ["care.involvement", "care.work_readiness",',
             '"categories": ["care.work_readiness",',
         )
+    )
+    expect(
+        policies,
+        "consented-category-only",
+        allow=False,
+        categories=[],
+        codes={"care.involvement": "category.not_for_purpose", "work.capacity": "consent.missing"},
+    )
+    expect(
+        policies,
+        "no-consent",
+        allow=False,
+        categories=[],
+        codes={"care.involvement": "category.not_for_purpose", "work.capacity": "consent.missing"},
+    )
+
+
+def expect(policies: Path, name: str, **outcome: Any) -> None:
+    """Change what one probe expects, as an operator who changes the rules does."""
+    probes_file = policies / "probes.json"
+    document = json.loads(probes_file.read_text())
+    for probe in document["probes"]:
+        if probe["name"] == name:
+            probe["expect"] = outcome
+    probes_file.write_text(json.dumps(document))
+
+
+def conflicting_decision(policies: Path) -> None:
+    """A second module defines the decision too: it loads and passes `opa check`, yet cannot decide."""
+    (policies / "schakel/disclosure/override.rego").write_text(
+        'package schakel.disclosure\n\ndecision := {"allow": true}\n'
     )
 
 
@@ -219,3 +254,85 @@ def test_reload_without_changes_keeps_the_revision(policies_copy: Path, tmp_path
         assert response.status_code == 200
         assert response.json()["changed"] is False
         assert response.json()["new_revision"] == runtime.policy_engine.revision
+
+
+def _reload_refusals(runtime: Runtime) -> list[AuditEntry]:
+    with transaction(runtime.sessions) as session:
+        return list(
+            session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "policy.reload", AuditEntry.outcome == "error"
+                )
+            )
+        )
+
+
+@pytest.mark.parametrize("engine_kind", ["embedded", "opa"])
+def test_a_bundle_that_loads_but_cannot_decide_is_refused_and_the_old_stays(
+    engine_kind: str, request: pytest.FixtureRequest, policies_copy: Path, tmp_path: Path
+) -> None:
+    opa_url = request.getfixturevalue("opa_process").url if engine_kind == "opa" else None
+    settings = gateway_settings(
+        tmp_path, engine=engine_kind, opa_url=opa_url, policies_dir=policies_copy
+    )
+    with gateway_with_decide_route(settings) as (runtime, client):
+        headers = operator_headers(runtime, client, ("operator",))
+        old_revision = runtime.policy_engine.revision
+        conflicting_decision(policies_copy)
+
+        response = client.post(RELOAD, headers=headers)
+
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["file"] == "probes.json"
+        assert "no decision" in problem["error"]
+        assert problem["policy_revision"] == old_revision
+        assert runtime.policy_engine.revision == old_revision
+        decision = client.post("/test/decide", json=CONTRACT_EXAMPLE)
+        assert decision.status_code == 200 and decision.json()["allow"]
+        assert client.get("/readyz").status_code == 200
+        refusals = _reload_refusals(runtime)
+        assert len(refusals) == 1 and refusals[0].policy_revision == old_revision
+
+
+def test_a_bundle_that_decides_otherwise_than_its_probes_is_refused(
+    policies_copy: Path, tmp_path: Path
+) -> None:
+    settings = gateway_settings(tmp_path, policies_dir=policies_copy)
+    with gateway_with_decide_route(settings) as (runtime, client):
+        headers = operator_headers(runtime, client, ("operator",))
+        old_revision = runtime.policy_engine.revision
+        without_care_involvement(policies_copy)
+        expect(policies_copy, "consented-category-only", allow=True,
+               categories=["care.involvement"], codes={})  # fmt: skip
+
+        response = client.post(RELOAD, headers=headers)
+
+        assert response.status_code == 422, response.text
+        assert "consented-category-only" in response.json()["error"]
+        assert runtime.policy_engine.revision == old_revision
+        assert "care.involvement" in runtime.catalogue.purposes["reintegration"]
+
+
+def test_a_bundle_whose_own_tests_fail_is_refused_when_opa_is_configured(
+    opa_binary: Path, policies_copy: Path, tmp_path: Path
+) -> None:
+    settings = gateway_settings(tmp_path, policies_dir=policies_copy).model_copy(
+        update={"opa_binary": opa_binary}
+    )
+    with gateway_with_decide_route(settings) as (runtime, client):
+        headers = operator_headers(runtime, client, ("operator",))
+        old_revision = runtime.policy_engine.revision
+        (policies_copy / "schakel/disclosure/extra_test.rego").write_text(
+            "package schakel.disclosure_test\n\nimport data.schakel.disclosure\n\n"
+            "test_always_fails if {\n\tdisclosure.decision.allow with input as {}\n}\n"
+        )
+        (policies_copy / "schakel/disclosure/disclosure.rego").write_text(
+            (policies_copy / "schakel/disclosure/disclosure.rego").read_text() + "\n"
+        )
+
+        response = client.post(RELOAD, headers=headers)
+
+        assert response.status_code == 422, response.text
+        assert "opa test failed" in response.json()["error"]
+        assert runtime.policy_engine.revision == old_revision

@@ -1,7 +1,7 @@
 """Server-side records of signed-in web sessions, so logout, time-outs and a withdrawn role end them.
 
-Revision ID: gateway_0005
-Revises: gateway_0004
+Revision ID: gateway_0006
+Revises: gateway_0005
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "gateway_0005"
-down_revision: str | None = "gateway_0004"
+revision: str = "gateway_0006"
+down_revision: str | None = "gateway_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
