@@ -101,6 +101,16 @@ class AuditDraft(BaseModel):
         return None if value is None else redact_bsns(value)
 
 
+class OversightScope(BaseModel):
+    """The entries one organisation's officer may read: those in which the organisation acted,
+    and those about the participants it contributed data about (their audit pseudonyms)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: str
+    subject_refs: frozenset[str] = frozenset()
+
+
 class AuditQuery(BaseModel):
     """Filters of an officer query; ``recorded_from`` is inclusive, ``recorded_until`` exclusive."""
 
@@ -115,6 +125,8 @@ class AuditQuery(BaseModel):
     recorded_until: datetime | None = None
     after_seq: Annotated[int, Field(ge=0)] = 0
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
+    # Set by the gateway from who asks, never by the asker; none: the whole log.
+    within: OversightScope | None = None
 
     @field_validator("recorded_from", "recorded_until")
     @classmethod
@@ -134,7 +146,7 @@ class AuditQuery(BaseModel):
         """The filters as given, for the audit entry that records this query."""
         return {
             name: str(value)
-            for name, value in self.model_dump(exclude={"after_seq", "limit"}).items()
+            for name, value in self.model_dump(exclude={"after_seq", "limit", "within"}).items()
             if value is not None
         }
 

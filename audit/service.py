@@ -10,7 +10,18 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import ColumnElement, Select, String, Text, cast, func, insert, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 
 from audit.chain import GENESIS_HASH, format_timestamp, seal_with_jcs
@@ -302,6 +313,13 @@ def _filtered(query: AuditQuery) -> Select[AuditEntry]:
         statement = statement.where(AuditEntry.recorded_at >= query.recorded_from)
     if query.recorded_until is not None:
         statement = statement.where(AuditEntry.recorded_at < query.recorded_until)
+    if query.within is not None:
+        statement = statement.where(
+            or_(
+                AuditEntry.actor_party == query.within.party,
+                AuditEntry.subject_ref.in_(sorted(query.within.subject_refs)),
+            )
+        )
     return statement.order_by(AuditEntry.seq)
 
 

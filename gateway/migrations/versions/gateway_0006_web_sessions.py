@@ -1,4 +1,5 @@
-"""Server-side records of signed-in web sessions, so logout, time-outs and a withdrawn role end them.
+"""Server-side records of signed-in web sessions, so logout, time-outs and a withdrawn role end them;
+an index of contributions by source party, for an officer's scope.
 
 Revision ID: gateway_0006
 Revises: gateway_0005
@@ -33,7 +34,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_web_sessions"),
     )
     op.create_index("ix_web_sessions_subject", "web_sessions", ["subject"])
+    op.create_index(
+        "ix_contributions_source_party_participant",
+        "contributions",
+        ["source_party", "participant_id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contributions_source_party_participant", table_name="contributions")
     op.drop_table("web_sessions")
