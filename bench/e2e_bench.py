@@ -52,7 +52,8 @@ local n = 0
 request = function()
   n = n + 1
   return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer %(token)s"}, bodies[(n %% #bodies) + 1])
+    ["Authorization"] = "Bearer %(token)s", ["X-Schakel-User"] = "uwv/bench"},
+    bodies[(n %% #bodies) + 1])
 end
 done = function(summary, latency, requests)
   io.write(string.format("BENCH %%d %%d %%d %%d %%f %%f %%f\\n", summary.requests,
@@ -152,7 +153,8 @@ def _consent_and_token(settings: Settings) -> str:
         token.raise_for_status()
         access = str(token.json()["access_token"])
         check = client.post("/v1/disclosures", json=_body(DEMO_PARTICIPANTS[0].bsn),
-                            headers={"Authorization": f"Bearer {access}"})  # fmt: skip
+                            headers={"Authorization": f"Bearer {access}",
+                                     "X-Schakel-User": "uwv/bench"})  # fmt: skip
         assert check.status_code == 200, check.text
         disclosed = sorted(item["category"] for item in check.json()["disclosed"])
         assert disclosed == sorted(CONSENTED), disclosed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from gateway.auth.access_tokens import (
 )
 from gateway.core.clock import Clock
 from gateway.core.db import read_transaction, transaction
+from gateway.errors import ActingUserRequired
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
@@ -114,3 +116,30 @@ def get_participant(request: Request, runtime: RuntimeDep, session: SessionDep) 
 
 
 ParticipantDep = Annotated[Participant, Depends(get_participant)]
+
+
+ACTING_USER_HEADER = "X-Schakel-User"
+_ACTING_USER = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+async def get_acting_user(request: Request) -> str:
+    """The professional acting at the partner, as the partner's own opaque, stable user id.
+
+    NEN 7513 asks who looked, not only which system: a request that reads case data names the
+    person in ``X-Schakel-User`` (as X-Road's ``X-Road-UserId``); it goes into the audit entry.
+    Printable ASCII without spaces, at most 255 characters; never a BSN of the professional.
+    """
+    given = request.headers.get(ACTING_USER_HEADER)
+    if given is None or not _ACTING_USER.fullmatch(given):
+        raise ActingUserRequired(
+            f"{ACTING_USER_HEADER}: name the professional acting, with your system's own stable "
+            "user id (1 to 255 printable characters, no spaces)",
+            errors=[{
+                "parameter": f"header:{ACTING_USER_HEADER}",
+                "detail": "missing" if given is None else "not 1 to 255 printable characters",
+            }],
+        )  # fmt: skip
+    return given
+
+
+ActingUserDep = Annotated[str, Depends(get_acting_user)]

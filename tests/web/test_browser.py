@@ -101,7 +101,8 @@ def test_participant_revokes_and_officer_sees_it_and_the_denial(
     checked(page, "03-portal-consent-revoked")
 
     token = partner_token(url, partners["uwv-leiden"])
-    denied = httpx.post(f"{url}/v1/disclosures", headers={"Authorization": f"Bearer {token}"},
+    denied = httpx.post(f"{url}/v1/disclosures",
+        headers={"Authorization": f"Bearer {token}", "X-Schakel-User": "uwv/ad-jansen"},
         json={"subject": {"bsn": SAM}, "purpose": "reintegration", "categories": ["work.capacity"]})  # fmt: skip
     assert denied.json()["withheld"][0]["code"] == "consent.missing", denied.text
 
