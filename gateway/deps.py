@@ -20,6 +20,7 @@ from gateway.auth.access_tokens import (
 from gateway.core.clock import Clock
 from gateway.core.db import read_transaction, transaction
 from gateway.errors import ActingUserRequired
+from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
@@ -119,7 +120,7 @@ ParticipantDep = Annotated[Participant, Depends(get_participant)]
 
 
 ACTING_USER_HEADER = "X-Schakel-User"
-_ACTING_USER = re.compile(r"[\x21-\x7e]{1,255}")
+_ACTING_USER = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 async def get_acting_user(request: Request) -> str:
@@ -127,18 +128,17 @@ async def get_acting_user(request: Request) -> str:
 
     NEN 7513 asks who looked, not only which system: a request that reads case data names the
     person in ``X-Schakel-User`` (as X-Road's ``X-Road-UserId``); it goes into the audit entry.
-    Printable ASCII without spaces, at most 255 characters; never a BSN of the professional.
+    Printable ASCII without spaces, at most 64 characters, and no BSN: the log names people by
+    the partner's own id, never by a national number.
     """
     given = request.headers.get(ACTING_USER_HEADER)
-    if given is None or not _ACTING_USER.fullmatch(given):
+    if given is None or not _ACTING_USER.fullmatch(given) or is_valid_bsn(given):
+        problem = "missing" if given is None else "not 1 to 64 printable characters, or a BSN"
         raise ActingUserRequired(
             f"{ACTING_USER_HEADER}: name the professional acting, with your system's own stable "
-            "user id (1 to 255 printable characters, no spaces)",
-            errors=[{
-                "parameter": f"header:{ACTING_USER_HEADER}",
-                "detail": "missing" if given is None else "not 1 to 255 printable characters",
-            }],
-        )  # fmt: skip
+            "user id (1 to 64 printable characters, no spaces, not a BSN)",
+            errors=[{"parameter": f"header:{ACTING_USER_HEADER}", "detail": problem}],
+        )
     return given
 
 
