@@ -205,6 +205,13 @@ def login(page: PageDep, fields: FormDep) -> Response:
             session_records.open_session(
                 session, signed_in, now=page.runtime.clock(), user_id="demo", roles=roles
             )
+        if party is not None:
+            auth_flow.record_sign_in(
+                session, page.runtime, party=party.id, trace_id=page.trace_id,
+                outcome=Outcome.OK if signed_in else Outcome.DENY,
+                reason=f"demo login; roles: {', '.join(roles)}" if signed_in else "no-role",
+                user="demo",
+            )  # fmt: skip
     if signed_in is None:
         return login_page(page, status=401, failed=True)
     page.start(signed_in)
