@@ -8,6 +8,7 @@ COPY consent ./consent
 COPY audit ./audit
 COPY adapters ./adapters
 COPY plan ./plan
+COPY notice ./notice
 COPY dbtypes ./dbtypes
 COPY fhirsystems ./fhirsystems
 COPY policies ./policies

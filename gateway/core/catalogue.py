@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,14 @@ from gateway.errors import InvalidInput
 
 CATALOGUE_FILE = Path("schakel") / "catalogue" / "data.json"
 PARTY_ID = re.compile(r"^[a-z](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class RetentionGround:
+    """A legal ground a recipient may state for keeping data it was told to delete."""
+
+    description: str
+    domains: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,13 @@ class Catalogue:
     purposes: dict[str, frozenset[str]]
     categories: dict[str, tuple[str, ...]]
     sources: dict[str, frozenset[str]]
+    retention_grounds: dict[str, RetentionGround] = field(default_factory=dict)
+
+    def grounds_for(self, domain: str) -> frozenset[str]:
+        """The legal grounds on which a party of ``domain`` may keep data it was told to delete."""
+        return frozenset(
+            name for name, ground in self.retention_grounds.items() if domain in ground.domains
+        )
 
     @classmethod
     def load(cls, policies_dir: Path) -> Catalogue:
@@ -41,6 +56,10 @@ class Catalogue:
             sources={
                 name: frozenset(category.get("sources", ()))
                 for name, category in document["categories"].items()
+            },
+            retention_grounds={
+                name: RetentionGround(ground["description"], frozenset(ground["domains"]))
+                for name, ground in document.get("retention_grounds", {}).items()
             },
         )
 

@@ -24,9 +24,16 @@ def target_metadata() -> list[MetaData]:
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables
     from gateway.storage import models as _storage  # noqa: F401 - registers the tables
     from gateway.web import models as _web  # noqa: F401 - registers the tables
+    from notice.models import NoticeBase
     from plan.models import PlanBase
 
-    return [Base.metadata, ConsentBase.metadata, AuditBase.metadata, PlanBase.metadata]
+    return [
+        Base.metadata,
+        ConsentBase.metadata,
+        AuditBase.metadata,
+        PlanBase.metadata,
+        NoticeBase.metadata,
+    ]
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
