@@ -19,7 +19,7 @@ from gateway.auth.access_tokens import (
 )
 from gateway.core.clock import Clock
 from gateway.core.db import read_transaction, transaction
-from gateway.errors import ActingUserRequired
+from gateway.errors import ActingUserRequired, InvalidInput
 from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
@@ -124,20 +124,28 @@ _ACTING_USER = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 async def get_acting_user(request: Request) -> str:
-    """The professional acting at the partner, as the partner's own opaque, stable user id.
+    """The professional acting at the partner, as the partner system's own user id.
 
     NEN 7513 asks who looked, not only which system: a request that reads case data names the
-    person in ``X-Schakel-User`` (as X-Road's ``X-Road-UserId``); it goes into the audit entry.
-    Printable ASCII without spaces, at most 64 characters, and no BSN: the log names people by
-    the partner's own id, never by a national number.
+    person in ``X-Schakel-User`` (as X-Road's ``X-Road-UserId``), and the audit entry keeps it.
+    Documented as the ``actingUser`` security scheme beside the partner token
+    (``gateway.openapi``); missing or malformed, 400 names the header; a BSN in its place is
+    refused (422): the log never names people by BSN.
     """
     given = request.headers.get(ACTING_USER_HEADER)
-    if given is None or not _ACTING_USER.fullmatch(given) or is_valid_bsn(given):
-        problem = "missing" if given is None else "not 1 to 64 printable characters, or a BSN"
+    if given is None or not _ACTING_USER.fullmatch(given):
         raise ActingUserRequired(
             f"{ACTING_USER_HEADER}: name the professional acting, with your system's own stable "
-            "user id (1 to 64 printable characters, no spaces, not a BSN)",
-            errors=[{"parameter": f"header:{ACTING_USER_HEADER}", "detail": problem}],
+            "user id (1 to 64 printable characters, no spaces)",
+            errors=[{
+                "parameter": f"header:{ACTING_USER_HEADER}",
+                "detail": "missing" if given is None else "not 1 to 64 printable characters",
+            }],
+        )  # fmt: skip
+    if is_valid_bsn(given):
+        raise InvalidInput(
+            f"{ACTING_USER_HEADER}: a user id of your own system, not a BSN",
+            errors=[{"parameter": f"header:{ACTING_USER_HEADER}", "detail": "a BSN"}],
         )
     return given
 

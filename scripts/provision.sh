@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 OPA_VERSION="v1.22.2"
 HYDRA_VERSION="v2.3.0"
 
+SPECTRAL_VERSION="6.16.3"
+
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL"
   SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
@@ -48,3 +50,14 @@ if ! [ -x "$HYDRA" ]; then
   rm -rf "$build_dir"
 fi
 echo "ORY Hydra $HYDRA_VERSION: $HYDRA"
+
+# The NL GOV API Design Rules lint (tests/openapi/test_api_design_rules.py) runs Spectral, from
+# the npm registry into .tools/, reused once installed.
+SPECTRAL=.tools/spectral-$SPECTRAL_VERSION/node_modules/.bin/spectral
+if ! [ -x "$SPECTRAL" ]; then
+  echo "installing Spectral $SPECTRAL_VERSION"
+  mkdir -p ".tools/spectral-$SPECTRAL_VERSION"
+  npm install --prefix ".tools/spectral-$SPECTRAL_VERSION" --no-audit --no-fund --silent \
+    "@stoplight/spectral-cli@$SPECTRAL_VERSION"
+fi
+echo "Spectral $("$SPECTRAL" --version): $SPECTRAL"

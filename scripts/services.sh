@@ -4,6 +4,7 @@
 
 OPA_VERSION="v1.22.2"
 HYDRA_VERSION="v2.3.0"
+SPECTRAL_VERSION="6.16.3"
 # One scratch folder for all services, made now (not in a subshell, so every caller sees it).
 SERVICES_DIR=$(mktemp -d /tmp/schakel-services.XXXXXX)
 chmod 755 "$SERVICES_DIR"
@@ -21,6 +22,14 @@ find_opa() {
 
 find_hydra() {
   for candidate in "${SCHAKEL_TEST_HYDRA_BIN:-}" "$PWD/.tools/bin/hydra-$HYDRA_VERSION"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+find_spectral() {
+  local candidate="$PWD/.tools/spectral-$SPECTRAL_VERSION/node_modules/.bin/spectral"
+  for candidate in "${SCHAKEL_TEST_SPECTRAL_BIN:-}" "$candidate"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
   done
   return 1

@@ -54,5 +54,12 @@ if HYDRA=$(find_hydra); then
 else
   missing "ORY Hydra ($HYDRA_VERSION)"
 fi
+echo "== spectral"
+if SPECTRAL=$(find_spectral); then
+  export SCHAKEL_TEST_SPECTRAL_BIN="$SPECTRAL"
+  echo "Spectral $("$SPECTRAL" --version) lints /openapi.json in tests/openapi/"
+else
+  missing "spectral ($SPECTRAL_VERSION)"
+fi
 echo "== pytest"
 $BIN/pytest "$@"

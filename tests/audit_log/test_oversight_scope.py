@@ -99,7 +99,7 @@ def test_a_search_about_a_participant_outside_the_scope_is_refused_on_record(
     world: World,
 ) -> None:
     response = world.client.get(
-        "/v1/audit/entries", params={"subject_ref": NOOR},
+        "/v1/audit/entries", params={"subjectRef": NOOR},
         headers=world.partner_headers("ggz-leiden"),
     )  # fmt: skip
     assert response.status_code == 403
@@ -107,7 +107,7 @@ def test_a_search_about_a_participant_outside_the_scope_is_refused_on_record(
     last = world.audit_entries()[-1]
     assert (last.action, last.outcome, last.actor_party) == ("audit.query", "deny", "ggz-leiden")
     assert NOOR not in (last.reason or "")
-    assert len(read(world, "ggz-leiden", "/v1/audit/entries", subject_ref=SAM)) >= 2
+    assert len(read(world, "ggz-leiden", "/v1/audit/entries", subjectRef=SAM)) >= 2
 
 
 def test_another_organisations_entry_is_refused_by_number(world: World) -> None:
@@ -129,5 +129,5 @@ def test_the_dashboard_and_its_export_keep_to_the_scope(world: World) -> None:
     export = world.client.get("/officer/export", params={"format": "ndjson"}).text
     actors = {json.loads(line)["actor_party"] for line in export.splitlines()}
     assert "gemeente-leiden" not in actors and "uwv-leiden" in actors
-    refused = world.client.get("/officer", params={"subject_ref": NOOR})
+    refused = world.client.get("/officer", params={"subjectRef": NOOR})
     assert refused.status_code == 422 and "outside the part of the log" in refused.text
