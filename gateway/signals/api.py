@@ -4,10 +4,10 @@ coordination among the parties involved. Steps: ``gateway.signals.flow``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from dbtypes import MAX_JSON_INT
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
@@ -52,13 +52,12 @@ def signal_involvement(
 
 
 @partner_router.delete(
-    # A UUID only: /v1/signals/feed is a path of its own, whose DELETE is a 405, not an id.
     "/{signal_id:uuid}",
     summary="End your party's involvement: the parties told of it are told of the end",
     responses={404: {"description": "No such signal of your party"}},
 )
 def end_involvement(
-    signal_id: Annotated[UUID, Path()],
+    signal_id: uuid.UUID,
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
