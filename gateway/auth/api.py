@@ -120,7 +120,7 @@ def gateway_jwks(runtime: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/.well-known/receipt-keys.json",
+    "/v1/receipt-keys",
     summary="Public keys that sign consent receipts: the current one and every retired one",
 )
 def receipt_jwks(runtime: RuntimeDep) -> dict[str, Any]:

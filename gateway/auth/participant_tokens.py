@@ -43,7 +43,7 @@ class RemoteJwks:
     """An issuer's JWKS over HTTPS, cached; fetched again on an unknown ``kid`` (a key rollover),
     at most once a second so made-up ``kid`` values cannot make the gateway hammer the issuer."""
 
-    def __init__(self, url: str, *, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.timeout = timeout
         self._keys: KeySet | None = None

@@ -253,7 +253,7 @@ def receipt(
     )
     return Receipt(
         receipt=sign_receipt(claims, runtime.receipt_keys.current),
-        jwks_uri=f"{runtime.settings.public_url}/.well-known/receipt-keys.json",
+        jwks_uri=f"{runtime.settings.public_url}/v1/receipt-keys",
         claims=claims,
     )
 

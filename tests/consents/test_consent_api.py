@@ -371,8 +371,8 @@ def test_receipt_verifies_with_only_the_published_jwks(world: World) -> None:
     body = world.client.get(
         f"/v1/me/consents/{consent['id']}/receipt", headers=world.as_participant(SAM)
     ).json()
-    assert body["jwks_uri"] == "http://testserver/.well-known/receipt-keys.json"
-    published = world.client.get("/.well-known/receipt-keys.json").json()
+    assert body["jwks_uri"] == "http://testserver/v1/receipt-keys"
+    published = world.client.get("/v1/receipt-keys").json()
     token_kids = {key["kid"] for key in world.client.get("/.well-known/jwks.json").json()["keys"]}
     assert token_kids.isdisjoint(key["kid"] for key in published["keys"])  # a key for each job
     verified = jws.deserialize_compact(
@@ -400,7 +400,7 @@ def test_a_receipt_issued_before_the_receipt_key_rotates_still_verifies_afterwar
     assert "receipts are signed by" in rotated.stdout
     configured = settings.model_copy(update={"participant_oidc_issuer": world.issuer.url})
     with running_gateway(configured, world.clock) as (_, restarted):
-        published = KeySet.import_key_set(restarted.get("/.well-known/receipt-keys.json").json())
+        published = KeySet.import_key_set(restarted.get("/v1/receipt-keys").json())
         after = restarted.get(
             f"/v1/me/consents/{consent['id']}/receipt", headers=world.as_participant(SAM)
         ).json()["receipt"]

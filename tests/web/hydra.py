@@ -106,6 +106,8 @@ def running_hydra(binary: Path, folder: Path) -> Iterator[Hydra]:
         try:
             issuer = f"http://127.0.0.1:{public}"
             _wait_until_ready(f"{issuer}/.well-known/openid-configuration", process, folder)
+            # Its signing keys are made at the first ask: before the first sign-in, not in it.
+            _wait_until_ready(f"{issuer}/.well-known/jwks.json", process, folder)
             yield Hydra(issuer=issuer, admin=f"http://127.0.0.1:{admin}")
         finally:
             process.terminate()
