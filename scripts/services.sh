@@ -4,6 +4,7 @@
 
 OPA_VERSION="v1.22.2"
 HYDRA_VERSION="v2.3.0"
+AXE_VERSION="4.14.1"
 SPECTRAL_VERSION="6.16.3"
 # One scratch folder for all services, made now (not in a subshell, so every caller sees it).
 SERVICES_DIR=$(mktemp -d /tmp/schakel-services.XXXXXX)
@@ -23,6 +24,14 @@ find_opa() {
 find_hydra() {
   for candidate in "${SCHAKEL_TEST_HYDRA_BIN:-}" "$PWD/.tools/bin/hydra-$HYDRA_VERSION"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+find_axe() {
+  local candidate="$PWD/.tools/axe-core-$AXE_VERSION/node_modules/axe-core/axe.min.js"
+  for candidate in "${SCHAKEL_TEST_AXE:-}" "$candidate"; do
+    if [ -n "$candidate" ] && [ -f "$candidate" ]; then echo "$candidate"; return 0; fi
   done
   return 1
 }

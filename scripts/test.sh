@@ -54,6 +54,14 @@ if HYDRA=$(find_hydra); then
 else
   missing "ORY Hydra ($HYDRA_VERSION)"
 fi
+echo "== axe-core"
+if AXE=$(find_axe); then
+  # The browser tests (tests/web/) inject it into every page state they visit.
+  export SCHAKEL_TEST_AXE="$AXE"
+  echo "axe-core: $AXE"
+else
+  missing "axe-core ($AXE_VERSION)"
+fi
 echo "== spectral"
 if SPECTRAL=$(find_spectral); then
   export SCHAKEL_TEST_SPECTRAL_BIN="$SPECTRAL"

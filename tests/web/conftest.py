@@ -1,4 +1,5 @@
-"""The browser the page tests drive: Playwright with Debian's Chromium (no browser download here)."""
+"""The browser the page tests drive: Playwright with Debian's Chromium (no browser download here),
+the real app on uvicorn with the demo parties, and axe-core to check every page state."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from typing import Any
 
 import pytest
 
+from gateway.settings import Settings
 from tests.conftest import IN_CI
+from tests.support import free_port, serving
+from tests.web.axe import axe_source
+from tests.web.pages import seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_HOWTO = (
@@ -37,3 +42,25 @@ def browser() -> Iterator[Any]:
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def axe() -> str:
+    """The axe-core script the browser tests inject into each page state."""
+    return axe_source()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """The real app on uvicorn with the demo parties; their private keys for partner tokens."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "var",
+        public_url=url,
+        port=port,
+        demo_login=True,
+    )
+    with serving(settings) as runtime:
+        yield url, seed(runtime, tmp_path / "demo")
