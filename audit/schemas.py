@@ -102,7 +102,17 @@ class AuditDraft(BaseModel):
         return None if value is None else redact_bsns(value)
 
 
-_PAGING = {"after_seq", "before_seq", "newest_first", "limit"}
+class OversightScope(BaseModel):
+    """The entries one organisation's officer may read: those in which the organisation acted,
+    and those about the participants it contributed data about (their audit pseudonyms)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: str
+    subject_refs: frozenset[str] = frozenset()
+
+
+_PAGING = {"after_seq", "before_seq", "newest_first", "limit", "within"}
 
 
 class AuditQuery(BaseModel):
@@ -124,6 +134,8 @@ class AuditQuery(BaseModel):
     newest_first: bool = False
     before_seq: Annotated[int, Field(ge=1, le=MAX_JSON_INT)] | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
+    # Set by the gateway from who asks, never by the asker; none: the whole log.
+    within: OversightScope | None = None
 
     @field_validator("recorded_from", "recorded_until")
     @classmethod

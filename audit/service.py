@@ -315,6 +315,13 @@ def _filtered(query: AuditQuery) -> Select[AuditEntry]:
         statement = statement.where(AuditEntry.recorded_at >= query.recorded_from)
     if query.recorded_until is not None:
         statement = statement.where(AuditEntry.recorded_at < query.recorded_until)
+    if query.within is not None:
+        statement = statement.where(
+            or_(
+                AuditEntry.actor_party == query.within.party,
+                AuditEntry.subject_ref.in_(sorted(query.within.subject_refs)),
+            )
+        )
     if query.hide_queries_by is not None:
         statement = statement.where(
             or_(AuditEntry.action != "audit.query", AuditEntry.actor_party != query.hide_queries_by)

@@ -65,7 +65,7 @@ def _alternate(base_url: str, token: str, rounds: int) -> dict[str, list[float]]
     """Sequential disclosures, light and heavy in turn, so drift of the machine hits both."""
     bodies = {name: disclosure_body(bsn) for name, bsn in (("light", LIGHT), ("heavy", HEAVY))}
     latencies: dict[str, list[float]] = {"light": [], "heavy": []}
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", "X-Schakel-User": "uwv/bench"}
     with httpx.Client(base_url=base_url, timeout=30, headers=headers) as client:
         for name, body in bodies.items():  # both answer alike: four categories disclosed
             answer = client.post("/v1/disclosures", json=body)

@@ -23,7 +23,8 @@ local n = 0
 local function next_request()
   n = n + 1
   return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer %(token)s"}, bodies[(n %% #bodies) + 1])
+    ["Authorization"] = "Bearer %(token)s", ["X-Schakel-User"] = "uwv/bench"},
+    bodies[(n %% #bodies) + 1])
 end
 """
 

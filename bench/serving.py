@@ -113,7 +113,8 @@ def consents_and_token(settings: Settings, base_url: str | None = None) -> str:
             assert consent.status_code == 201, consent.text
         access = partner_token(settings, base_url)
         check = client.post("/v1/disclosures", json=disclosure_body(DEMO_PARTICIPANTS[0].bsn),
-                            headers={"Authorization": f"Bearer {access}"})  # fmt: skip
+                            headers={"Authorization": f"Bearer {access}",
+                                     "X-Schakel-User": "uwv/bench"})  # fmt: skip
         assert check.status_code == 200, check.text
         disclosed = sorted(item["category"] for item in check.json()["disclosed"])
         assert disclosed == sorted(CONSENTED), disclosed

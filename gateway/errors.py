@@ -38,6 +38,14 @@ class InvalidInput(GatewayError):
     title = "Invalid input"
 
 
+class ActingUserRequired(GatewayError):
+    """A request that reads case data names no professional acting (NEN 7513)."""
+
+    status = 400
+    slug = "acting-user-required"
+    title = "Acting professional required"
+
+
 class ServiceUnavailable(GatewayError):
     status = 503
     slug = "service-unavailable"

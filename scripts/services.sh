@@ -3,6 +3,7 @@
 # registers its own clean-up. Nothing depends on a server left running.
 
 OPA_VERSION="v1.22.2"
+HYDRA_VERSION="v2.3.0"
 AXE_VERSION="4.14.1"
 SPECTRAL_VERSION="6.16.3"
 # One scratch folder for all services, made now (not in a subshell, so every caller sees it).
@@ -15,6 +16,13 @@ free_port() {
 
 find_opa() {
   for candidate in "${SCHAKEL_TEST_OPA_BIN:-}" "$PWD/.tools/bin/opa" "$(command -v opa || true)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+find_hydra() {
+  for candidate in "${SCHAKEL_TEST_HYDRA_BIN:-}" "$PWD/.tools/bin/hydra-$HYDRA_VERSION"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
   done
   return 1

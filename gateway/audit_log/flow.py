@@ -1,8 +1,15 @@
-"""The privacy officer's queries of the audit log, shared by the API and the dashboard.
+"""The privacy officer's queries of the audit log, shared by the API, the exports, the statistics
+and the dashboard: the one place that decides which entries an officer may read.
 
-Every officer query is itself an entry (``audit.query``), refusals included: a party without the
-officer role is refused on record (the entry is committed, then 403 is answered). Answered
-queries are recorded after reading, so a query never appears in its own answer.
+Oversight is per organisation: a ``privacy-officer`` reads the entries in which their organisation
+acted and the entries about participants their organisation contributed data about; only a
+``regional-privacy-officer`` (the operator's officer, a role given explicitly) reads the whole
+log. A query outside the scope (a participant the organisation has nothing to do with, an entry
+of another organisation) is refused, not answered empty.
+
+Every officer query is itself an entry (``audit.query``), refusals included: a refusal is
+recorded (the entry is committed, then 403 is answered). Answered queries are recorded after
+reading, so a query never appears in its own answer.
 """
 
 from __future__ import annotations
@@ -12,14 +19,21 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.errors import EntryNotFound, InvalidAuditQuery
 from audit.export import csv_lines, ndjson_lines
-from audit.schemas import MAX_PAGE, AuditDraft, AuditQuery, DailyStatistic, Outcome
+from audit.schemas import (
+    MAX_PAGE,
+    AuditDraft,
+    AuditQuery,
+    DailyStatistic,
+    Outcome,
+    OversightScope,
+)
 from audit.service import (
     daily_statistics,
     entry_by_seq,
@@ -33,7 +47,7 @@ from consent.service import list_consents
 from gateway.audit_log.grounds import ConsentGround, grounds
 from gateway.audit_log.unusual import Finding, Thresholds, find_unusual
 from gateway.auth.access_tokens import Caller
-from gateway.auth.roles import OFFICER_ROLE
+from gateway.auth.roles import OFFICER_ROLE, OFFICER_ROLES, REGIONAL_OFFICER_ROLE
 from gateway.core.db import transaction
 from gateway.errors import ForbiddenOnRecord, InvalidInput, NotFound
 from gateway.identity.bsn import is_valid_bsn
@@ -41,6 +55,7 @@ from gateway.identity.models import DomainPseudonym, Participant
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
+from gateway.storage.models import Contribution
 
 NO_SUCH_SUBJECT = "unknown-participant"  # matches no entry: entries hold 64-hex pseudonyms
 EXPORT_BATCH = 500
@@ -92,12 +107,45 @@ def _record_query(
     )
 
 
+def oversight_scope(session: Session, runtime: Runtime, caller: Caller) -> OversightScope | None:
+    """The part of the log the caller's organisation oversees; none: the whole log."""
+    if REGIONAL_OFFICER_ROLE in caller.roles:
+        return None
+    contributed = session.scalars(
+        select(Contribution.participant_id)
+        .where(Contribution.source_party == caller.party)
+        .distinct()
+    )
+    keys = runtime.identity_keys
+    return OversightScope(
+        party=caller.party,
+        subject_refs=frozenset(pseudonym(keys, AUDIT_DOMAIN, pid) for pid in contributed),
+    )
+
+
+def _in_scope(scope: OversightScope | None, actor_party: str, subject_ref: str | None) -> bool:
+    return scope is None or actor_party == scope.party or subject_ref in scope.subject_refs
+
+
+def _refuse_outside_scope(
+    session: Session, runtime: Runtime, ask: OfficerAsk, subject: str | None, what: str
+) -> NoReturn:
+    _record_query(
+        session, runtime, ask, Outcome.DENY, f"outside the organisation's scope: {what}", subject
+    )
+    raise ForbiddenOnRecord(
+        f"{what} is outside the part of the log your organisation oversees",
+        error="insufficient_scope",
+    )
+
+
 def officer_query(
     session: Session, runtime: Runtime, ask: OfficerAsk, filters: Filters, **paging: Any
 ) -> AuditQuery:
-    """Refuse (on record) unless the caller is a privacy officer; check the filters."""
+    """Refuse (on record) unless the caller is a privacy officer and the participant asked about
+    is in their organisation's scope; the query then reads that scope only."""
     subject = subject_filter(session, runtime, filters.subject_ref)
-    if OFFICER_ROLE not in ask.caller.roles:
+    if not OFFICER_ROLES & set(ask.caller.roles):
         _record_query(
             session, runtime, ask, Outcome.DENY, f"not a privacy officer: {ask.description}",
             subject,
@@ -112,7 +160,12 @@ def officer_query(
         raise InvalidInput(str(error)) from None
     if query.party is not None and find_party(session, query.party) is None:
         raise InvalidInput(f"unknown party {query.party!r}", field="party")
-    return query
+    scope = oversight_scope(session, runtime, ask.caller)
+    if scope is not None and subject is not None and subject not in scope.subject_refs:
+        acted = AuditQuery(subject_ref=subject, party=scope.party, limit=1)
+        if not find_entries(session=session, query=acted)[0]:
+            _refuse_outside_scope(session, runtime, ask, subject, "this participant")
+    return query.model_copy(update={"within": scope})
 
 
 def answered(session: Session, runtime: Runtime, ask: OfficerAsk, subject_ref: str | None) -> None:
@@ -191,12 +244,14 @@ def search(
 
 
 def entry(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> dict[str, Any]:
-    """One entry's document; audited."""
-    officer_query(session, runtime, ask, Filters())
+    """One entry's document, if in the caller's scope; audited, a refusal too."""
+    query = officer_query(session, runtime, ask, Filters())
     try:
         found = entry_by_seq(session, seq)
     except EntryNotFound as error:
         raise NotFound(str(error)) from None
+    if not _in_scope(query.within, found.actor_party, found.subject_ref):
+        _refuse_outside_scope(session, runtime, ask, found.subject_ref, f"entry {seq}")
     answered(session, runtime, ask, found.subject_ref)
     return entry_document(found)
 
@@ -213,8 +268,10 @@ def statistics(
 
 def unusual_activity(session: Session, runtime: Runtime, ask: OfficerAsk) -> list[Finding]:
     """The unusual-activity rules over the window that ends now; audited."""
-    officer_query(session, runtime, ask, Filters())
-    found = find_unusual(session, Thresholds.of(runtime.settings), runtime.clock())
+    query = officer_query(session, runtime, ask, Filters())
+    found = find_unusual(
+        session, Thresholds.of(runtime.settings), runtime.clock(), within=query.within
+    )
     answered(session, runtime, ask, None)
     return found
 

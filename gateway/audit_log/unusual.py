@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from audit.models import AuditEntry
-from audit.schemas import AuditQuery
+from audit.schemas import AuditQuery, OversightScope
 from audit.service import iter_entries
 from gateway.settings import Settings
 
@@ -92,15 +92,24 @@ class Finding(BaseModel):
     entries: list[int]
 
 
-def find_unusual(session: Session, thresholds: Thresholds, now: datetime) -> list[Finding]:
-    """Every rule over the window ending now; findings sorted by rule, then by count."""
+def find_unusual(
+    session: Session,
+    thresholds: Thresholds,
+    now: datetime,
+    *,
+    within: OversightScope | None = None,
+) -> list[Finding]:
+    """Every rule over the window ending now, within an officer's part of the log (none: all);
+    findings sorted by rule, then by count."""
     today = now.astimezone(LOCAL).date()
     start = datetime.combine(
         today - timedelta(days=thresholds.window_days - 1), datetime.min.time(), tzinfo=LOCAL
     )
     reads = [
         entry
-        for entry in iter_entries(session=session, query=AuditQuery(recorded_from=start))
+        for entry in iter_entries(
+            session=session, query=AuditQuery(recorded_from=start, within=within)
+        )
         if entry.action in READS
     ]
     return [

@@ -266,8 +266,8 @@ def receipt(
         issued_at=now,
     )
     return Receipt(
-        receipt=sign_receipt(claims, runtime.token_key),
-        jwks_uri=f"{runtime.settings.public_url}/.well-known/jwks.json",
+        receipt=sign_receipt(claims, runtime.receipt_keys.current),
+        jwks_uri=f"{runtime.settings.public_url}/v1/receipt-keys",
         claims=claims,
     )
 

@@ -28,7 +28,8 @@ class DemoParty:
 DEMO_PARTIES = (
     DemoParty(
         "ggz-leiden", "ggz", "GGZ Leiden (demo)",
-        ("care-coordinator", "ips-job-coach"), ("reintegration", "case-coordination"), "EdDSA",
+        ("care-coordinator", "ips-job-coach", "privacy-officer"), ("reintegration", "case-coordination"),
+        "EdDSA",
     ),
     DemoParty(
         "uwv-leiden", "uwv", "UWV Leiden (demo)",
@@ -36,7 +37,8 @@ DEMO_PARTIES = (
     ),
     DemoParty(
         "gemeente-leiden", "gemeente", "Gemeente Leiden (demo)",
-        ("case-manager", "privacy-officer", "reintegration-advisor"),
+        # The municipality runs the region's gateway: its officer oversees the whole log.
+        ("case-manager", "privacy-officer", "regional-privacy-officer", "reintegration-advisor"),
         ("reintegration", "case-coordination"), "ES256",
     ),
     DemoParty(

@@ -20,6 +20,7 @@ import httpx
 
 from gateway.auth.partner_keys import read_private_key, sign_client_assertion
 from gateway.demo.seed import DEMO_PARTICIPANTS
+from gateway.deps import ACTING_USER_HEADER
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CONSENTED = ["care.involvement", "care.work_readiness", "income.benefit"]
@@ -83,7 +84,7 @@ class Story:
                 "purpose": "reintegration",
                 "categories": ASKED,
             },
-            headers=self.partner_headers("uwv-leiden"),
+            headers={**self.partner_headers("uwv-leiden"), ACTING_USER_HEADER: "uwv/ad-jansen"},
         )
         view = _expect(response, 200, "UWV asks")
         for item in view["disclosed"]:

@@ -55,6 +55,7 @@ class Ask:
     purpose: str
     categories: tuple[str, ...]
     role: str | None
+    acting_user: str
 
 
 @dataclass(frozen=True)

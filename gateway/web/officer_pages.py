@@ -26,13 +26,16 @@ from gateway.audit_log import flow as audit_log
 from gateway.audit_log.flow import Filters, OfficerAsk
 from gateway.audit_log.grounds import ConsentGround, grounds
 from gateway.audit_log.unusual import Thresholds
+from gateway.auth import flow as auth_flow
 from gateway.auth.access_tokens import Caller
-from gateway.auth.roles import OFFICER_ROLE
+from gateway.auth.oidc import SignInRefused
+from gateway.auth.roles import OFFICER_ROLES
 from gateway.core.db import read_transaction, transaction
 from gateway.errors import GatewayError, InvalidInput
 from gateway.notices.flow import overdue as overdue_notices
 from gateway.registry.service import find_party, list_parties
 from gateway.runtime import Runtime
+from gateway.web import session_records, sign_in
 from gateway.web.chart import WINDOW_DAYS, party_charts
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.i18n import LOCAL_ZONE
@@ -43,21 +46,32 @@ from gateway.web.rendering import Page, PageDep
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
 LOGIN = "/officer/login"
+CALLBACK = "/officer/callback"
 FILTERS = ("subject", "party", "action", "purpose", "outcome", "from", "until", "own")
 PAGE_SIZE = 50
 
 
 def officer_caller(page: Page, session: Session) -> Caller | None:
-    """The session's party as a caller, only while it is enabled and holds the officer role."""
-    if page.session is None or page.session.kind != "officer":
+    """The session's party as a caller, only while the session's record is open, the party is
+    enabled and still holds an officer role the officer signed in with; otherwise the session
+    ends here."""
+    runtime = page.runtime
+    now = runtime.clock()
+    record = session_records.current(session, page.session, now=now, settings=runtime.settings)
+    if record is None or record.kind != "officer":
         return None
-    party = find_party(session, page.session.subject)
-    if party is None or not party.enabled or OFFICER_ROLE not in party.roles:
+    party = find_party(session, record.subject)
+    roles = [role for role in record.roles if party is not None and role in party.roles]
+    if party is None or not party.enabled:
+        session_records.end(session, record, now=now, reason="party-disabled")
+        return None
+    if not OFFICER_ROLES & set(roles):
+        session_records.end(session, record, now=now, reason="role-withdrawn")
         return None
     return Caller(
         party=party.id,
         domain=party.domain,
-        roles=tuple(party.roles),
+        roles=tuple(roles),
         purposes=tuple(party.purposes),
         token_id="web-session",  # noqa: S106 - a label, not a secret
     )
@@ -87,7 +101,70 @@ def shown_subject(runtime: Runtime, session: Session, given: str) -> str:
 
 @router.get("/login")
 def login_form(page: PageDep) -> Response:
-    return page.render("officer_login.html", demo=page.runtime.settings.demo_login, failed=False)
+    return login_page(page)
+
+
+def login_page(page: Page, *, status: int = 200, failed: bool = False) -> Response:
+    """Each organisation with a provider of its own, and the demo login where it is on."""
+    runtime = page.runtime
+    with read_transaction(runtime.sessions) as session:
+        names = {party.id: party.display_name for party in list_parties(session)}
+    providers = [(party, names.get(party, party)) for party in sorted(runtime.sign_in.officers)]
+    return page.render(
+        "officer_login.html", status=status, demo=runtime.settings.demo_login, failed=failed,
+        providers=providers,
+    )  # fmt: skip
+
+
+@router.get("/login/{party_id}")
+def sign_in_at(party_id: str, page: PageDep) -> Response:
+    """To the organisation's own provider."""
+    provider = page.runtime.sign_in.officers.get(party_id)
+    if provider is None:
+        return page.render("message.html", status=404, message=page.text("not_found"))
+    return sign_in.to_provider(page, provider.relying_party, CALLBACK, LOGIN)
+
+
+@router.get("/callback")
+def callback(page: PageDep) -> Response:
+    """The provider's redirect back; a sign-in and a refused one are each an audit entry."""
+    runtime = page.runtime
+    try:
+        pending = sign_in.pending(page)
+    except SignInRefused as error:
+        return sign_in.refused(page, error, again=LOGIN)
+    provider = runtime.sign_in.officers.get(pending.provider)
+    if provider is None:
+        return sign_in.refused(page, SignInRefused("state", "unknown provider"), again=LOGIN)
+    refusal: SignInRefused | None = None
+    with transaction(runtime.sessions) as session:
+        try:
+            claims = provider.relying_party.finish(
+                pending, sign_in.callback_query(page),
+                redirect_uri=runtime.settings.public_url + CALLBACK, now=runtime.clock(),
+            )  # fmt: skip
+        except SignInRefused as error:
+            auth_flow.record_sign_in(
+                session, runtime, party=provider.party, trace_id=page.trace_id,
+                outcome=Outcome.DENY, reason=f"{error.reason}: {error.detail}", user=None,
+            )  # fmt: skip
+            refusal = error
+        else:
+            try:
+                signed = auth_flow.officer_signed_in(
+                    session, runtime, provider, claims, page.trace_id
+                )
+            except SignInRefused as error:
+                refusal = error  # on record already; committed with this transaction
+            else:
+                web_session = page.web.sessions.signed_in("officer", signed.party)
+                session_records.open_session(
+                    session, web_session, now=runtime.clock(), user_id=signed.user,
+                    roles=signed.roles,
+                )  # fmt: skip
+    if refusal is not None:
+        return sign_in.refused(page, refusal, again=LOGIN)
+    return sign_in.signed_in(page, web_session, target="/officer")
 
 
 @router.post("/login")
@@ -97,14 +174,27 @@ def login(page: PageDep, fields: FormDep) -> Response:
     except CsrfRefused:
         return page.render("message.html", status=403, message=page.text("csrf"))
     if not page.runtime.settings.demo_login:
-        return page.render("officer_login.html", status=404, demo=False, failed=False)
+        return login_page(page, status=404)
     party_id = (fields.get("party") or [""])[0].strip()
+    signed_in = None
     with transaction(page.runtime.sessions) as session:
         party = find_party(session, party_id)
-        allowed = party is not None and party.enabled and OFFICER_ROLE in party.roles
-    if not allowed:
-        return page.render("officer_login.html", status=401, demo=True, failed=True)
-    page.start(page.web.sessions.issue("officer", party_id))
+        roles = sorted(OFFICER_ROLES & set(party.roles)) if party is not None else []
+        if party is not None and party.enabled and roles:
+            signed_in = page.web.sessions.signed_in("officer", party_id)
+            session_records.open_session(
+                session, signed_in, now=page.runtime.clock(), user_id="demo", roles=roles
+            )
+        if party is not None:
+            auth_flow.record_sign_in(
+                session, page.runtime, party=party.id, trace_id=page.trace_id,
+                outcome=Outcome.OK if signed_in else Outcome.DENY,
+                reason=f"demo login; roles: {', '.join(roles)}" if signed_in else "no-role",
+                user="demo",
+            )  # fmt: skip
+    if signed_in is None:
+        return login_page(page, status=401, failed=True)
+    page.start(signed_in)
     return page.redirect("/officer")
 
 
@@ -114,7 +204,9 @@ def logout(page: PageDep, fields: FormDep) -> Response:
         check_csrf(page.session, fields)
     except CsrfRefused:
         return page.render("message.html", status=403, message=page.text("csrf"))
-    page.start(page.web.sessions.issue("anonymous", "-"))
+    with transaction(page.runtime.sessions) as session:
+        session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
+    page.sign_out()
     return page.redirect(LOGIN)
 
 

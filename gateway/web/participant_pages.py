@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from consent.errors import ConsentClosed, ConsentNotFound
 from consent.schemas import ConsentStatus
 from gateway.audit_log.access_log import access_log as read_access_log
+from gateway.auth import flow as auth_flow
+from gateway.auth.oidc import SignInRefused
 from gateway.consents import flow as consents
 from gateway.core.db import transaction
 from gateway.demo.flow import demo_participant_token
@@ -26,6 +28,7 @@ from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.plans.flow import own_plan
 from gateway.registry.service import list_parties
+from gateway.web import session_records, sign_in
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.forms import FormErrors
 from gateway.web.rendering import Page, PageDep
@@ -37,13 +40,19 @@ IN_FORCE = {ConsentStatus.ACTIVE, ConsentStatus.PENDING}
 CLOSED = {ConsentStatus.REVOKED, ConsentStatus.EXPIRED}
 DONE = {"grant": "done_grant", "narrow": "done_narrow", "revoke": "done_revoke"}
 LOGIN = "/portal/login"
+CALLBACK = "/portal/callback"
 
 
 def own_participant(page: Page, session: Session) -> Participant | None:
-    """The session's participant; nobody else's pages are ever reachable from a session."""
-    if page.session is None or page.session.kind != "participant":
+    """The session's participant while its record is open; nobody else's pages are ever
+    reachable from a session."""
+    runtime = page.runtime
+    record = session_records.current(
+        session, page.session, now=runtime.clock(), settings=runtime.settings
+    )
+    if record is None or record.kind != "participant":
         return None
-    return session.get(Participant, page.session.subject)
+    return session.get(Participant, record.subject)
 
 
 def refusal(page: Page, error: Exception) -> Response:
@@ -78,7 +87,34 @@ def values(fields: dict[str, list[str]], name: str) -> list[str]:
 
 @router.get("/login")
 def login_form(page: PageDep) -> Response:
+    """With a DigiD broker configured, straight to it; otherwise the demo login (if on)."""
+    provider = page.runtime.sign_in.participant
+    if provider is not None:
+        return sign_in.to_provider(page, provider, CALLBACK, LOGIN)
     return page.render("portal_login.html", demo=page.runtime.settings.demo_login, failed=False)
+
+
+@router.get("/callback")
+def callback(page: PageDep) -> Response:
+    """The provider's redirect back: the code for an ID token, the ID token for a session."""
+    runtime = page.runtime
+    provider = runtime.sign_in.participant
+    if provider is None:
+        return page.render("message.html", status=404, message=page.text("not_found"))
+    try:
+        claims = provider.finish(
+            sign_in.pending(page), sign_in.callback_query(page),
+            redirect_uri=runtime.settings.public_url + CALLBACK, now=runtime.clock(),
+        )  # fmt: skip
+        with transaction(runtime.sessions) as session:
+            participant = auth_flow.participant_of(session, runtime, claims)
+            signed_in = page.web.sessions.signed_in("participant", participant.id)
+            session_records.open_session(
+                session, signed_in, now=runtime.clock(), user_id=None, roles=[]
+            )
+    except SignInRefused as error:
+        return sign_in.refused(page, error, again=LOGIN)
+    return sign_in.signed_in(page, signed_in, target="/portal")
 
 
 @router.post("/login")
@@ -101,8 +137,11 @@ def login(page: PageDep, fields: FormDep) -> Response:
             session=session, keys=runtime.identity_keys, bsn=identity.bsn,
             domains=runtime.catalogue.domains, now=runtime.clock(),
         )  # fmt: skip
-        participant_id = participant.id
-    page.start(page.web.sessions.issue("participant", participant_id))
+        signed_in = page.web.sessions.signed_in("participant", participant.id)
+        session_records.open_session(
+            session, signed_in, now=runtime.clock(), user_id=None, roles=[]
+        )
+    page.start(signed_in)
     return page.redirect("/portal")
 
 
@@ -112,7 +151,9 @@ def logout(page: PageDep, fields: FormDep) -> Response:
         check_csrf(page.session, fields)
     except CsrfRefused as error:
         return refusal(page, error)
-    page.start(page.web.sessions.issue("anonymous", "-"))
+    with transaction(page.runtime.sessions) as session:
+        session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
+    page.sign_out()
     return page.redirect(LOGIN)
 
 

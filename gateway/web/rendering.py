@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,7 +23,7 @@ from gateway.web.i18n import (
     why_needed,
     words,
 )
-from gateway.web.sessions import COOKIE, LIFETIME, SessionCodec, WebSession, session_key
+from gateway.web.sessions import COOKIE, SessionCodec, WebSession
 
 LANGUAGE_COOKIE = "schakel_lang"
 CONTENT_SECURITY_POLICY = (
@@ -55,7 +56,11 @@ def build_web(runtime: Runtime) -> Web:
     )
     return Web(
         templates=templates,
-        sessions=SessionCodec(session_key(runtime.token_key), runtime.clock),
+        sessions=SessionCodec(
+            runtime.session_key,
+            runtime.clock,
+            lifetime=timedelta(minutes=runtime.settings.web_session_absolute_minutes),
+        ),
         secure_cookies=runtime.settings.public_url.startswith("https://"),
     )
 
@@ -74,12 +79,16 @@ class Page:
     def form_session(self) -> WebSession:
         """The session whose CSRF token the page's forms carry; an anonymous one if needed."""
         if self.session is None:
-            self.session = self.new_session = self.web.sessions.issue("anonymous", "-")
+            self.session = self.new_session = self.web.sessions.anonymous()
         return self.session
 
     def start(self, session: WebSession) -> None:
-        """Log in (or out): a fresh session, with a fresh CSRF token, replaces the old one."""
+        """Sign in (or out): a fresh session, with a fresh CSRF token, replaces the old one."""
         self.session = self.new_session = session
+
+    def sign_out(self) -> None:
+        """The cookie becomes anonymous; the caller ends the server-side record."""
+        self.start(self.web.sessions.anonymous())
 
     @property
     def trace_id(self) -> str | None:
@@ -120,7 +129,7 @@ class Page:
             response.set_cookie(
                 COOKIE,
                 self.web.sessions.encode(self.new_session),
-                max_age=int(LIFETIME.total_seconds()),
+                max_age=max(0, self.new_session.expires - int(self.runtime.clock().timestamp())),
                 path="/",
                 secure=self.web.secure_cookies,
                 httponly=True,

@@ -33,7 +33,7 @@ SMALL = {
 def world(settings: Settings) -> Iterator[World]:
     with running_world(settings.model_copy(update=SMALL)) as running:
         officer = new_partner(
-            "privacy-leiden", "gemeente", "EdDSA", roles=("privacy-officer",), purposes=()
+            "privacy-leiden", "gemeente", "EdDSA", roles=("regional-privacy-officer",), purposes=()
         )
         register(running.runtime, officer)
         running.partners["privacy-leiden"] = officer

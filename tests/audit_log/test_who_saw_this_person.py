@@ -21,7 +21,7 @@ BSN_LIKE = re.compile(r"(?<![0-9a-f])9999000[0-9]{2}(?![0-9a-f])")
 def world(settings: Settings) -> Iterator[World]:
     with running_world(settings.model_copy(update={"demo_login": True})) as running:
         officer = new_partner(
-            "privacy-leiden", "gemeente", "EdDSA", roles=("privacy-officer",), purposes=()
+            "privacy-leiden", "gemeente", "EdDSA", roles=("regional-privacy-officer",), purposes=()
         )
         register(running.runtime, officer)
         running.partners["privacy-leiden"] = officer

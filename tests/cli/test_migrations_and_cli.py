@@ -221,6 +221,7 @@ def test_demo_seeds_four_parties_once_and_prints_how_to_call(
 def test_production_keys_from_keys_init_start_a_gateway_that_generates_nothing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from gateway.cli.keys import KEY_FILES
     from gateway.runtime import build_runtime
     from gateway.settings import Settings
 
@@ -228,7 +229,7 @@ def test_production_keys_from_keys_init_start_a_gateway_that_generates_nothing(
     made = runner.invoke(app, ["keys", "init", "--out", "secrets"])
     assert made.exit_code == 0, made.output
     assert runner.invoke(app, ["keys", "init", "--out", "secrets"]).exit_code == 2
-    for name in ("token-signing.pem", "audit-signing.pem", "identity.json", "kek.b64"):
+    for name in KEY_FILES:
         assert (tmp_path / "secrets" / name).stat().st_mode & 0o077 == 0
     secrets = tmp_path / "secrets"
     settings = Settings(
@@ -237,6 +238,8 @@ def test_production_keys_from_keys_init_start_a_gateway_that_generates_nothing(
         generate_missing_keys=False,
         token_signing_key_file=secrets / "token-signing.pem",
         audit_signing_key_file=secrets / "audit-signing.pem",
+        receipt_signing_key_file=secrets / "receipt-signing.pem",
+        session_key_file=secrets / "session.key",
         identity_keys_file=secrets / "identity.json",
         kek_file=secrets / "kek.b64",
     )

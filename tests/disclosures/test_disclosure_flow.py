@@ -326,3 +326,26 @@ def test_no_bsn_in_any_response_audit_entry_or_log_line(
         logging.getLogger().handlers.clear()
     for bsn in (SAM, UNKNOWN):
         assert all(bsn not in text for text in texts)
+
+
+@pytest.mark.parametrize("path", ["/v1/disclosures", "/v1/plans/query"])
+@pytest.mark.parametrize("given", [None, "", "two words", "x" * 65, "999900006"])
+def test_a_read_without_the_acting_professional_is_refused_naming_the_header(
+    world: World, path: str, given: str | None
+) -> None:
+    _prepared(world)
+    headers = world.partner_headers("uwv-leiden")
+    del headers["X-Schakel-User"]
+    if given is not None:
+        headers["X-Schakel-User"] = given
+    body: dict[str, Any] = {"subject": {"bsn": SAM}, "purpose": "reintegration"}
+    if path == "/v1/disclosures":
+        body["categories"] = ["care.involvement"]
+    entries_before = len(world.audit_entries())
+    response = world.client.post(path, json=body, headers=headers)
+    assert response.status_code == (422 if given == "999900006" else 400), response.text
+    problem = response.json()
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "X-Schakel-User" in problem["detail"]
+    assert problem["errors"][0]["parameter"] == "header:X-Schakel-User"
+    assert len(world.audit_entries()) == entries_before  # nothing was asked, nothing decided

@@ -65,7 +65,8 @@ def test_a_participant_gives_fixes_and_withdraws_a_consent_and_reads_who_saw_wha
     checked(page, "09-portal-receipt", axe)
 
     token = partner_token(url, partners["uwv-leiden"])
-    denied = httpx.post(f"{url}/v1/disclosures", headers={"Authorization": f"Bearer {token}"},
+    denied = httpx.post(f"{url}/v1/disclosures",
+        headers={"Authorization": f"Bearer {token}", "X-Schakel-User": "uwv/ad-jansen"},
         json={"subject": {"bsn": SAM}, "purpose": "reintegration", "categories": ["work.capacity"]})  # fmt: skip
     assert denied.json()["withheld"][0]["code"] == "consent.missing", denied.text
 
@@ -93,7 +94,7 @@ def test_the_privacy_officer_finds_who_saw_a_participant_and_on_what_grounds(
     grant.get_by_label("hoeveel u kunt werken").check()
     grant.get_by_role("button", name="Toestemming geven").click()
     token = partner_token(url, partners["uwv-leiden"])
-    denied = httpx.post(f"{url}/v1/disclosures", headers={"Authorization": f"Bearer {token}"},
+    denied = httpx.post(f"{url}/v1/disclosures", headers={"Authorization": f"Bearer {token}", "X-Schakel-User": "uwv/ad-jansen"},
         json={"subject": {"bsn": SAM}, "purpose": "reintegration", "categories": ["income.benefit"]})  # fmt: skip
     assert denied.json()["withheld"][0]["code"] == "consent.missing", denied.text
 

@@ -186,7 +186,7 @@ def test_a_forged_or_garbled_session_cookie_is_no_session() -> None:
     from gateway.web.sessions import SessionCodec
 
     codec = SessionCodec(b"k" * 32, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC))
-    good = codec.encode(codec.issue("participant", "p-1"))
+    good = codec.encode(codec.signed_in("participant", "p-1"))
     assert codec.decode(good) is not None
     for cookie in ("é.x", good[:-2] + "xx", good.replace(".", ""), "a.b.c"):
         assert codec.decode(cookie) is None
