@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +16,42 @@ PARTY_ID = re.compile(r"^[a-z](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
+class Obstacle:
+    """A code of the obstacle vocabulary, with its label per language."""
+
+    code: str
+    labels: dict[str, str]
+    description: str
+
+    def label(self, language: str) -> str:
+        return self.labels.get(language) or self.labels.get("en") or self.code
+
+
+@dataclass(frozen=True)
 class Catalogue:
-    """What the policies know about; the API validates against the same document."""
+    """What the policies know about; the API validates against the same document.
+
+    ``conferences`` maps each case-conference purpose to the roles that may chair one;
+    ``regions`` and ``obstacles`` are the vocabularies of a conference and its outcome.
+    """
 
     domains: frozenset[str]
     roles: dict[str, frozenset[str]]
     purposes: dict[str, frozenset[str]]
     categories: dict[str, tuple[str, ...]]
     sources: dict[str, frozenset[str]]
+    conferences: dict[str, frozenset[str]] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)
+    obstacles: dict[str, Obstacle] = field(default_factory=dict)
 
     @classmethod
     def load(cls, policies_dir: Path) -> Catalogue:
         document: dict[str, Any] = json.loads((policies_dir / CATALOGUE_FILE).read_text("utf-8"))
+        purposes: dict[str, Any] = document["purposes"]
         return cls(
             domains=frozenset(document["domains"]),
             roles={name: frozenset(role["domains"]) for name, role in document["roles"].items()},
-            purposes={
-                name: frozenset(purpose["categories"])
-                for name, purpose in document["purposes"].items()
-            },
+            purposes={name: frozenset(purpose["categories"]) for name, purpose in purposes.items()},
             categories={
                 name: tuple(category["fields"]) for name, category in document["categories"].items()
             },
@@ -42,7 +59,26 @@ class Catalogue:
                 name: frozenset(category.get("sources", ()))
                 for name, category in document["categories"].items()
             },
+            conferences={
+                name: frozenset(purpose.get("chair_roles", ()))
+                for name, purpose in purposes.items()
+                if purpose.get("conference") is True
+            },
+            regions={name: region["name"] for name, region in document.get("regions", {}).items()},
+            obstacles={
+                code: Obstacle(code, dict(entry["label"]), entry.get("description", ""))
+                for code, entry in document.get("obstacles", {}).items()
+            },
         )
+
+    @property
+    def standing_purposes(self) -> dict[str, frozenset[str]]:
+        """The purposes a consent can be given for outside a conference (a conference asks its own)."""
+        return {
+            name: categories
+            for name, categories in self.purposes.items()
+            if name not in self.conferences
+        }
 
     def check_party_profile(
         self, *, domain: str, roles: Sequence[str], purposes: Sequence[str]

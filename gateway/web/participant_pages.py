@@ -132,7 +132,9 @@ def overview(page: PageDep, done: Annotated[str | None, Query(max_length=16)] = 
     grantees = [(party.id, party.display_name) for party in parties] + [
         (domain, "") for domain in sorted(runtime.catalogue.domains)
     ]
-    purposes = {name: sorted(categories) for name, categories in runtime.catalogue.purposes.items()}
+    purposes = {
+        name: sorted(categories) for name, categories in runtime.catalogue.standing_purposes.items()
+    }
     return page.render(
         "portal_overview.html",
         consents=[consent for consent in given if consent.status in IN_FORCE],
