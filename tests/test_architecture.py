@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAINS = ("consent", "audit", "adapters", "plan")
+DOMAINS = ("consent", "audit", "adapters", "plan", "conference")
 
 
 def _imported_packages(path: Path) -> set[str]:

@@ -16,6 +16,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent
 def target_metadata() -> list[MetaData]:
     """Every package's tables, so ``alembic revision --autogenerate`` sees them all."""
     from audit.models import AuditBase
+    from conference.models import ConferenceBase
     from consent.models import ConsentBase
     from gateway.contributions import models as _ingest  # noqa: F401 - registers the tables
     from gateway.core import models as _core  # noqa: F401 - registers the tables
@@ -25,7 +26,13 @@ def target_metadata() -> list[MetaData]:
     from gateway.storage import models as _storage  # noqa: F401 - registers the tables
     from plan.models import PlanBase
 
-    return [Base.metadata, ConsentBase.metadata, AuditBase.metadata, PlanBase.metadata]
+    return [
+        Base.metadata,
+        ConsentBase.metadata,
+        AuditBase.metadata,
+        PlanBase.metadata,
+        ConferenceBase.metadata,
+    ]
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
