@@ -43,6 +43,7 @@ class ParticipantRef(Protocol):
 # Built once, with bound parameters: partner requests resolve a participant on every call.
 _BY_BSN_INDEX = select(Participant).where(Participant.bsn_index == bindparam("index"))
 ID_BY_BSN_INDEX = select(Participant.id).where(Participant.bsn_index == bindparam("index"))
+ID_BY_ID = select(Participant.id).where(Participant.id == bindparam("participant_id"))
 ID_BY_PSEUDONYM = (
     select(Participant.id)
     .join(DomainPseudonym, DomainPseudonym.participant_id == Participant.id)
