@@ -60,7 +60,7 @@ def obstacle_rows(
             period=quarter(starts_at),
             domain=str(obstacle["domain"]),
         )
-        for obstacles, conference_region, starts_at in session.execute(query).tuples()
+        for obstacles, conference_region, starts_at in session.execute(query).all()
         for obstacle in obstacles
     ]
 

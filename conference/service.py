@@ -236,7 +236,7 @@ def cases_of_participant(session: Session, participant_id: str) -> list[tuple[Ca
         .where(Case.participant_id == participant_id)
         .order_by(Conference.starts_at.desc(), Conference.id)
     )
-    return [(case, conference) for case, conference in rows.tuples()]
+    return [(case, conference) for case, conference in rows.all()]
 
 
 # --- the answer: consent for this conference --------------------------------------------------

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from gateway import health
 from gateway.audit_log import api as audit_log_api
 from gateway.auth import api as auth_api
+from gateway.conferences import api as conferences_api
 from gateway.consents import api as consents_api
 from gateway.contributions import api as contributions_api
 from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
@@ -101,5 +102,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(signals_api.partner_router)
     app.include_router(webhooks_api.router)
     app.include_router(webhooks_api.operator_router)
+    app.include_router(conferences_api.router)
+    app.include_router(conferences_api.register_router)
+    app.include_router(conferences_api.participant_router)
     install_web_pages(app, runtime)
     return app

@@ -43,6 +43,7 @@ class Catalogue:
     conferences: dict[str, frozenset[str]] = field(default_factory=dict)
     regions: dict[str, str] = field(default_factory=dict)
     obstacles: dict[str, Obstacle] = field(default_factory=dict)
+    requesters_of: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, policies_dir: Path) -> Catalogue:
@@ -69,7 +70,15 @@ class Catalogue:
                 code: Obstacle(code, dict(entry["label"]), entry.get("description", ""))
                 for code, entry in document.get("obstacles", {}).items()
             },
+            requesters_of={
+                name: {domain: frozenset(roles) for domain, roles in purpose["requesters"].items()}
+                for name, purpose in purposes.items()
+            },
         )
+
+    def requesters(self, purpose: str, domain: str) -> frozenset[str]:
+        """The roles of ``domain`` that may ask for ``purpose``."""
+        return self.requesters_of.get(purpose, {}).get(domain, frozenset())
 
     @property
     def standing_purposes(self) -> dict[str, frozenset[str]]:

@@ -295,7 +295,8 @@ def _disclosure_draft(decided: Decided, shown: Shown, entry: _Entry) -> AuditDra
     the reader answers with a problem instead)."""
     withheld = ", ".join(f"{item.category}: {item.code}" for item in shown.withheld)
     if shown.refusal is not None:
-        withheld = f"refused: {shown.refusal.detail}"
+        code = shown.refusal.extensions.get("reason")
+        withheld = f"refused: {f'{code}: ' if code else ''}{shown.refusal.detail}"
     reason = "; ".join(part for part in (shown.note, withheld) if part)
     disclosed = () if shown.refusal is not None else shown.disclosed
     return entry.draft(

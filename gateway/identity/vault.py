@@ -102,6 +102,31 @@ def enrol(
     return participant
 
 
+def ensure_pseudonyms(
+    *, session: Session, keys: IdentityKeys, participant_id: str, domains: Iterable[str]
+) -> None:
+    """The domain pseudonyms of a participant enrolled before a domain joined the catalogue, so
+    that a party of that domain can name them too."""
+    held = set(
+        session.scalars(
+            select(DomainPseudonym.domain).where(DomainPseudonym.participant_id == participant_id)
+        )
+    )
+    for domain in sorted(set(domains) - held):
+        try:
+            with session.begin_nested():
+                session.add(
+                    DomainPseudonym(
+                        domain=domain,
+                        pseudonym=pseudonym(keys, domain, participant_id),
+                        participant_id=participant_id,
+                    )
+                )
+                session.flush()
+        except IntegrityError:
+            continue  # added by a concurrent request meanwhile
+
+
 def reveal_bsn(keys: IdentityKeys, participant: Participant) -> str:
     """Decrypt the BSN; the participant id is the associated data, so rows cannot be swapped."""
     nonce, sealed = participant.bsn_ciphertext[:12], participant.bsn_ciphertext[12:]
