@@ -9,6 +9,7 @@ COPY audit ./audit
 COPY adapters ./adapters
 COPY plan ./plan
 COPY conference ./conference
+COPY notice ./notice
 COPY dbtypes ./dbtypes
 COPY fhirsystems ./fhirsystems
 COPY suppression ./suppression

@@ -174,6 +174,22 @@ class Grant(Protocol):
     def categories(self) -> list[str]: ...
 
 
+def expired_between(*, session: Session, after: datetime, until: datetime) -> list[Consent]:
+    """Versions that ended by their period in (``after``, ``until``] while open: an expiry is
+    no event, so whoever must act on it (deletion notices) sweeps for it."""
+    return list(
+        session.scalars(
+            select(Consent)
+            .where(
+                Consent.closed_at.is_(None),
+                Consent.valid_until > after,
+                Consent.valid_until <= until,
+            )
+            .order_by(Consent.valid_until, Consent.id)
+        )
+    )
+
+
 def consents_in_force(*, session: Session, participant_id: str, at: datetime) -> list[Consent]:
     """Consents in force at ``at``: started, not yet expired (an end at T is out at T), open."""
     return list(session.scalars(_IN_FORCE, {"participant_id": participant_id, "at": at}))
@@ -196,6 +212,28 @@ def list_consents(*, session: Session, participant_id: str, at: datetime) -> lis
     ).all()
     closings = _closing_events(session, participant_id)
     return [view(consent, closings.get(consent.id), at) for consent in consents]
+
+
+def lineage(*, session: Session, participant_id: str, consent_id: str) -> list[Consent]:
+    """The consent with every version before and after it, oldest first (supersedes links them)."""
+    versions = {
+        consent.id: consent
+        for consent in session.scalars(
+            select(Consent).where(Consent.participant_id == participant_id)
+        )
+    }
+    if consent_id not in versions:
+        raise ConsentNotFound(f"no consent {consent_id}")
+    successor = {c.supersedes: c.id for c in versions.values() if c.supersedes is not None}
+    first = consent_id
+    while (earlier := versions[first].supersedes) is not None:
+        first = earlier
+    found: list[Consent] = []
+    current: str | None = first
+    while current is not None:
+        found.append(versions[current])
+        current = successor.get(current)
+    return found
 
 
 def status_at(consent: Consent, closing: ConsentEvent | None, at: datetime) -> ConsentStatus:

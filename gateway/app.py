@@ -16,9 +16,12 @@ from gateway.conferences import api as conferences_api
 from gateway.consents import api as consents_api
 from gateway.contributions import api as contributions_api
 from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
+from gateway.core.periodic import Periodic
 from gateway.demo import api as demo_api
 from gateway.disclosures import api as disclosures_api
 from gateway.health import serve_metrics
+from gateway.notices import api as notices_api
+from gateway.notices.flow import record_webhook_delivery, sweep
 from gateway.plans import api as plans_api
 from gateway.policy import api as policy_api
 from gateway.problems import install_problem_handlers
@@ -57,9 +60,18 @@ def create_app(runtime: Runtime) -> FastAPI:
                 sessions=runtime.sessions, keks=runtime.keks, clock=runtime.clock,
                 settings=runtime.settings,
                 on_outcome=lambda status: deliveries.labels(DELIVERY_RESULT[status]).inc(),
+                on_delivered=lambda session, message: record_webhook_delivery(
+                    session, runtime.trail, message.event_type, message.payload
+                ),
             )  # fmt: skip
             worker.start()
         metrics_server = serve_metrics(runtime)
+        sweeper = None
+        if runtime.settings.notice_sweep_seconds > 0:
+            sweeper = Periodic(
+                "notice-sweeper", runtime.settings.notice_sweep_seconds, lambda: sweep(runtime)
+            )
+            sweeper.start()
         # What start-up loaded (modules, models, routes) lives as long as the process. Out of
         # the collector's sight, a full collection no longer walks it, a walk that paused every
         # request under load (docs/performance.md).
@@ -70,6 +82,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             worker.stop()
         if metrics_server is not None:
             metrics_server.stop()
+        if sweeper is not None:
+            sweeper.stop()
         runtime.close()
 
     app = FastAPI(
@@ -100,6 +114,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(plans_api.partner_router)
     app.include_router(signals_api.participant_router)
     app.include_router(signals_api.partner_router)
+    app.include_router(notices_api.router)
+    app.include_router(notices_api.participant_router)
     app.include_router(webhooks_api.router)
     app.include_router(webhooks_api.operator_router)
     app.include_router(conferences_api.router)

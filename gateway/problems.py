@@ -24,6 +24,7 @@ from gateway.core.db import WriterTimeout
 from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.storage.service import ParticipantErased
+from notice.errors import NoticeError, NoticeNotFound, NoticeSuperseded, UnknownGround
 from plan.errors import (
     DirectorNotAllowed,
     InvalidPlanInput,
@@ -69,6 +70,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PayloadError, _payload_error)  # type: ignore[arg-type]
     app.add_exception_handler(PlanError, _plan_error)  # type: ignore[arg-type]
     app.add_exception_handler(ConferenceError, _conference_error)  # type: ignore[arg-type]
+    app.add_exception_handler(NoticeError, _notice_error)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(WriterTimeout, _database_busy)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_unavailable)  # type: ignore[arg-type]
@@ -227,6 +229,28 @@ async def _conference_error(request: Request, error: ConferenceError) -> JSONRes
     return problem_response(
         422, slug="invalid-input", title="Invalid input", detail=str(error), request=request,
         **extensions,
+    )  # fmt: skip
+
+
+async def _notice_error(request: Request, error: NoticeError) -> JSONResponse:
+    """Deletion-notice errors: 404 (also another party's notice), 409 (answered, superseded), 422."""
+    if isinstance(error, NoticeNotFound):
+        return problem_response(
+            404, slug="not-found", title="Not found", detail=str(error), request=request
+        )
+    if isinstance(error, NoticeSuperseded):
+        return problem_response(
+            409, slug="notice-superseded", title="Notice superseded", detail=str(error),
+            request=request, superseded_by=error.superseded_by,
+        )  # fmt: skip
+    if isinstance(error, UnknownGround):
+        return problem_response(
+            422, slug="invalid-input", title="Invalid input", detail=str(error), request=request,
+            errors=[{"pointer": "#/ground", "detail": str(error)}], valid_values=error.valid,
+        )  # fmt: skip
+    return problem_response(
+        409, slug="notice-acknowledged", title="Notice acknowledged already", detail=str(error),
+        request=request,
     )  # fmt: skip
 
 

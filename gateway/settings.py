@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
+    notice_acknowledge_working_days: Annotated[int, Field(ge=1, le=60)] = Field(
+        default=10,
+        description="Working days a recipient has to acknowledge a deletion notice.",
+    )
+    notice_sweep_seconds: Annotated[float, Field(ge=0, le=86400)] = Field(
+        default=60,
+        description="How often expired consents are swept for deletion notices; 0 turns it off.",
+    )
     metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = Field(
         default=None,
         description="Serve Prometheus metrics at /metrics on this port (apart from the API).",
@@ -72,7 +80,7 @@ class Settings(BaseSettings):
     )
     opa_cooloff_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=1.0,
-        description="After an OPA time-out or refused connection, refuse decisions at once this long.",
+        description="After two OPA time-outs or refused connections in a row, refuse at once this long.",
     )
     policies_dir: Path = Field(
         default=REPOSITORY_POLICIES, description="Folder holding the Rego policies and data."

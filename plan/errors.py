@@ -11,6 +11,10 @@ class PlanItemNotFound(PlanError):
     """No such goal or action for a participant the caller may reach."""
 
 
+class SignalNotFound(PlanError):
+    """No such involvement signal of the caller's party (another party's is 'not found')."""
+
+
 class NotYours(PlanError):
     """The caller may reach the plan but not change this item (another party's action)."""
 

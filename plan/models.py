@@ -1,6 +1,7 @@
 """Plan tables: versioned goals and actions, director assignments, signals and their delivery.
 
-Goals, actions, director assignments, signals and notifications are only ever added. The webhook
+Goals, actions, director assignments and notifications are only ever added; a signal is ended
+by stamping its end (it stays as history, and a new one may follow). The webhook
 outbox is the one table whose rows change state (pending, delivered, dead); each attempt on it is
 kept as a row of its own.
 """
@@ -14,10 +15,12 @@ from sqlalchemy import (
     JSON,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -75,8 +78,12 @@ class InvolvementSignal(PlanBase):
 
     __tablename__ = "involvement_signals"
     __table_args__ = (
-        UniqueConstraint("participant_id", "party", "purpose", name="uq_involvement_signals_once"),
-    )
+        # One signal in force per party and purpose; an ended one stays as history beside a new one.
+        Index(
+            "uq_involvement_signals_once", "participant_id", "party", "purpose", unique=True,
+            sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     participant_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -85,20 +92,25 @@ class InvolvementSignal(PlanBase):
     purpose: Mapped[str] = mapped_column(String(64))
     contact: Mapped[str] = mapped_column(String(200))
     signalled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SignalNotification(PlanBase):
-    """One party told of another party's signal; its id is the cursor of the pollable feed."""
+    """One party told of another party's signal, or of its end (``kind``); its id is the cursor
+    of the pollable feed."""
 
     __tablename__ = "signal_notifications"
     __table_args__ = (
-        UniqueConstraint("recipient_party", "about_signal_id", name="uq_signal_notifications_once"),
+        UniqueConstraint(
+            "recipient_party", "about_signal_id", "kind", name="uq_signal_notifications_once"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     recipient_party: Mapped[str] = mapped_column(String(64), index=True)
     participant_id: Mapped[str] = mapped_column(String(36))
     about_signal_id: Mapped[str] = mapped_column(ForeignKey("involvement_signals.id"))
+    kind: Mapped[str] = mapped_column(String(16), server_default="signalled")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -134,14 +134,19 @@ class Involvement:
     purpose: str
     contact: str
     signalled_at: datetime
+    ended_at: datetime | None = None
+
+
+SIGNALLED, ENDED = "signalled", "ended"
 
 
 @dataclass(frozen=True)
 class Notice:
-    """One notification of a party about another party's involvement."""
+    """One notification of a party about another party's involvement, or of its end."""
 
     id: int
     recipient_party: str
     participant_id: str
     about: Involvement
     created_at: datetime
+    kind: str = SIGNALLED

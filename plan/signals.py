@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plan.errors import SignalNotFound
 from plan.models import InvolvementSignal, SignalNotification
-from plan.schemas import Involvement, Notice
+from plan.schemas import ENDED, SIGNALLED, Involvement, Notice
 
 Clock = Callable[[], datetime]
 MAX_FEED_PAGE = 500
@@ -54,13 +55,46 @@ def submit_signal(
 
 
 def involvements(*, session: Session, participant_id: str) -> list[Involvement]:
-    """Every signal about the participant, oldest first."""
+    """The signals about the participant that have not ended, oldest first."""
     rows = session.scalars(
         select(InvolvementSignal)
-        .where(InvolvementSignal.participant_id == participant_id)
+        .where(
+            InvolvementSignal.participant_id == participant_id,
+            InvolvementSignal.ended_at.is_(None),
+        )
         .order_by(InvolvementSignal.signalled_at, InvolvementSignal.id)
     )
     return [_involvement(row) for row in rows]
+
+
+def end_signal(
+    *, session: Session, signal_id: str, party: str, clock: Clock
+) -> tuple[Involvement, list[Notice]]:
+    """The party is no longer involved: every party told of its signal is told of the end, once.
+
+    Ending a signal that has ended already changes nothing and tells nobody again.
+    """
+    signal = session.get(InvolvementSignal, signal_id)
+    if signal is None or signal.party != party:
+        raise SignalNotFound(f"no involvement signal {signal_id} of your party")
+    if signal.ended_at is not None:
+        return _involvement(signal), []
+    now = clock()
+    signal.ended_at = now
+    session.flush()
+    told = session.scalars(
+        select(SignalNotification.recipient_party).where(
+            SignalNotification.about_signal_id == signal_id,
+            SignalNotification.kind == SIGNALLED,
+        )
+    ).all()
+    about = _involvement(signal)
+    notices = [
+        notice
+        for recipient in sorted(set(told))
+        if (notice := _notify(session, recipient, signal.participant_id, about, now, ENDED))
+    ]
+    return about, notices
 
 
 def involved_parties(*, session: Session, participant_id: str) -> set[str]:
@@ -95,7 +129,7 @@ def notify_coordinated(
 
 
 def feed(*, session: Session, recipient_party: str, after: int, limit: int) -> list[Notice]:
-    """The party's notifications with an id above the cursor ``after``, oldest first."""
+    """The party's notifications (of signals and of their ends) above the cursor, oldest first."""
     rows = session.execute(
         select(SignalNotification, InvolvementSignal)
         .join(InvolvementSignal, SignalNotification.about_signal_id == InvolvementSignal.id)
@@ -108,11 +142,16 @@ def feed(*, session: Session, recipient_party: str, after: int, limit: int) -> l
 
 
 def _notify(
-    session: Session, recipient: str, participant_id: str, about: Involvement, now: datetime
+    session: Session,
+    recipient: str,
+    participant_id: str,
+    about: Involvement,
+    now: datetime,
+    kind: str = SIGNALLED,
 ) -> Notice | None:
     row = SignalNotification(
         recipient_party=recipient, participant_id=participant_id,
-        about_signal_id=about.signal_id, created_at=now,
+        about_signal_id=about.signal_id, kind=kind, created_at=now,
     )  # fmt: skip
     try:
         with session.begin_nested():
@@ -122,14 +161,15 @@ def _notify(
         return None  # a concurrent request told them already
     return Notice(
         id=row.id, recipient_party=recipient, participant_id=participant_id, about=about,
-        created_at=now,
+        created_at=now, kind=kind,
     )  # fmt: skip
 
 
 def _already_told(session: Session, participant_id: str) -> set[tuple[str, str]]:
     rows = session.execute(
         select(SignalNotification.recipient_party, SignalNotification.about_signal_id).where(
-            SignalNotification.participant_id == participant_id
+            SignalNotification.participant_id == participant_id,
+            SignalNotification.kind == SIGNALLED,
         )
     )
     return {(recipient, signal_id) for recipient, signal_id in rows}
@@ -143,6 +183,7 @@ def _signal(
             InvolvementSignal.participant_id == participant_id,
             InvolvementSignal.party == party,
             InvolvementSignal.purpose == purpose,
+            InvolvementSignal.ended_at.is_(None),
         )
     ).first()
 
@@ -150,7 +191,7 @@ def _signal(
 def _involvement(row: InvolvementSignal) -> Involvement:
     return Involvement(
         signal_id=row.id, party=row.party, domain=row.domain, purpose=row.purpose,
-        contact=row.contact, signalled_at=row.signalled_at,
+        contact=row.contact, signalled_at=row.signalled_at, ended_at=row.ended_at,
     )  # fmt: skip
 
 
@@ -158,5 +199,5 @@ def _notice(notification: SignalNotification, signal: InvolvementSignal) -> Noti
     return Notice(
         id=notification.id, recipient_party=notification.recipient_party,
         participant_id=notification.participant_id, about=_involvement(signal),
-        created_at=notification.created_at,
+        created_at=notification.created_at, kind=notification.kind,
     )  # fmt: skip

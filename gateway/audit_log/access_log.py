@@ -13,6 +13,7 @@ from audit.schemas import AuditQuery
 from audit.service import find_entries
 from gateway.audit_log.schemas import AccessLog, AccessLogItem
 from gateway.identity.vault import ParticipantRef
+from gateway.notices.flow import told_about
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
 
@@ -41,6 +42,7 @@ def access_log(
     return AccessLog(
         items=[_item(session, entry) for entry in entries if entry.action in SHOWN_ACTIONS],
         next_after_seq=next_after,
+        deletion_notices=told_about(session, runtime, participant),
     )
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from gateway.notices.schemas import ToldRecipient
+
 
 class AccessLogItem(BaseModel):
     seq: int
@@ -22,3 +24,7 @@ class AccessLogItem(BaseModel):
 class AccessLog(BaseModel):
     items: list[AccessLogItem]
     next_after_seq: int | None
+    deletion_notices: list[ToldRecipient] = Field(
+        description="After each withdrawal, expiry or erasure: which organisations were told to "
+        "delete what, and whether they confirmed or keep it on a legal ground"
+    )

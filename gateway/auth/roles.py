@@ -6,6 +6,7 @@ from gateway.auth.access_tokens import Caller
 from gateway.errors import Forbidden
 
 OFFICER_ROLE = "privacy-officer"
+REGIONAL_OFFICER_ROLE = "regional-privacy-officer"
 OPERATOR_ROLE = "operator"
 
 

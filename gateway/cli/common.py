@@ -13,6 +13,7 @@ from gateway.auth.signing_key import SigningKeyError
 from gateway.core.clock import system_clock
 from gateway.core.db import make_engine
 from gateway.migrations.current import schema_is_current
+from gateway.notices.flow import Notifier
 from gateway.runtime import AuditKeys, audit_trail_for, identity_keys_for, load_audit_keys
 from gateway.settings import Settings, SettingsError, load_settings
 
@@ -75,3 +76,8 @@ def cli_trail(settings: Settings) -> AuditTrail:
     """The one append path, as the gateway builds it: every CLI entry follows the checkpoint rule."""
     signing_key = cli_audit_keys(settings).signing_key
     return audit_trail_for(settings, signing_key, identity_keys_for(settings), system_clock)
+
+
+def cli_notifier(settings: Settings) -> Notifier:
+    """Deletion notices as the gateway sends them, for erasures made from the command line."""
+    return Notifier(cli_trail(settings), settings.notice_acknowledge_working_days)

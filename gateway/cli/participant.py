@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from consent.service import consents_in_force
-from gateway.cli.common import cli_settings, cli_trail, fail, migrated_engine
+from gateway.cli.common import cli_notifier, cli_settings, fail, migrated_engine
 from gateway.core.clock import system_clock
 from gateway.core.db import make_sessionmaker, transaction
 from gateway.identity.bsn import is_valid_bsn
@@ -33,15 +33,16 @@ def erase(
 ) -> None:
     """Destroy a participant's data key: every contribution becomes unreadable, backups too.
 
-    The audit trail stays (it names the participant by pseudonym only) and stays verifiable.
+    The audit trail stays (it names the participant by pseudonym only) and stays verifiable;
+    every party that received their data gets a deletion notice.
     """
     if (bsn is None) == (pseudonym_value is None):
         fail("name the participant by exactly one of --bsn or --pseudonym")
     if not yes:
         fail("erasure cannot be undone; repeat with --yes")
     settings = cli_settings()
-    trail = cli_trail(settings)
-    keys = trail.identity_keys
+    notifier = cli_notifier(settings)
+    keys = notifier.trail.identity_keys
     engine = migrated_engine(settings, migrate_sqlite=True)
     with transaction(make_sessionmaker(engine)) as session:
         if bsn is not None:
@@ -54,7 +55,7 @@ def erase(
             participant = find_by_pseudonym(session, domain, pseudonym_value or "")
         if participant is None:
             fail("no such participant")
-        erase_participant(session, trail, participant, "erased on request: data key destroyed")
+        erase_participant(session, notifier, participant, "erased on request: data key destroyed")
     typer.echo("participant erased: their contributions can no longer be decrypted")
 
 
@@ -67,7 +68,7 @@ def retention_run(
     if settings.retention_years is None:
         typer.echo("SCHAKEL_RETENTION_YEARS is not set: nothing expires")
         return
-    trail = cli_trail(settings)
+    notifier = cli_notifier(settings)
     now = system_clock()
     cutoff = now - timedelta(days=365 * settings.retention_years)
     sessions = make_sessionmaker(migrated_engine(settings, migrate_sqlite=True))
@@ -79,14 +80,16 @@ def retention_run(
         ]
     for participant_id in due:
         if dry_run:
-            typer.echo(f"due: {pseudonym(trail.identity_keys, AUDIT_DOMAIN, participant_id)}")
+            typer.echo(
+                f"due: {pseudonym(notifier.trail.identity_keys, AUDIT_DOMAIN, participant_id)}"
+            )
             continue
         with transaction(sessions) as session:
             participant = session.get(Participant, participant_id)
             assert participant is not None
             erase_participant(
                 session,
-                trail,
+                notifier,
                 participant,
                 f"retention: idle over {settings.retention_years} years",
             )

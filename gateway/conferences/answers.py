@@ -22,7 +22,6 @@ from conference.schemas import Answer, GivenBy, GivenHow
 from gateway.audit_log.trail import PARTICIPANT_ACTOR
 from gateway.auth.access_tokens import Caller
 from gateway.conferences.flow import (
-    ParticipantId,
     Taking,
     answer_view,
     member_views,
@@ -33,7 +32,7 @@ from gateway.conferences.flow import (
 )
 from gateway.conferences.schemas import AnswerView, MyConference, RecordedAnswer, SeenBy
 from gateway.errors import InvalidOnRecord, NotFoundOnRecord
-from gateway.identity.vault import ParticipantRef
+from gateway.identity.vault import ParticipantId, ParticipantRef
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.policy.input import decision_input
 from gateway.registry.service import find_party

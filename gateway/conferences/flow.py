@@ -37,7 +37,7 @@ from gateway.errors import (
     NotFoundOnRecord,
 )
 from gateway.identity.subjects import SubjectRef, resolve_subject
-from gateway.identity.vault import ParticipantRef, ensure_pseudonyms, pseudonym
+from gateway.identity.vault import ParticipantId, ParticipantRef, ensure_pseudonyms, pseudonym
 from gateway.plans.flow import UNREACHABLE, reach_participant
 from gateway.policy.input import rfc3339
 from gateway.registry.service import find_party, list_parties
@@ -412,10 +412,3 @@ def policy_conference(found: Taking) -> dict[str, object]:
         "ends_at": rfc3339(conference.ends_at),
         "invited": sorted(m.party for m in found.members if m.party != conference.chair_party),
     }
-
-
-@dataclass(frozen=True)
-class ParticipantId:
-    """A participant named by id alone (a case's), for its audit pseudonym."""
-
-    id: str

@@ -18,7 +18,6 @@ from conference.models import Outcome
 from conference.schemas import Member
 from gateway.auth.access_tokens import Caller
 from gateway.conferences.flow import (
-    ParticipantId,
     as_chair,
     pointer_error,
     record,
@@ -26,6 +25,7 @@ from gateway.conferences.flow import (
 )
 from gateway.conferences.schemas import AgreedAction, OutcomeRequest, OutcomeView
 from gateway.errors import Conflict
+from gateway.identity.vault import ParticipantId
 from gateway.plans.flow import audit_item
 from gateway.runtime import Runtime
 from plan import service as plan_service

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome
 from consent import service
-from consent.errors import ConsentNotFound, InvalidConsent
+from consent.errors import InvalidConsent
 from consent.fhir import consent_resource
+from consent.models import Consent
 from consent.receipt import receipt_claims, sign_receipt
 from consent.schemas import (
     ConsentAmendment,
@@ -32,9 +33,11 @@ from gateway.consents.schemas import PartnerConsentView, Receipt, RecordedConsen
 from gateway.errors import Forbidden, NotFound
 from gateway.identity.subjects import SubjectRef, resolve_or_enrol_subject, resolve_subject
 from gateway.identity.vault import AUDIT_DOMAIN, ParticipantRef, pseudonym
+from gateway.notices.flow import after_consent_closed, notifier_of
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
 from gateway.signals.matching import notify_involved
+from notice.schemas import Reason
 
 COORDINATION = "case-coordination"
 PARTICIPANT = (PARTICIPANT_ACTOR, PARTICIPANT_ACTOR)
@@ -172,6 +175,12 @@ def amend(
         session, runtime, trace_id, action="consent.amend", consent=shown,
         participant=participant, actor=PARTICIPANT,
     )  # fmt: skip
+    narrowed = session.get(Consent, successor.supersedes)
+    assert narrowed is not None  # an amendment always supersedes the version it amends
+    after_consent_closed(
+        session, notifier_of(runtime), trace_id, participant, closed=narrowed,
+        successor_categories=successor.categories, reason=Reason.NARROWED,
+    )  # fmt: skip
     return shown
 
 
@@ -197,6 +206,10 @@ def revoke(
         session, runtime, trace_id, action="consent.revoke", consent=shown,
         participant=participant, actor=PARTICIPANT, reason=reason,
     )  # fmt: skip
+    after_consent_closed(
+        session, notifier_of(runtime), trace_id, participant, closed=revoked,
+        reason=Reason.WITHDRAWN,
+    )  # fmt: skip
     return shown
 
 
@@ -204,10 +217,14 @@ def history(
     session: Session, runtime: Runtime, participant: ParticipantRef, consent_id: str
 ) -> list[ConsentEventView]:
     """Every event of a consent and of its versions before and after it."""
-    now = runtime.clock()
-    lineage = _lineage(session, participant.id, consent_id, now)
+    versions = service.lineage(
+        session=session, participant_id=participant.id, consent_id=consent_id
+    )
     return service.history(
-        session=session, participant_id=participant.id, at=now, consent_ids=lineage
+        session=session,
+        participant_id=participant.id,
+        at=runtime.clock(),
+        consent_ids=[version.id for version in versions],
     )
 
 
@@ -245,26 +262,6 @@ def receipt(
 def _export_pseudonym(runtime: Runtime, participant: ParticipantRef) -> str:
     """Exports name the participant by the audit-domain pseudonym: stable, and no BSN."""
     return pseudonym(runtime.identity_keys, AUDIT_DOMAIN, participant.id)
-
-
-def _lineage(session: Session, participant_id: str, consent_id: str, at: datetime) -> list[str]:
-    """The consent with every version before and after it, oldest first."""
-    versions = {
-        view.id: view
-        for view in service.list_consents(session=session, participant_id=participant_id, at=at)
-    }
-    if consent_id not in versions:
-        raise ConsentNotFound(f"no consent {consent_id}")
-    successor = {view.supersedes: view.id for view in versions.values() if view.supersedes}
-    first = consent_id
-    while (earlier := versions[first].supersedes) is not None:
-        first = earlier
-    lineage: list[str] = []
-    current: str | None = first
-    while current is not None:
-        lineage.append(current)
-        current = successor.get(current)
-    return lineage
 
 
 # --- partners ---------------------------------------------------------------------------------

@@ -28,6 +28,14 @@ class Obstacle:
 
 
 @dataclass(frozen=True)
+class RetentionGround:
+    """A legal ground a recipient may state for keeping data it was told to delete."""
+
+    description: str
+    domains: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """What the policies know about; the API validates against the same document.
 
@@ -44,6 +52,13 @@ class Catalogue:
     regions: dict[str, str] = field(default_factory=dict)
     obstacles: dict[str, Obstacle] = field(default_factory=dict)
     requesters_of: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    retention_grounds: dict[str, RetentionGround] = field(default_factory=dict)
+
+    def grounds_for(self, domain: str) -> frozenset[str]:
+        """The legal grounds on which a party of ``domain`` may keep data it was told to delete."""
+        return frozenset(
+            name for name, ground in self.retention_grounds.items() if domain in ground.domains
+        )
 
     @classmethod
     def load(cls, policies_dir: Path) -> Catalogue:
@@ -73,6 +88,10 @@ class Catalogue:
             requesters_of={
                 name: {domain: frozenset(roles) for domain, roles in purpose["requesters"].items()}
                 for name, purpose in purposes.items()
+            },
+            retention_grounds={
+                name: RetentionGround(ground["description"], frozenset(ground["domains"]))
+                for name, ground in document.get("retention_grounds", {}).items()
             },
         )
 

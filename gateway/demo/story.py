@@ -1,8 +1,9 @@
 """``schakel demo story``: the whole exchange against a running gateway, step by step.
 
 A GGZ provider, UWV and the municipality contribute; the participant consents; UWV asks and gets
-exactly what was consented; the participant narrows the consent; UWV asks again and that category
-is withheld; the participant's access log shows both. Everything goes over HTTP, as a partner
+exactly what was consented; the participant narrows the consent; UWV is asked to delete the
+category it received and confirms; UWV asks again and that category is withheld; the
+participant's access log shows all of it. Everything goes over HTTP, as a partner
 system and a participant's browser would.
 """
 
@@ -137,15 +138,50 @@ class Story:
             "narrowing the consent",
         )
 
-        self.say("7. UWV asks again: the withdrawn category is withheld at once")
+        self.say(
+            "7. UWV is asked to delete what it received under the withdrawn part, and confirms"
+        )
+        uwv = self.partner_headers("uwv-leiden")
+        feed = _expect(self.client.get("/v1/deletion-notices", headers=uwv), 200, "UWV's notices")
+        notice = next(
+            (n for n in feed["notices"] if "care.work_readiness" in n["categories"]), None
+        )
+        if notice is None or first["decision_id"] not in {
+            d["decision_id"] for d in notice["disclosures"]
+        }:
+            raise StoryFailed("UWV was not told to delete care.work_readiness")
+        self.say(
+            f"   notice {notice['notice_id']}: delete {', '.join(notice['categories'])} "
+            f"received in decision {first['decision_id']} ({notice['reason']})"
+        )
+        _expect(
+            self.client.post(
+                f"/v1/deletion-notices/{notice['notice_id']}/acknowledgement",
+                json={"outcome": "deleted"},
+                headers=uwv,
+            ),
+            200,
+            "UWV confirms the deletion",
+        )
+        self.say("   UWV confirms: deleted")
+
+        self.say("8. UWV asks again: the withdrawn category is withheld at once")
         second = self.disclose()
         if "care.work_readiness" in {item["category"] for item in second["disclosed"]}:
             raise StoryFailed("a withdrawn category was disclosed")
 
-        self.say(f"8. {sam.name} reads who saw what")
+        self.say(f"9. {sam.name} reads who saw what, and who was asked to delete it")
         log = _expect(self.client.get("/v1/me/access-log", headers=participant), 200, "access log")
         for item in log["items"]:
             self.say(f"   {item['at']}  {item['summary']}")
+        for told in log["deletion_notices"]:
+            answer = told["status"] + (f" ({told['ground']})" if told["ground"] else "")
+            self.say(
+                f"   {told['organisation']} was asked to delete {', '.join(told['categories'])}: "
+                f"{answer} at {told['acknowledged_at']}"
+            )
+        if not any(t["status"] == "deleted" for t in log["deletion_notices"]):
+            raise StoryFailed("the access log does not show UWV's confirmation")
         self.say("Done. Check the tamper-evident audit trail with `schakel audit verify`.")
 
 

@@ -1,19 +1,22 @@
 """Erasing a participant (GDPR Art. 17) by crypto-shredding: the data key is destroyed, so every
 contribution becomes unreadable, backups included, while the pseudonymous audit trail stays and
-still verifies. Used by ``schakel participant erase`` and the retention job alike."""
+still verifies; every recipient of their data is told to delete it too (Art. 19), in the same
+transaction. Used by ``schakel participant erase`` and the retention job alike."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome
-from gateway.audit_log.trail import OPERATOR_ACTOR, AuditTrail
+from gateway.audit_log.trail import OPERATOR_ACTOR
 from gateway.identity.vault import ParticipantRef
+from gateway.notices.flow import Notifier, after_erasure
 from gateway.storage.service import erase_participant
 
 
-def erase(session: Session, trail: AuditTrail, participant: ParticipantRef, reason: str) -> bool:
-    """Destroy the data key and record it in the same transaction; False if none was held."""
+def erase(session: Session, notifier: Notifier, participant: ParticipantRef, reason: str) -> bool:
+    """Destroy the data key, record it and tell the recipients; False if no key was held."""
+    trail = notifier.trail
     destroyed = erase_participant(session=session, participant_id=participant.id, now=trail.clock())
     trail.record(
         session,
@@ -25,4 +28,5 @@ def erase(session: Session, trail: AuditTrail, participant: ParticipantRef, reas
         participant=participant,
         reason=reason if destroyed else f"{reason}; no data held, erasure recorded",
     )
+    after_erasure(session, notifier, participant)
     return destroyed

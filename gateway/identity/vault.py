@@ -7,6 +7,7 @@ import hmac
 import os
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -38,6 +39,13 @@ class ParticipantRef(Protocol):
 
     @property
     def id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ParticipantId:
+    """A participant known by id alone (a ParticipantRef without a row read)."""
+
+    id: str
 
 
 # Built once, with bound parameters: partner requests resolve a participant on every call.

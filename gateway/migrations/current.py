@@ -10,7 +10,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-HEADS = frozenset({"gateway_0005", "consent_0002", "audit_0003", "plan_0001", "conference_0001"})
+HEADS = frozenset(
+    {"gateway_0005", "consent_0002", "audit_0003", "plan_0002", "notice_0001", "conference_0001"}
+)
 
 
 def schema_is_current(connection: Connection) -> bool:

@@ -24,6 +24,7 @@ def target_metadata() -> list[MetaData]:
     from gateway.identity import models as _identity  # noqa: F401 - registers the tables
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables
     from gateway.storage import models as _storage  # noqa: F401 - registers the tables
+    from notice.models import NoticeBase
     from plan.models import PlanBase
 
     return [
@@ -32,6 +33,7 @@ def target_metadata() -> list[MetaData]:
         AuditBase.metadata,
         PlanBase.metadata,
         ConferenceBase.metadata,
+        NoticeBase.metadata,
     ]
 
 

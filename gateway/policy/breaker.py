@@ -1,5 +1,6 @@
-"""A circuit breaker for the OPA server: once a decision times out or cannot connect, the next
-ones are refused at once for a short cool-off, instead of each waiting out its own time-out.
+"""A circuit breaker for the OPA server: once decisions time out or cannot connect (twice in a
+row: one slow answer is no outage), the next ones are refused at once for a short cool-off,
+instead of each waiting out its own time-out.
 
 Without it a frozen OPA (accepting connections, never answering) makes every request wait the
 full policy time-out, and requests queued for a worker thread wait for those before them too.
@@ -17,10 +18,18 @@ from collections.abc import Callable
 class Breaker:
     """Closed (decisions go through), open (refused at once), or half-open (one may try)."""
 
-    def __init__(self, cooloff: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        cooloff: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        failures_to_open: int = 2,
+    ) -> None:
         self._cooloff = cooloff
         self._clock = clock
+        self._failures_to_open = failures_to_open
         self._lock = threading.Lock()
+        self._failures = 0
         self._open_until: float | None = None
         self._trying = False
 
@@ -36,12 +45,16 @@ class Breaker:
 
     def succeeded(self) -> None:
         with self._lock:
-            self._open_until, self._trying = None, False
+            self._open_until, self._trying, self._failures = None, False, 0
 
     def failed(self) -> None:
-        """A time-out or a refused connection: open for the cool-off from now."""
+        """A time-out or a refused connection: open for the cool-off from now once they repeat
+        (a failed try after a cool-off opens it again at once)."""
         with self._lock:
-            self._open_until, self._trying = self._clock() + self._cooloff, False
+            self._failures += 1
+            if self._trying or self._failures >= self._failures_to_open:
+                self._open_until = self._clock() + self._cooloff
+            self._trying = False
 
     @property
     def is_open(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
 from gateway.signals import flow
@@ -47,6 +47,21 @@ def signal_involvement(
     if not view.created:
         response.status_code = status.HTTP_200_OK
     return view
+
+
+@partner_router.delete(
+    "/{signal_id}",
+    summary="End your party's involvement: the parties told of it are told of the end",
+    responses={404: {"description": "No such signal of your party"}},
+)
+def end_involvement(
+    signal_id: Annotated[str, Path(min_length=36, max_length=36)],
+    caller: PartnerDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    trace_id: TraceDep,
+) -> SignalView:
+    return flow.end_involvement(session, runtime, trace_id, caller, signal_id)
 
 
 @partner_router.get(

@@ -19,18 +19,27 @@ from gateway.auth.access_tokens import Caller, check_scope
 from gateway.consents.flow import grantee_kind, vocabulary
 from gateway.errors import InvalidInput, NotFound
 from gateway.identity.subjects import resolve_or_enrol_subject
-from gateway.identity.vault import ParticipantRef, pseudonym
+from gateway.identity.vault import ParticipantId, ParticipantRef, pseudonym
 from gateway.plans.flow import UNREACHABLE
+from gateway.registry.service import find_party
 from gateway.runtime import Runtime
-from gateway.signals.matching import coordination_consents, notify_involved
+from gateway.signals.matching import (
+    coordination_consents,
+    notification_view,
+    notify_involved,
+    webhook_payload,
+)
 from gateway.signals.schemas import (
     CoordinationConsent,
     CoordinationResult,
     SignalRequest,
     SignalView,
 )
+from plan.models import InvolvementSignal
+from plan.outbox import enqueue
+from plan.schemas import Involvement
 from plan.service import COORDINATION
-from plan.signals import involvements, submit_signal
+from plan.signals import end_signal, involvements, submit_signal
 
 PLAN_CATEGORIES = ["plan.actions", "plan.goals"]
 
@@ -57,11 +66,53 @@ def signal(
         reason="signalled" if created else "signalled before; the first signal stands",
     )  # fmt: skip
     notify_involved(session=session, runtime=runtime, trace_id=trace_id, participant=participant)
+    return _signal_view(runtime, caller, participant.id, signalled, created=created)
+
+
+def end_involvement(
+    session: Session, runtime: Runtime, trace_id: str | None, caller: Caller, signal_id: str
+) -> SignalView:
+    """The party is no longer involved: the parties told of its signal are told of the end."""
+    ended, notices = end_signal(
+        session=session, signal_id=signal_id, party=caller.party, clock=runtime.clock
+    )
+    participant = ParticipantId(_participant_of(session, signal_id))
+    runtime.trail.record(
+        session, trace_id=trace_id, actor_party=caller.party, actor_domain=caller.domain,
+        action="signal.end", outcome=Outcome.OK, participant=participant,
+        purpose=ended.purpose, reason=f"involvement ended; {len(notices)} part(ies) told",
+    )  # fmt: skip
+    for notice in notices:
+        recipient = find_party(session, notice.recipient_party)
+        domain = recipient.domain if recipient is not None else ended.domain
+        runtime.trail.record(
+            session, trace_id=trace_id, actor_party=notice.recipient_party, actor_domain=domain,
+            action="signal.notify", outcome=Outcome.OK, participant=participant,
+            purpose=ended.purpose, reason=f"told that {ended.party} ended its involvement",
+        )  # fmt: skip
+        view = notification_view(runtime, notice, domain)
+        enqueue(
+            session=session, party=notice.recipient_party, event_type=view.event,
+            payload=webhook_payload(view), clock=runtime.clock,
+        )  # fmt: skip
+    return _signal_view(runtime, caller, participant.id, ended, created=False)
+
+
+def _participant_of(session: Session, signal_id: str) -> str:
+    signal = session.get(InvolvementSignal, signal_id)
+    assert signal is not None  # end_signal found it
+    return signal.participant_id
+
+
+def _signal_view(
+    runtime: Runtime, caller: Caller, participant_id: str, signal: Involvement, *, created: bool
+) -> SignalView:
     return SignalView(
-        signal_id=signalled.signal_id,
-        subject=pseudonym(runtime.identity_keys, caller.domain, participant.id),
-        purpose=signalled.purpose, contact=signalled.contact,
-        signalled_at=signalled.signalled_at.isoformat().replace("+00:00", "Z"), created=created,
+        signal_id=signal.signal_id,
+        subject=pseudonym(runtime.identity_keys, caller.domain, participant_id),
+        purpose=signal.purpose, contact=signal.contact,
+        signalled_at=signal.signalled_at.isoformat().replace("+00:00", "Z"), created=created,
+        ended_at=signal.ended_at,
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome
@@ -22,11 +22,13 @@ from consent.service import consents_in_force
 from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.runtime import Runtime
 from plan.outbox import enqueue
-from plan.schemas import Involvement, Notice
+from plan.schemas import ENDED, SIGNALLED, Involvement, Notice
 from plan.service import COORDINATION
 from plan.signals import involvements, notify_coordinated
 
 EVENT_INVOLVEMENT = "involvement.signalled"
+EVENT_ENDED = "involvement.ended"
+EVENT_OF = {SIGNALLED: EVENT_INVOLVEMENT, ENDED: EVENT_ENDED}
 
 
 class NotificationView(BaseModel):
@@ -36,12 +38,14 @@ class NotificationView(BaseModel):
     """
 
     notification_id: int
+    event: str = Field(description="involvement.signalled, or involvement.ended")
     subject: str
     party: str
     domain: str
     purpose: str
     contact: str
     signalled_at: datetime
+    ended_at: datetime | None = Field(description="When the party ended its involvement")
     notified_at: datetime
 
 
@@ -89,17 +93,17 @@ def notify_involved(
 def notification_view(runtime: Runtime, notice: Notice, recipient_domain: str) -> NotificationView:
     about = notice.about
     return NotificationView(
-        notification_id=notice.id,
+        notification_id=notice.id, event=EVENT_OF[notice.kind],
         subject=pseudonym(runtime.identity_keys, recipient_domain, notice.participant_id),
         party=about.party, domain=about.domain, purpose=about.purpose, contact=about.contact,
-        signalled_at=about.signalled_at, notified_at=notice.created_at,
+        signalled_at=about.signalled_at, ended_at=about.ended_at, notified_at=notice.created_at,
     )  # fmt: skip
 
 
 def webhook_payload(view: NotificationView) -> dict[str, Any]:
     """The Standard Webhooks payload shape: ``type``, ``timestamp``, ``data``."""
     return {
-        "type": EVENT_INVOLVEMENT,
+        "type": view.event,
         "timestamp": view.notified_at.isoformat().replace("+00:00", "Z"),
         "data": view.model_dump(mode="json"),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from consent.schemas import ConsentView
@@ -27,6 +29,7 @@ class SignalView(BaseModel):
     contact: str
     signalled_at: str
     created: bool = Field(description="False when your party had signalled this already")
+    ended_at: datetime | None = Field(default=None, description="When your party ended it")
 
 
 class FeedPage(BaseModel):

@@ -28,10 +28,12 @@ from gateway.core.clock import Clock
 from gateway.core.db import transaction
 from gateway.settings import Settings
 from gateway.storage.kek import KekError, KekRing
-from plan.outbox import Claimed, RetryPolicy, claim_due, record_attempt
+from plan.outbox import DELIVERED, Claimed, RetryPolicy, claim_due, record_attempt
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 log = structlog.get_logger("gateway.signals.webhooks")
+# What a delivered message leaves on record, in the transaction that records its delivery.
+Delivered = Callable[[Session, Claimed], None]
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,10 @@ def deliver_due(
     retry: RetryPolicy,
     http: httpx.Client,
     limit: int = 50,
+    on_delivered: Delivered = lambda session, message: None,
 ) -> list[Outcome]:
-    """Send every message due now, once; record each outcome in a short transaction of its own."""
+    """Send every message due now, once; record each outcome in a short transaction of its own,
+    with whatever ``on_delivered`` records of a delivered message."""
     with transaction(sessions) as session:
         claimed = claim_due(session=session, now=clock(), retry=retry, limit=limit)
     outcomes = []
@@ -105,6 +109,8 @@ def deliver_due(
                 session=session, message_id=message.id, now=clock(), status_code=status_code,
                 error=error, retry=retry,
             )  # fmt: skip
+            if stored.status == DELIVERED:
+                on_delivered(session, message)
             outcomes.append(Outcome(message.id, stored.attempts, status_code, error, stored.status))
         if stored.status == "dead":
             log.warning("webhook message dead-lettered", message_id=message.id, party=message.party)
@@ -172,9 +178,10 @@ class WebhookWorker:
         clock: Clock,
         settings: Settings,
         on_outcome: Callable[[str], None] = lambda status: None,
+        on_delivered: Delivered = lambda session, message: None,
     ) -> None:
         self._sessions, self._keks, self._clock = sessions, keks, clock
-        self._on_outcome = on_outcome
+        self._on_outcome, self._on_delivered = on_outcome, on_delivered
         self._interval = settings.webhook_interval_seconds
         self._retry = retry_policy(settings)
         self._timeout = settings.webhook_timeout_seconds
@@ -194,7 +201,7 @@ class WebhookWorker:
                 try:
                     outcomes = deliver_due(
                         sessions=self._sessions, keks=self._keks, clock=self._clock,
-                        retry=self._retry, http=http,
+                        retry=self._retry, http=http, on_delivered=self._on_delivered,
                     )  # fmt: skip
                     for outcome in outcomes:
                         self._on_outcome(outcome.status)

@@ -25,6 +25,7 @@ from gateway.auth.access_tokens import Caller
 from gateway.auth.roles import OFFICER_ROLE
 from gateway.core.db import read_transaction, transaction
 from gateway.errors import GatewayError, InvalidInput
+from gateway.notices.flow import overdue as overdue_notices
 from gateway.registry.service import find_party, list_parties
 from gateway.runtime import Runtime
 from gateway.web.chart import WINDOW_DAYS, party_charts, unusual_activity
@@ -163,6 +164,7 @@ def dashboard(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Resp
         except GatewayError as problem:
             error = problem.detail
         stats = audit_log.statistics(session, runtime, ask, window)
+        overdue = overdue_notices(session, runtime, caller)
         checkpoint = latest_checkpoint(session)
         checkpoint_view = checkpoint_document(checkpoint) if checkpoint is not None else None
         parties = sorted(party.id for party in list_parties(session))
@@ -187,6 +189,7 @@ def dashboard(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Resp
         checkpoint=checkpoint_view,
         charts=party_charts(stats, today),
         unusual=unusual_activity(stats, today),
+        overdue=overdue,
     )
 
 

@@ -47,7 +47,7 @@ def test_erasure_makes_every_contribution_unreadable_and_keeps_the_audit_trail(
         assert after.status_code == 200
         assert after.json()["disclosed"] == []
         assert {item["code"] for item in after.json()["withheld"]} == {"data.none"}
-        assert world.audit_entries()[-2].action == "participant.erase"
+        assert "participant.erase" in [entry.action for entry in world.audit_entries()]
 
         verified = runner.invoke(app, ["audit", "verify"])
         assert verified.exit_code == 0, verified.output

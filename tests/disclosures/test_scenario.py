@@ -55,7 +55,9 @@ def test_story_from_contribution_to_withdrawal_to_access_log(
     assert "care.diagnosis (never-disclosable)" in story
     assert "income.benefit.omschrijving (outside-catalogue) at #/results/0/omschrijving" in story
     assert "disclosed care.work_readiness" in story.split("6.")[0]
-    assert "withheld  care.work_readiness: consent.missing" in story.split("7.")[1]
+    assert "withheld  care.work_readiness: consent.missing" in story.split("8.")[1]
+    assert "delete care.work_readiness received in decision" in story.split("7.")[1]
+    assert "was asked to delete care.work_readiness: deleted at" in story.split("9.")[1]
     assert "withheld  work.capacity" in story
     assert "999900006" not in story
     assert (

@@ -34,7 +34,7 @@ def test_three_parties_from_first_signal_to_a_director_led_plan(settings: Settin
             response = signal(world, party, SAM)
             assert response.status_code == 201, response.text
             assert set(response.json()) == {
-                "signal_id", "subject", "purpose", "contact", "signalled_at", "created",
+                "signal_id", "subject", "purpose", "contact", "signalled_at", "created", "ended_at",
             }  # fmt: skip
         assert client.get("/v1/signals/feed", headers=headers(world, UWV)).json() == {
             "notifications": [],
@@ -53,8 +53,8 @@ def test_three_parties_from_first_signal_to_a_director_led_plan(settings: Settin
         told = {(n["party"], n["contact"]) for n in page["notifications"]}
         assert told == {(GGZ, CONTACT[GGZ]), (GEMEENTE, CONTACT[GEMEENTE])}
         assert set(page["notifications"][0]) == {
-            "notification_id", "subject", "party", "domain", "purpose", "contact",
-            "signalled_at", "notified_at",
+            "notification_id", "event", "subject", "party", "domain", "purpose", "contact",
+            "signalled_at", "ended_at", "notified_at",
         }  # fmt: skip
         later = client.get(
             f"/v1/signals/feed?after={page['next_cursor']}", headers=headers(world, UWV)

@@ -1,0 +1,1 @@
+"""Deletion notices: recipients told to delete after a withdrawal, expiry or erasure."""
