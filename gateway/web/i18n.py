@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gateway.web import conference_words
+
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
 
@@ -261,6 +263,12 @@ LABELS: dict[str, dict[str, str]] = {
         "superseded": "replaced by a newer version",
     },
 }
+
+
+# The conference pages' words live beside these, in a module of their own.
+for _language in LANGUAGES:
+    MESSAGES[_language].update(conference_words.MESSAGES[_language])
+    LABELS[_language].update(conference_words.LABELS[_language])
 
 
 def choose_language(query: str | None, cookie: str | None, accept_language: str) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 
 from gateway.runtime import Runtime
-from gateway.web import officer_pages, participant_pages
+from gateway.web import chair_pages, officer_pages, participant_pages, portal_conferences
 from gateway.web.rendering import SECURITY_HEADERS, build_web
 
 STYLESHEET = "/web/static/schakel.css"
@@ -24,8 +24,11 @@ def stylesheet() -> Response:
 
 
 def install_web_pages(app: FastAPI, runtime: Runtime) -> None:
-    """The participant portal (/portal) and the privacy-officer dashboard (/officer)."""
+    """The participant portal (/portal), the privacy-officer dashboard (/officer) and the
+    chair's conference pages (/chair)."""
     app.state.web = build_web(runtime)
     app.include_router(static_router)
     app.include_router(participant_pages.router)
     app.include_router(officer_pages.router)
+    app.include_router(portal_conferences.router)
+    app.include_router(chair_pages.router)

@@ -23,7 +23,7 @@ COOKIE = "schakel_web"
 LIFETIME = timedelta(hours=1)
 KEY_LABEL = b"schakel web session v1"
 
-Kind = Literal["anonymous", "participant", "officer"]
+Kind = Literal["anonymous", "participant", "officer", "chair"]
 TokenSource = Callable[[], str]
 
 
@@ -33,7 +33,7 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class WebSession:
-    """``subject`` is a participant id (never a BSN) or an officer's party id."""
+    """``subject`` is a participant id (never a BSN), or the party id of an officer or a chair."""
 
     kind: Kind
     subject: str
@@ -84,7 +84,7 @@ class SessionCodec:
             )
         except (ValueError, KeyError, TypeError):
             return None
-        valid_kind = session.kind in ("anonymous", "participant", "officer")
+        valid_kind = session.kind in ("anonymous", "participant", "officer", "chair")
         if not valid_kind or session.expires <= self.clock().timestamp():
             return None
         return session

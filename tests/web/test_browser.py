@@ -8,17 +8,18 @@ set, and the page has exactly one h1. Each page is saved under var/screenshots/.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from gateway.auth.partner_keys import read_private_key
 from gateway.settings import Settings
 from tests.conftest import IN_CI
-from tests.support import free_port, serving
-from tests.web.pages import SAM, seed
+from tests.support import Partner, free_port, serving
+from tests.web.pages import NOOR, SAM, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_HOWTO = (
@@ -159,3 +160,61 @@ def test_participant_revokes_and_officer_sees_it_and_the_denial(
     assert officer.locator("svg").count() >= 1
     checked(officer, "09-officer-denials")
     assert (SCREENSHOTS / "09-officer-denials.png").exists()
+
+
+def test_participant_says_yes_and_the_chair_records_the_outcome(
+    browser: Any, gateway: tuple[str, Any], tmp_path: Path
+) -> None:
+    url, _ = gateway
+    chair = Partner("dzb-leiden", "reintegration-provider",
+                    read_private_key(tmp_path / "demo" / "dzb-leiden" / "private.jwk.json"))  # type: ignore[arg-type]  # fmt: skip
+    headers = {"Authorization": f"Bearer {partner_token(url, chair)}"}
+    for bsn in (SAM, NOOR):
+        signalled = httpx.post(f"{url}/v1/signals", headers=headers, json={
+            "subject": {"bsn": bsn}, "purpose": "reintegration", "contact": "DZB, 071-0000000",
+        })  # fmt: skip
+        assert signalled.status_code == 201, signalled.text
+    now = datetime.now(UTC)
+    scheduled = httpx.post(f"{url}/v1/conferences", headers=headers, json={
+        "title": "Casuïstiekoverleg Leiden", "region": "holland-rijnland",
+        "starts_at": (now - timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=2)).isoformat(),
+        "invited": ["uwv-leiden", "ggz-leiden", "werkgever-leiden", "ervaring-leiden"],
+        "categories": ["care.involvement", "work.reintegration", "plan.actions"],
+        "participants": [{"bsn": SAM}, {"bsn": NOOR}],
+    })  # fmt: skip
+    assert scheduled.status_code == 201, scheduled.text
+
+    page = browser.new_context(locale="nl-NL").new_page()
+    page.goto(f"{url}/portal/login")
+    page.get_by_label("Demo-BSN").fill(SAM)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("link", name="Mijn overleggen").click()
+    employer = page.locator("li", has_text="Bakkerij De Zon")
+    assert "in zorg" not in employer.inner_text()
+    checked(page, "10-portal-conference-invitation")
+    page.get_by_role("button", name="Ja, bespreek mij met mijn naam en deze gegevens").click()
+    assert page.get_by_role("status").inner_text() == "Uw antwoord is opgeslagen."
+    assert page.get_by_text("U zei ja.").count() == 1
+    checked(page, "11-portal-conference-yes")
+
+    chair_page = browser.new_context(locale="nl-NL").new_page()
+    chair_page.goto(f"{url}/chair")
+    checked(chair_page, "12-chair-login")
+    chair_page.get_by_label("Code van de organisatie").fill("dzb-leiden")
+    chair_page.get_by_role("button", name="Inloggen").click()
+    chair_page.get_by_role("link", name="Casuïstiekoverleg Leiden").click()
+    rows = chair_page.locator("tbody tr")
+    assert "ja" in rows.nth(0).inner_text() and "nog geen antwoord" in rows.nth(1).inner_text()
+    checked(chair_page, "13-chair-conference")
+    outcome = chair_page.locator("form", has=chair_page.get_by_label("Advies").first).first
+    outcome.get_by_label("Advies").fill(
+        "Eerst de schulden regelen; dan 12 uur per week bij de bakkerij."
+    )
+    outcome.get_by_label("Schulden").check()
+    outcome.get_by_label("Actie").first.fill("Werkplekbezoek")
+    outcome.get_by_label("Eigenaar").first.select_option("werkgever-leiden")
+    outcome.get_by_role("button", name="Opslaan").click()
+    assert chair_page.get_by_role("status").inner_text() == "De uitkomst is vastgelegd."
+    assert "versie 1 vastgelegd" in chair_page.locator("tbody tr").nth(0).inner_text()
+    checked(chair_page, "14-chair-outcome-recorded")
