@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Response, status
 
 from gateway.conferences import answers, flow, outcome, register
@@ -189,16 +190,21 @@ async def read_case(
     trace_id: TraceDep,
     body: ViewRequest | None = None,
 ) -> Response:
-    """Without the participant's consent for this conference naming you, the case is anonymous."""
+    """Without the participant's consent for this conference naming you, the case is anonymous.
+    Without ``categories``, the read asks for those the conference asked consent for."""
     asked = body or ViewRequest()
-    categories = asked.categories or sorted(runtime.catalogue.purposes[CONFERENCE_PURPOSE])
+    categories: tuple[str, ...] = (
+        tuple(asked.categories)
+        if asked.categories is not None
+        else await anyio.to_thread.run_sync(flow.asked_categories, runtime, conference_id)
+    )
     shown = await disclose(
         runtime=runtime,
         bearer=bearer,
         ask=Ask(
             subject=None,
             purpose=CONFERENCE_PURPOSE,
-            categories=tuple(categories),
+            categories=categories,
             role=asked.role,
         ),
         reader=ConferenceReader(conference_id, case_id, named=asked.categories is not None),

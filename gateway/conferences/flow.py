@@ -29,6 +29,7 @@ from gateway.conferences.schemas import (
     ConferenceView,
     MemberView,
 )
+from gateway.core.db import read_transaction
 from gateway.errors import (
     Forbidden,
     ForbiddenOnRecord,
@@ -353,6 +354,13 @@ def conference_view(
         parties=member_views(session, conference, found.members),
         categories=list(conference.categories), cases=agenda_cases,
     )  # fmt: skip
+
+
+def asked_categories(runtime: Runtime, conference_id: str) -> tuple[str, ...]:
+    """The categories a conference asks consent for: what a read of one of its cases asks by
+    default. 404 when there is no such conference."""
+    with read_transaction(runtime.sessions) as session:
+        return tuple(service.find_conference(session, conference_id).categories)
 
 
 def conferences_of(session: Session, runtime: Runtime, caller: Caller) -> list[ConferenceSummary]:
