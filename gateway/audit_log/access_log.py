@@ -23,6 +23,8 @@ SHOWN_ACTIONS = {
     "consent.grant": "recorded a consent about",
     "consent.amend": "changed a consent about",
     "consent.revoke": "recorded the withdrawal of a consent about",
+    "conference.schedule": "put you on a case conference's agenda, asking to share",
+    "conference.consent": "recorded your answer for a case conference about",
 }
 
 

@@ -178,7 +178,7 @@ def _answer(
         session, runtime, trace_id, caller, CONSENT, Outcome.OK,
         f"conference {found.conference.id}: {row.answer} ({row.given_by}){named}",
         participant=ParticipantId(case.participant_id), purpose=found.conference.purpose,
-        categories=row.categories,
+        categories=row.categories or found.conference.categories,  # a no: what it says no to
     )  # fmt: skip
     return answer_view(row)
 
