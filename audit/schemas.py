@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from audit.errors import InvalidAuditQuery
+from dbtypes import MAX_JSON_INT
 
 ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*$"
 HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
@@ -113,7 +114,7 @@ class AuditQuery(BaseModel):
     outcome: Outcome | None = None
     recorded_from: datetime | None = None
     recorded_until: datetime | None = None
-    after_seq: Annotated[int, Field(ge=0)] = 0
+    after_seq: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] = 0
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
 
     @field_validator("recorded_from", "recorded_until")
@@ -164,7 +165,7 @@ class EntryView(BaseModel):
 class EntryPage(BaseModel):
     entries: list[EntryView]
     next_after_seq: int | None = Field(
-        description="Pass as after_seq for the next page; null when this is the last page."
+        description="Pass as afterSeq for the next page; null when this is the last page."
     )
 
 

@@ -11,6 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.types import TypeDecorator
 
+# The largest integer JSON carries exactly (I-JSON, RFC 7493 §2.2), well inside what both
+# databases store: sequence numbers, versions and cursors from outside are bounded by it.
+MAX_JSON_INT = 2**53 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -22,6 +22,7 @@ from gateway.disclosures import api as disclosures_api
 from gateway.health import serve_metrics
 from gateway.notices import api as notices_api
 from gateway.notices.flow import record_webhook_delivery, sweep
+from gateway.openapi import API_VERSION, install_openapi
 from gateway.plans import api as plans_api
 from gateway.policy import api as policy_api
 from gateway.problems import install_problem_handlers
@@ -41,6 +42,9 @@ consented to, for one purpose, with every disclosure and denial in a tamper-evid
 Partner systems authenticate with OAuth 2.0 client credentials and `private_key_jwt` (RFC 7523):
 sign a client assertion with your registered key, post it to `/oauth/token`, and send the access
 token as `Authorization: Bearer …`. Errors are RFC 9457 `application/problem+json`.
+
+The API follows the NL GOV API Design Rules 2.2; every response names its version in the
+`API-Version` header, and query parameters are camelCase.
 """
 
 
@@ -86,17 +90,18 @@ def create_app(runtime: Runtime) -> FastAPI:
             sweeper.stop()
         runtime.close()
 
+    settings = runtime.settings
     app = FastAPI(
         title="Schakel",
-        version="0.1.0",
+        version=API_VERSION,
         summary="Privacy-preserving data exchange for the Dutch social domain",
         description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(TraceMiddleware, metrics=runtime.metrics)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TraceMiddleware, metrics=runtime.metrics, api_version=API_VERSION)
     # Routers are tried in this order on every request, each matching its routes in turn:
     # disclosures, the busiest path, first.
     app.include_router(disclosures_api.router)
@@ -122,4 +127,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(conferences_api.register_router)
     app.include_router(conferences_api.participant_router)
     install_web_pages(app, runtime)
+    install_openapi(
+        app,
+        public_url=settings.public_url,
+        contact={
+            "name": settings.api_contact_name,
+            "email": settings.api_contact_email,
+            "url": settings.api_contact_url,
+        },
+    )
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -9,8 +10,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from adapters.errors import PayloadError
 from conference.errors import (
@@ -268,9 +271,17 @@ async def _payload_error(request: Request, error: PayloadError) -> JSONResponse:
     )
 
 
+# Errors of a rule written in code (the 11-proof, "exactly one of"): the request has the
+# documented form but breaks a rule the schema cannot state, so it is 422, not 400.
+RULE_ERRORS = frozenset({"value_error", "assertion_error"})
+
+
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    problems = [_field_problem(item) for item in error.errors()]
-    if any(item["type"] == "json_invalid" for item in error.errors()):
+    """400 for a request that does not match the document (NL GOV API Design Rules 2.2,
+    /core/error-handling/invalid-input), 415 for a body of another media type, 422 for a rule."""
+    items = error.errors()
+    problems = [_field_problem(item) for item in items]
+    if any(item["type"] == "json_invalid" for item in items):
         return problem_response(
             400,
             slug="malformed-json",
@@ -279,15 +290,32 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
             request=request,
             errors=problems,
         )
+    if _body_of_another_media_type(request, items):
+        return problem_response(
+            415,
+            slug="unsupported-media-type",
+            title="Unsupported media type",
+            detail="the request body must be application/json",
+            request=request,
+        )
     detail = "; ".join(f"{p['pointer']}: {p['detail']}" for p in problems[:5])
+    status = 422 if items and all(item["type"] in RULE_ERRORS for item in items) else 400
     return problem_response(
-        422,
+        status,
         slug="invalid-input",
         title="Invalid input",
         detail=detail or "the request is not valid",
         request=request,
         errors=problems,
     )
+
+
+def _body_of_another_media_type(request: Request, items: Sequence[Any]) -> bool:
+    """A body was sent, but not as JSON: FastAPI then validates its raw bytes as the model."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not media_type or media_type == "application/json" or media_type.endswith("+json"):
+        return False
+    return any(tuple(item.get("loc", ())) == ("body",) for item in items)
 
 
 def _field_problem(item: Any) -> dict[str, str]:
@@ -308,14 +336,26 @@ def _field_problem(item: Any) -> dict[str, str]:
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
     status = HTTPStatus(error.status_code)
     detail = error.detail if isinstance(error.detail, str) else status.description
+    headers = dict(error.headers) if error.headers else {}
+    if status is HTTPStatus.METHOD_NOT_ALLOWED:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
         error.status_code,
         slug=status.phrase.lower().replace(" ", "-"),
         title=status.phrase,
         detail=detail,
         request=request,
-        headers=dict(error.headers) if error.headers else None,
+        headers=headers or None,
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (RFC 9110 §10.2.1), not only the first's."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route.methods or ())
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:

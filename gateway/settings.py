@@ -57,6 +57,21 @@ class Settings(BaseSettings):
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
         default=0.2, description="Time allowed for one OPA decision before failing closed."
     )
+    api_contact_name: str = Field(
+        default="Schakel API support",
+        min_length=1,
+        description="Who partners reach about the API: `info.contact` of /openapi.json.",
+    )
+    api_contact_email: str = Field(
+        default="api@schakel.nl",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="E-mail address of that contact.",
+    )
+    api_contact_url: str = Field(
+        default="https://schakel.nl/api",
+        pattern=r"^https?://",
+        description="Web page of that contact (terms, status, how to connect).",
+    )
     notice_acknowledge_working_days: Annotated[int, Field(ge=1, le=60)] = Field(
         default=10,
         description="Working days a recipient has to acknowledge a deletion notice.",

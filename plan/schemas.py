@@ -9,13 +9,20 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from dbtypes import MAX_JSON_INT
+
 # Catalogue names and party ids start with a letter, so no number (and no BSN) passes as one.
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")
 ]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+# Leading and trailing white space is dropped, so at least one other character must remain.
+Title = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=r"\S")
+]
 Description = Annotated[str, StringConstraints(max_length=2000)]
-Contact = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Contact = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=r"\S")
+]
 
 
 class ItemKind(StrEnum):
@@ -62,7 +69,7 @@ class ItemChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    base_version: int | None = Field(default=None, ge=1)
+    base_version: int | None = Field(default=None, ge=1, le=MAX_JSON_INT)
     title: Title | None = None
     description: Description | None = None
     status: Annotated[str, StringConstraints(max_length=16)] | None = None

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPA_VERSION="v1.22.2"
+SPECTRAL_VERSION="6.16.3"
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL"
@@ -26,3 +27,14 @@ if ! [ -x .tools/bin/opa ] || ! .tools/bin/opa version | grep -q "Version: ${OPA
   GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@$OPA_VERSION"
 fi
 .tools/bin/opa version | head -n 1
+
+# The NL GOV API Design Rules lint (tests/openapi/test_api_design_rules.py) runs Spectral, from
+# the npm registry into .tools/, reused once installed.
+SPECTRAL=.tools/spectral-$SPECTRAL_VERSION/node_modules/.bin/spectral
+if ! [ -x "$SPECTRAL" ]; then
+  echo "installing Spectral $SPECTRAL_VERSION"
+  mkdir -p ".tools/spectral-$SPECTRAL_VERSION"
+  npm install --prefix ".tools/spectral-$SPECTRAL_VERSION" --no-audit --no-fund --silent \
+    "@stoplight/spectral-cli@$SPECTRAL_VERSION"
+fi
+echo "Spectral $("$SPECTRAL" --version): $SPECTRAL"

@@ -46,5 +46,12 @@ echo "== postgresql"
 if [ -z "${SCHAKEL_TEST_POSTGRES_URL:-}" ]; then
   start_postgres || missing "PostgreSQL (initdb/pg_ctl)"
 fi
+echo "== spectral"
+if SPECTRAL=$(find_spectral); then
+  export SCHAKEL_TEST_SPECTRAL_BIN="$SPECTRAL"
+  echo "Spectral $("$SPECTRAL" --version) lints /openapi.json in tests/openapi/"
+else
+  missing "spectral ($SPECTRAL_VERSION)"
+fi
 echo "== pytest"
 $BIN/pytest "$@"

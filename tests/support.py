@@ -111,6 +111,21 @@ def token_request(client: TestClient, assertion: str, **extra: str) -> Any:
     return client.post("/oauth/token", data=form)
 
 
+def token_request_over_http(base_url: str, assertion: str) -> str:
+    """An access token from the token endpoint of a gateway on a real port."""
+    import httpx
+
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion,
+    }
+    response = httpx.post(f"{base_url}/oauth/token", data=form, timeout=10)
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
 @contextmanager
 def serving(settings: Settings, clock: Any = None) -> Iterator[Runtime]:
     """The real app on a real uvicorn server at ``settings.port`` on 127.0.0.1, in a thread."""

@@ -59,6 +59,7 @@ COMPOSITION_ROOT = {
     "errors",
     "problems",
     "health",
+    "openapi",
 }
 
 

@@ -6,6 +6,8 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import structlog
@@ -54,7 +56,7 @@ def test_unknown_route_is_a_problem_document(client: TestClient) -> None:
 
 def test_validation_error_points_at_each_offending_field(client: TestClient) -> None:
     response = client.post("/test/probe", json={"categories": [], "colour": "red"})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     pointers = {error["pointer"] for error in response.json()["errors"]}
     assert pointers == {"#/purpose", "#/categories", "#/colour"}
@@ -165,13 +167,68 @@ def test_the_readme_lists_every_operation_of_the_api(settings: Settings) -> None
         _runtime,
         client,
     ):
-        paths = client.get("/openapi.json").json()["paths"]
+        spec = client.get("/openapi.json").json()
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
     table = readme.split("## API overview", 1)[1].split("\n## ", 1)[0]
     missing = [
-        f"{method.upper()} {path}"
-        for path, operations in paths.items()
+        f"{method.upper()} {full_path}"
+        for full_path, operations in _full_paths(spec).items()
         for method in operations
-        if f"{method.upper()} {path}`" not in table
+        if method != "servers" and f"{method.upper()} {full_path}`" not in table
     ]
     assert missing == []
+
+
+def _full_paths(spec: dict[str, Any]) -> dict[str, Any]:
+    """Each path as a client calls it: its (or the document's) server's path before it."""
+    return {
+        urlsplit((item.get("servers") or spec["servers"])[0]["url"]).path.rstrip("/") + path: item
+        for path, item in spec["paths"].items()
+    }
+
+
+def test_openapi_paths_under_v1_are_relative_to_a_server_naming_the_major_version(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["servers"] == [{"url": "http://testserver/v1"}]
+    assert spec["paths"]["/oauth/token"]["servers"] == [{"url": "http://testserver"}]
+    assert client.post("/v1/disclosures", json={}).status_code in {400, 401}
+    assert "/disclosures" in spec["paths"] and "/v1/disclosures" not in spec["paths"]
+
+
+def test_every_response_names_the_api_version(client: TestClient) -> None:
+    for response in (client.get("/healthz"), client.get("/nowhere"), client.get("/openapi.json")):
+        assert response.headers["API-Version"] == "1.0.0"
+
+
+def test_every_error_is_documented_as_a_problem(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    errors = [
+        response["content"]
+        for item in spec["paths"].values()
+        for method, operation in item.items()
+        if method != "servers"
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+    ]
+    assert errors and all(
+        content
+        == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for content in errors
+    )
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_a_json_body_of_another_media_type_is_a_415(client: TestClient) -> None:
+    response = client.post(
+        "/test/probe", content=b"purpose=x", headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_method_not_allowed_names_every_method_of_the_path(client: TestClient) -> None:
+    response = client.request("PATCH", "/v1/me/consents")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"

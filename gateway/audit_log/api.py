@@ -4,12 +4,14 @@ keys, and the participant's own access log at /v1/me/access-log. Steps: ``gatewa
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.fhir import audit_event
@@ -21,28 +23,63 @@ from audit.schemas import (
     EntryPage,
     Outcome,
 )
+from dbtypes import MAX_JSON_INT
 from gateway.audit_log import flow
 from gateway.audit_log.access_log import access_log
 from gateway.audit_log.flow import Filters, OfficerAsk
 from gateway.audit_log.schemas import AccessLog
+from gateway.core.catalogue import PARTY_ID
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
+from gateway.disclosures.render import FhirJSONResponse
 from gateway.errors import NotFound
+from gateway.openapi import fhir_answer
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+SUBJECT_REF_PATTERN = r"^([0-9]{9}|[0-9a-fA-F]{64})$"
+PARTY_PATTERN = PARTY_ID.pattern
+RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339_text(value: object) -> object:
+    """A date-time as RFC 3339 text only: pydantic would also read a number as Unix time."""
+    if isinstance(value, str) and not RFC_3339.match(value):
+        raise PydanticCustomError("datetime_format", "a date-time with offset (RFC 3339)")
+    return value
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+
+OFFICERS_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The caller's party does not hold the privacy-officer role; the "
+          "refusal is an audit entry"},
+    422: {"description": "A filter names no registered party, or a BSN that fails the 11-proof"},
+}  # fmt: skip
+AfterSeq = Query(
+    alias="afterSeq", ge=0, le=MAX_JSON_INT, description="`nextAfterSeq` of the previous page"
+)
 participant_router = APIRouter(prefix="/v1/me", tags=["participant: access log"])
 
 
 def audit_filters(
-    subject_ref: Annotated[str | None, Query(max_length=128)] = None,
-    party: Annotated[str | None, Query(max_length=64, description="The acting party")] = None,
+    subject_ref: Annotated[
+        str | None,
+        Query(
+            alias="subjectRef",
+            pattern=SUBJECT_REF_PATTERN,
+            description="A BSN or a participant pseudonym (64 hex digits)",
+        ),
+    ] = None,
+    party: Annotated[
+        str | None, Query(pattern=PARTY_PATTERN, description="The acting party")
+    ] = None,
     action: Annotated[str | None, Query(max_length=40, pattern=ACTION_PATTERN)] = None,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Outcome | None = None,
     recorded_from: Annotated[
-        datetime | None, Query(alias="from", description="Inclusive, with offset")
+        Rfc3339 | None, Query(alias="from", description="Inclusive, with offset")
     ] = None,
     recorded_until: Annotated[
-        datetime | None, Query(alias="until", description="Exclusive, with offset")
+        Rfc3339 | None, Query(alias="until", description="Exclusive, with offset")
     ] = None,
 ) -> Filters:
     return Filters(
@@ -79,6 +116,7 @@ def audit_keys(runtime: RuntimeDep) -> JSONResponse:
 @router.get(
     "/checkpoints/latest",
     summary="The newest signed checkpoint, to keep outside the gateway and verify exports against",
+    responses={404: {"description": "The audit log has no checkpoint yet"}},
 )
 def newest_checkpoint(session: SessionDep) -> CheckpointView:
     checkpoint = latest_checkpoint(session)
@@ -91,13 +129,14 @@ def newest_checkpoint(session: SessionDep) -> CheckpointView:
     "/entries",
     summary="Search the audit log (privacy officers); keyset pagination",
     response_model=EntryPage,
+    responses=OFFICERS_ONLY,
 )
 def search_entries(
     ask: OfficerAskDep,
     runtime: RuntimeDep,
     session: SessionDep,
     filters: FiltersDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, AfterSeq] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> Response:
     """Entries are read as plain rows and written once, by orjson (the EntryPage shape)."""
@@ -111,19 +150,23 @@ def search_entries(
 @router.get(
     "/entries/{seq}/fhir",
     summary="One entry as a FHIR R4 AuditEvent",
-    response_class=JSONResponse,
+    response_class=FhirJSONResponse,
+    responses={**fhir_answer("AuditEvent", "The entry as a FHIR AuditEvent"), **OFFICERS_ONLY},
 )
 def entry_as_audit_event(
     ask: OfficerAskDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    seq: Annotated[int, Path(ge=1)],
-) -> JSONResponse:
-    document = flow.entry(session, runtime, ask, seq)
-    return JSONResponse(audit_event(document), media_type="application/fhir+json")
+    seq: Annotated[int, Path(ge=1, le=MAX_JSON_INT)],
+) -> FhirJSONResponse:
+    return FhirJSONResponse(audit_event(flow.entry(session, runtime, ask, seq)))
 
 
-@router.get("/statistics", summary="Entries per acting party per UTC day, by outcome")
+@router.get(
+    "/statistics",
+    summary="Entries per acting party per UTC day, by outcome",
+    responses=OFFICERS_ONLY,
+)
 def statistics(
     ask: OfficerAskDep, runtime: RuntimeDep, session: SessionDep, filters: FiltersDep
 ) -> list[DailyStatistic]:
@@ -134,6 +177,16 @@ def statistics(
     "/export",
     summary="Stream the matching entries as NDJSON (one entry per line) or CSV",
     response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The entries, one per line (NDJSON) or as CSV with a header row",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+        **OFFICERS_ONLY,
+    },
 )
 def export(
     ask: OfficerAskDep,
@@ -141,7 +194,7 @@ def export(
     session: SessionDep,
     filters: FiltersDep,
     export_format: Annotated[Literal["ndjson", "csv"], Query(alias="format")] = "ndjson",
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, AfterSeq] = 0,
 ) -> StreamingResponse:
     download = flow.export(
         session, runtime, ask, filters, after_seq=after_seq, as_format=export_format
@@ -158,7 +211,7 @@ def my_access_log(
     participant: ParticipantDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, AfterSeq] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AccessLog:
     return access_log(session, runtime, participant, after_seq=after_seq, limit=limit)

@@ -19,6 +19,29 @@ from gateway.auth.signing_key import public_jwks
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["authentication"])
+JWS_COMPACT = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+
+TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An RFC 6749 §5.1 access token response",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["access_token", "token_type", "expires_in", "scope"],
+                    "properties": {
+                        "access_token": {"type": "string"},
+                        "token_type": {"const": "Bearer"},
+                        "expires_in": {"type": "integer"},
+                        "scope": {"type": "string", "description": "The granted purposes"},
+                    },
+                }
+            }
+        },
+    },
+    400: {"description": "RFC 6749 §5.2: invalid_request, unsupported_grant_type, invalid_scope"},
+    401: {"description": "RFC 6749 §5.2 invalid_client: the client assertion does not verify"},
+}
 
 TOKEN_FORM_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -28,11 +51,15 @@ TOKEN_FORM_SCHEMA: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["grant_type", "client_assertion_type", "client_assertion"],
+                    # RFC 6749 §3.2: other parameters are ignored, but none may be repeated.
+                    "additionalProperties": {"type": "string"},
                     "properties": {
                         "grant_type": {"type": "string", "enum": ["client_credentials"]},
                         "client_assertion_type": {"type": "string", "enum": [ASSERTION_TYPE]},
                         "client_assertion": {
                             "type": "string",
+                            "minLength": 1,
+                            "pattern": JWS_COMPACT,
                             "description": "JWT signed with the party's registered key",
                         },
                         "client_id": {"type": "string"},
@@ -52,7 +79,7 @@ TOKEN_FORM_SCHEMA: dict[str, Any] = {
     "/oauth/token",
     summary="Exchange a signed client assertion for an access token",
     openapi_extra=TOKEN_FORM_SCHEMA,
-    response_description="An RFC 6749 §5.1 access token response",
+    responses=TOKEN_RESPONSES,
 )
 async def token(request: Request, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     form = await _token_form(request)

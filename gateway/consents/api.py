@@ -5,8 +5,6 @@ concern itself, never more. Steps: ``gateway.consents.flow``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from consent.schemas import (
@@ -19,9 +17,16 @@ from consent.schemas import (
 from gateway.consents import flow
 from gateway.consents.schemas import ConsentQuery, PartnerConsentView, Receipt, RecordedConsent
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
+from gateway.disclosures.render import FhirJSONResponse
+from gateway.openapi import fhir_answer
 
 participant_router = APIRouter(prefix="/v1/me/consents", tags=["participant: consents"])
 partner_router = APIRouter(prefix="/v1/consents", tags=["partner: consents"])
+
+INVALID_CONSENT = (
+    "A grantee, purpose or category the catalogue does not know, or dates out of order"
+)
+CLOSED = "The consent was already withdrawn, superseded or expired"
 
 
 # --- participant side -------------------------------------------------------------------------
@@ -34,7 +39,12 @@ def my_consents(
     return flow.own_consents(session, runtime, participant)
 
 
-@participant_router.post("", status_code=status.HTTP_201_CREATED, summary="Give consent")
+@participant_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Give consent",
+    responses={422: {"description": INVALID_CONSENT}},
+)
 def give_consent(
     terms: ConsentTerms,
     participant: ParticipantDep,
@@ -56,6 +66,7 @@ def my_consent(
     "/{consent_id}/amendments",
     status_code=status.HTTP_201_CREATED,
     summary="Narrow or change a consent: a new version supersedes it",
+    responses={409: {"description": CLOSED}, 422: {"description": INVALID_CONSENT}},
 )
 def amend_consent(
     consent_id: str,
@@ -69,7 +80,9 @@ def amend_consent(
 
 
 @participant_router.post(
-    "/{consent_id}/revocation", summary="Withdraw a consent; in force for the very next request"
+    "/{consent_id}/revocation",
+    summary="Withdraw a consent; in force for the very next request",
+    responses={409: {"description": CLOSED}},
 )
 def revoke_consent(
     consent_id: str,
@@ -91,11 +104,16 @@ def consent_history(
     return flow.history(session, runtime, participant, consent_id)
 
 
-@participant_router.get("/{consent_id}/fhir", summary="The consent as an HL7 FHIR R4 Consent")
+@participant_router.get(
+    "/{consent_id}/fhir",
+    summary="The consent as an HL7 FHIR R4 Consent",
+    response_class=FhirJSONResponse,
+    responses=fhir_answer("Consent", "The consent as a FHIR Consent resource"),
+)
 def consent_as_fhir(
     consent_id: str, participant: ParticipantDep, runtime: RuntimeDep, session: SessionDep
-) -> dict[str, Any]:
-    return flow.as_fhir(session, runtime, participant, consent_id)
+) -> FhirJSONResponse:
+    return FhirJSONResponse(flow.as_fhir(session, runtime, participant, consent_id))
 
 
 @participant_router.get(
@@ -111,7 +129,10 @@ def consent_receipt(
 
 
 @partner_router.post(
-    "", status_code=status.HTTP_201_CREATED, summary="Record a consent given on paper"
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a consent given on paper",
+    responses={403: {"description": "The access token does not carry the consent's purpose"}},
 )
 def record_consent(
     recorded: RecordedConsent,

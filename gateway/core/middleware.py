@@ -17,12 +17,14 @@ access_log = structlog.get_logger("gateway.access")
 
 
 class TraceMiddleware:
-    """Bind the W3C trace id to the logs and answer with a ``traceparent`` of our own span; log
-    and measure every request (by route template, never by the path with its ids)."""
+    """Bind the W3C trace id to the logs and answer with a ``traceparent`` of our own span and
+    the ``API-Version`` (NL GOV API Design Rules, /core/version-header); log and measure every
+    request (by route template, never by the path with its ids)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, api_version: str) -> None:
         self.app = app
         self.metrics = metrics
+        self.api_version = api_version
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,6 +43,7 @@ class TraceMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["traceparent"] = trace.traceparent
+                headers["API-Version"] = self.api_version
             await send(message)
 
         try:

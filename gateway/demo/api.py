@@ -22,6 +22,10 @@ class ParticipantToken(BaseModel):
     expires_in: int = 3600
 
 
-@router.post("/login", summary="Log in as a demo participant (embedded demo only)")
+@router.post(
+    "/login",
+    summary="Log in as a demo participant (embedded demo only)",
+    responses={401: {"description": "Not a demo participant's BSN"}},
+)
 def demo_login(login: DemoLogin, runtime: RuntimeDep) -> ParticipantToken:
     return ParticipantToken(access_token=demo_participant_token(runtime, login.bsn))

@@ -10,6 +10,7 @@ from gateway.disclosures.flow import Ask, disclose
 from gateway.disclosures.render import FHIR_JSON
 from gateway.disclosures.schemas import DisclosureRequest, DisclosureView
 from gateway.disclosures.view import CaseData
+from gateway.openapi import fhir_schema
 
 router = APIRouter(prefix="/v1", tags=["partner: disclosures"])
 
@@ -19,8 +20,13 @@ router = APIRouter(prefix="/v1", tags=["partner: disclosures"])
     summary="Ask for case data about a participant, for one purpose",
     response_model=DisclosureView,
     responses={
-        200: {"content": {FHIR_JSON: {}}, "description": "The minimal view (JSON or FHIR Bundle)"},
+        200: {
+            "description": "The minimal view: JSON, or a FHIR Bundle when the Accept header asks "
+            "for application/fhir+json",
+            "content": {FHIR_JSON: {"schema": fhir_schema("Bundle")}},
+        },
         403: {"description": "The access token does not carry the purpose"},
+        422: {"description": "A role your party does not hold, or a BSN that fails the 11-proof"},
         503: {"description": "Policy engine, audit log or database unavailable: nothing disclosed"},
     },
 )

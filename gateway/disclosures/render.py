@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 
+from fastapi.responses import JSONResponse
+
 from adapters.ggz import render_disclosure_bundle
 from adapters.protocol import DisclosedView
 from gateway.disclosures.schemas import DisclosureView
 
 FHIR_JSON = "application/fhir+json"
+
+
+class FhirJSONResponse(JSONResponse):
+    """A FHIR resource as JSON, with FHIR's own media type (FHIR R4 §2.6.5 "http")."""
+
+    media_type = FHIR_JSON
 
 
 def render(view: DisclosureView, accept: str, *, domain: str) -> tuple[bytes, str]:

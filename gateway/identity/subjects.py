@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -14,6 +14,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
@@ -43,19 +44,38 @@ def _passes_eleven_proof(bsn: str) -> str:
 Bsn = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$"), AfterValidator(_passes_eleven_proof)]
 
 
+SUBJECT_KEYS = ("pseudonym", "bsn")
+
+
+def _exactly_one_in_schema(schema: dict[str, Any]) -> None:
+    """The document says what the validator checks: one key, never null (JSON Schema ``oneOf``)."""
+    properties = schema["properties"]
+    for key in SUBJECT_KEYS:
+        named = properties[key]
+        (value,) = [option for option in named.pop("anyOf") if option != {"type": "null"}]
+        named.pop("default", None)
+        named.update(value)
+    schema["oneOf"] = [{"required": [key]} for key in SUBJECT_KEYS]
+
+
 class SubjectRef(BaseModel):
     """Exactly one of ``pseudonym`` (the caller's domain pseudonym) or ``bsn``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_exactly_one_in_schema)
 
     pseudonym: Pseudonym | None = Field(default=None, description="Your domain's pseudonym")
     bsn: Bsn | None = Field(default=None, description="Checked with the 11-proof; never returned")
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SubjectRef:
-        if (self.pseudonym is None) == (self.bsn is None):
-            raise ValueError("name the participant by exactly one of pseudonym or bsn")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            named = [key for key in SUBJECT_KEYS if key in data]
+            if len(named) != 1 or data[named[0]] is None:
+                raise PydanticCustomError(
+                    "one_of", "name the participant by exactly one of pseudonym or bsn"
+                )
+        return data
 
 
 @dataclass(frozen=True, slots=True)

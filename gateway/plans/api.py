@@ -55,7 +55,11 @@ def my_item_history(
     return [service.item_view(version) for version in versions]
 
 
-@participant_router.put("/director", summary="Choose (or change) the director of my plan")
+@participant_router.put(
+    "/director",
+    summary="Choose (or change) the director of my plan",
+    responses={422: {"description": "Not an enabled party registered for case-coordination"}},
+)
 def choose_director(
     choice: DirectorChoice,
     participant: ParticipantDep,
@@ -68,7 +72,10 @@ def choose_director(
 
 
 @participant_router.delete(
-    "/director", status_code=status.HTTP_204_NO_CONTENT, summary="End the directorship"
+    "/director",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End the directorship",
+    responses={404: {"description": "Your plan has no director"}},
 )
 def end_director(
     participant: ParticipantDep, runtime: RuntimeDep, session: SessionDep, trace_id: TraceDep

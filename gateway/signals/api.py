@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from dbtypes import MAX_JSON_INT
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
 from gateway.signals import flow
 from gateway.signals.matching import notification_view
@@ -73,7 +74,9 @@ def signal_feed(
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="next_cursor of the previous page")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_JSON_INT, description="next_cursor of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE)] = 100,
 ) -> FeedPage:
     notices = feed(session=session, recipient_party=caller.party, after=after, limit=limit)
@@ -87,6 +90,7 @@ def signal_feed(
     "/coordination",
     status_code=status.HTTP_201_CREATED,
     summary="Consent to coordination among the parties involved with me",
+    responses={422: {"description": "A named party is not involved with you"}},
 )
 def consent_to_coordination(
     body: CoordinationConsent,

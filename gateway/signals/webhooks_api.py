@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
@@ -128,7 +128,12 @@ def register_endpoint(
     return RegisteredEndpoint(url=endpoint.url, registered_at=endpoint.created_at, secret=text)
 
 
-@router.get("/endpoint", summary="Your webhook receiver (never the secret)")
+NO_RECEIVER: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Your party has no webhook receiver"}
+}
+
+
+@router.get("/endpoint", summary="Your webhook receiver (never the secret)", responses=NO_RECEIVER)
 def my_endpoint(caller: PartnerDep, session: SessionDep) -> EndpointView:
     endpoint = outbox.endpoint_of(session=session, party=caller.party)
     if endpoint is None:
@@ -137,7 +142,10 @@ def my_endpoint(caller: PartnerDep, session: SessionDep) -> EndpointView:
 
 
 @router.delete(
-    "/endpoint", status_code=status.HTTP_204_NO_CONTENT, summary="Stop webhooks to your party"
+    "/endpoint",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Stop webhooks to your party",
+    responses=NO_RECEIVER,
 )
 def remove_endpoint(
     caller: PartnerDep, runtime: RuntimeDep, session: SessionDep, trace_id: TraceDep

@@ -35,7 +35,7 @@ from gateway.web.rendering import Page, PageDep
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
 LOGIN = "/officer/login"
-FILTERS = ("subject_ref", "party", "action", "purpose", "outcome", "from", "until")
+FILTERS = ("subjectRef", "party", "action", "purpose", "outcome", "from", "until")
 PAGE_SIZE = 50
 
 
@@ -80,7 +80,7 @@ def page_filters(given: dict[str, str]) -> Filters:
     if outcome is not None and outcome not in set(Outcome):
         raise InvalidInput(f"unknown outcome {outcome!r}", field="outcome")
     return Filters(
-        subject_ref=given.get("subject_ref") or None,
+        subject_ref=given.get("subjectRef") or None,
         party=given.get("party") or None,
         action=given.get("action") or None,
         purpose=given.get("purpose") or None,
@@ -140,7 +140,9 @@ def logout(page: PageDep, fields: FormDep) -> Response:
 
 
 @router.get("")
-def dashboard(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Response:
+def dashboard(
+    page: PageDep, after_seq: Annotated[int, Query(alias="afterSeq", ge=0)] = 0
+) -> Response:
     runtime = page.runtime
     given = given_filters(page)
     today = runtime.clock().astimezone(UTC).date()
@@ -168,7 +170,7 @@ def dashboard(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Resp
         checkpoint = latest_checkpoint(session)
         checkpoint_view = checkpoint_document(checkpoint) if checkpoint is not None else None
         parties = sorted(party.id for party in list_parties(session))
-        given["subject_ref"] = shown_subject(runtime, session, given["subject_ref"])
+        given["subjectRef"] = shown_subject(runtime, session, given["subjectRef"])
     # Committed entries only, the officer's own queries included; writers go on meanwhile.
     with read_transaction(runtime.sessions) as session:
         report = verify_database(session=session, jwks=runtime.audit_keys.jwks)

@@ -226,7 +226,9 @@ def receipt(consent_id: str, page: PageDep) -> Response:
 
 
 @router.get("/access-log")
-def access_log(page: PageDep, after_seq: Annotated[int, Query(ge=0)] = 0) -> Response:
+def access_log(
+    page: PageDep, after_seq: Annotated[int, Query(alias="afterSeq", ge=0)] = 0
+) -> Response:
     runtime = page.runtime
     with transaction(runtime.sessions) as session:
         participant = own_participant(page, session)

@@ -54,10 +54,10 @@ def test_story_from_contribution_to_withdrawal_to_access_log(
             report = verify_database(session=session, jwks=runtime.audit_keys.jwks)
     assert "care.diagnosis (never-disclosable)" in story
     assert "income.benefit.omschrijving (outside-catalogue) at #/results/0/omschrijving" in story
-    assert "disclosed care.work_readiness" in story.split("6.")[0]
-    assert "withheld  care.work_readiness: consent.missing" in story.split("8.")[1]
-    assert "delete care.work_readiness received in decision" in story.split("7.")[1]
-    assert "was asked to delete care.work_readiness: deleted at" in story.split("9.")[1]
+    assert "disclosed care.work_readiness" in _step(story, 5)
+    assert "delete care.work_readiness received in decision" in _step(story, 7)
+    assert "withheld  care.work_readiness: consent.missing" in _step(story, 8)
+    assert "was asked to delete care.work_readiness: deleted at" in _step(story, 9)
     assert "withheld  work.capacity" in story
     assert "999900006" not in story
     assert (
@@ -65,3 +65,8 @@ def test_story_from_contribution_to_withdrawal_to_access_log(
     )
     assert '"benefit_type": "WIA"' in story and '"benefit_type": "Participatiewet"' in story
     assert report.ok, report.summary()
+
+
+def _step(story: str, number: int) -> str:
+    """The lines the story printed for one numbered step (timestamps hold digits and dots too)."""
+    return story.split(f"\n{number}. ", 1)[1].split(f"\n{number + 1}. ", 1)[0]

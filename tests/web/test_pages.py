@@ -144,8 +144,8 @@ def test_no_page_shows_a_bsn(client: TestClient) -> None:
         "/portal/access-log", "/portal/plan")]  # fmt: skip
     post_form(client, "/officer/login", "/officer/login", party="gemeente-leiden")
     pages.append(client.get("/officer"))
-    pages.append(client.get("/officer", params={"subject_ref": SAM}))
-    pages.append(client.get("/officer/export", params={"subject_ref": SAM, "format": "csv"}))
+    pages.append(client.get("/officer", params={"subjectRef": SAM}))
+    pages.append(client.get("/officer/export", params={"subjectRef": SAM, "format": "csv"}))
     for response in pages:
         assert response.status_code == 200, response.text
         assert not BSN_LIKE.search(response.text), response.url
@@ -155,7 +155,7 @@ def test_officer_search_by_bsn_is_recorded_without_the_bsn(client: TestClient) -
     log_in(client, SAM)
     give_consent(client)
     post_form(client, "/officer/login", "/officer/login", party="gemeente-leiden")
-    page = client.get("/officer", params={"subject_ref": SAM, "action": "consent.grant"})
+    page = client.get("/officer", params={"subjectRef": SAM, "action": "consent.grant"})
     assert "consent.grant" in page.text
     queries = client.get("/officer", params={"action": "audit.query"}).text
     assert "[redacted]" in queries and "gemeente-leiden" in queries
