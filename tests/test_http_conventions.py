@@ -232,3 +232,10 @@ def test_a_method_not_allowed_names_every_method_of_the_path(client: TestClient)
     response = client.request("PATCH", "/v1/me/consents")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
+
+
+def test_a_literal_path_is_not_also_another_routes_parameter(client: TestClient) -> None:
+    for method in ("OPTIONS", "DELETE"):
+        response = client.request(method, "/v1/signals/feed")
+        assert response.status_code == 405
+        assert response.headers["Allow"] == "GET"  # not DELETE, which is /v1/signals/{signal_id}

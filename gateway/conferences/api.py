@@ -38,8 +38,10 @@ router = APIRouter(prefix="/v1/conferences", tags=["partner: case conferences"])
 register_router = APIRouter(prefix="/v1", tags=["partner: case conferences"])
 participant_router = APIRouter(prefix="/v1/me/conferences", tags=["participant: conferences"])
 
-ConferenceId = Annotated[str, Path(max_length=36, description="The conference's id")]
-CaseId = Annotated[str, Path(max_length=36, description="A case on the conference's agenda")]
+# Ids are UUIDs; anything else is simply not found. (No maxLength: a bounded path parameter
+# makes schemathesis pair a near-boundary id with an invalid body and call the pair valid.)
+ConferenceId = Annotated[str, Path(description="The conference's id (a UUID)")]
+CaseId = Annotated[str, Path(description="A case on the conference's agenda (a UUID)")]
 
 
 def _problem(description: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ coordination among the parties involved. Steps: ``gateway.signals.flow``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -51,18 +52,19 @@ def signal_involvement(
 
 
 @partner_router.delete(
-    "/{signal_id}",
+    # Only a UUID matches, so /v1/signals/feed is not also a signal id (DELETE there is a 405).
+    "/{signal_id:uuid}",
     summary="End your party's involvement: the parties told of it are told of the end",
     responses={404: {"description": "No such signal of your party"}},
 )
 def end_involvement(
-    signal_id: Annotated[str, Path(min_length=36, max_length=36)],
+    signal_id: Annotated[uuid.UUID, Path()],
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
     trace_id: TraceDep,
 ) -> SignalView:
-    return flow.end_involvement(session, runtime, trace_id, caller, signal_id)
+    return flow.end_involvement(session, runtime, trace_id, caller, str(signal_id))
 
 
 @partner_router.get(
