@@ -350,26 +350,12 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method the routes at this path take (RFC 9110 §10.2.1), not only the first's; of
-    those, the most literal ones: ``/v1/signals/feed`` is not also a ``{signal_id}``."""
-    matching = [
-        route
-        for route in iter_route_contexts(request.app.routes)
-        if route.matches(request.scope)[0] is not Match.NONE
-    ]
-    fewest = min((_parameters(route) for route in matching), default=0)
-    methods = {
-        method
-        for route in matching
-        if _parameters(route) == fewest
-        for method in route.methods or ()
-    }
+    """Every method some route takes at this path (RFC 9110 §10.2.1), not only the first's."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route.methods or ())
     return ", ".join(sorted(methods))
-
-
-def _parameters(route: Any) -> int:
-    """How many path parameters a route's template holds."""
-    return len(getattr(route, "param_convertors", None) or {})
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:

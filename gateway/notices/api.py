@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from dbtypes import MAX_JSON_INT
 from gateway.auth.roles import OFFICER_ROLE, REGIONAL_OFFICER_ROLE
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
 from gateway.errors import Forbidden
@@ -32,7 +33,9 @@ def notice_feed(
     runtime: RuntimeDep,
     session: SessionDep,
     trace_id: TraceDep,
-    after: Annotated[int, Query(ge=0, description="next_cursor of the previous page")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_JSON_INT, description="next_cursor of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE)] = 100,
 ) -> NoticeFeed:
     found = flow.feed(session, runtime, trace_id, caller, after=after, limit=limit)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from dbtypes import MAX_JSON_INT
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
@@ -52,13 +52,12 @@ def signal_involvement(
 
 
 @partner_router.delete(
-    # Only a UUID matches, so /v1/signals/feed is not also a signal id (DELETE there is a 405).
     "/{signal_id:uuid}",
     summary="End your party's involvement: the parties told of it are told of the end",
     responses={404: {"description": "No such signal of your party"}},
 )
 def end_involvement(
-    signal_id: Annotated[uuid.UUID, Path()],
+    signal_id: uuid.UUID,
     caller: PartnerDep,
     runtime: RuntimeDep,
     session: SessionDep,
