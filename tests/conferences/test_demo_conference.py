@@ -13,8 +13,9 @@ from audit.verify_stored import verify_database
 from gateway.cli.main import app
 from gateway.core.db import transaction
 from gateway.demo.seed import seed_demo, seed_demo_participants
+from gateway.registry.service import find_party
 from gateway.settings import PolicyEngineKind, Settings
-from tests.support import free_port, serving
+from tests.support import SettableClock, free_port, new_partner, register, running_gateway, serving
 
 STEP = re.compile(r"^[0-9]{1,2}\. ")
 
@@ -64,3 +65,17 @@ def test_demo_conference_plays_a_whole_conference(
     assert "debts              suppressed" in after
     assert "999900006" not in story
     assert report.ok, report.summary()
+
+
+def test_a_demo_party_seeded_before_gains_its_conference_purpose(settings: Settings) -> None:
+    folder = settings.data_dir / "demo"
+    with running_gateway(settings, SettableClock()) as (runtime, _client):
+        older = new_partner("uwv-leiden", "uwv", roles=("reintegration-advisor",))
+        register(runtime, older)
+        with transaction(runtime.sessions) as session:
+            seed_demo(session=session, catalogue=runtime.catalogue, clock=runtime.clock,
+                      folder=folder)  # fmt: skip
+        with transaction(runtime.sessions) as session:
+            party = find_party(session, "uwv-leiden")
+            assert party is not None
+            assert party.purposes == ["case-conference", "case-coordination", "reintegration"]
