@@ -1,35 +1,25 @@
-"""Conference rules: scheduling, the agenda, the participant's answer for one conference, outcomes.
+"""Conference rules: scheduling and the agenda (the answer: ``conference.answers``; the outcome:
+``conference.outcomes``).
 
-A participant's consent for a case conference is asked for that conference alone, naming its
-parties and the categories (GDPR Art. 6(1)(a), 7): an answer belongs to one case on one agenda,
-and the newest answer counts, so a "no" takes effect at the next read. Whether a party may read
-during the window is the policy's decision, taken by the gateway; the rules here keep the
-agenda, the answers and the outcomes consistent.
+A chair schedules a conference with a window, its parties and the categories it asks consent
+for, and puts participants on its agenda, each a numbered case. Whether a party may read a case
+during the window is the policy's decision, taken by the gateway; the rules here keep the agenda
+consistent.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conference.errors import ConferenceConflict, ConferenceNotFound, InvalidConference
-from conference.models import Answer as AnswerRow
-from conference.models import Case, Conference, Invitation, Outcome
-from conference.schemas import (
-    Answer,
-    ConferenceGrant,
-    GivenBy,
-    GivenHow,
-    Member,
-    OutcomeDraft,
-    Terms,
-    Vocabulary,
-)
+from conference.models import Case, Conference, Invitation
+from conference.schemas import Member, Terms, Vocabulary
 
 Clock = Callable[[], datetime]
 MAX_WINDOW = timedelta(days=14)
@@ -118,7 +108,7 @@ def _check_invited(chair: Member, invited: Sequence[Member]) -> None:
 
 def invite(*, session: Session, conference: Conference, member: Member, clock: Clock) -> Invitation:
     """One more party, until the window ends."""
-    _refuse_when_over(conference, clock())
+    refuse_when_over(conference, clock())
     if member.party in {m.party for m in members(session, conference)}:
         raise ConferenceConflict(
             f"{member.party} already takes part in this conference", reason="conference.invited"
@@ -135,7 +125,7 @@ def add_case(
     *, session: Session, conference: Conference, participant_id: str, added_by: str, clock: Clock
 ) -> Case:
     """One more participant on the agenda, until the window ends; the next number is theirs."""
-    _refuse_when_over(conference, clock())
+    refuse_when_over(conference, clock())
     on_agenda = cases(session, conference.id)
     if any(case.participant_id == participant_id for case in on_agenda):
         raise ConferenceConflict(
@@ -161,7 +151,8 @@ def add_case(
     return case
 
 
-def _refuse_when_over(conference: Conference, now: datetime) -> None:
+def refuse_when_over(conference: Conference, now: datetime) -> None:
+    """Nothing is added to a conference whose window has ended."""
     if now >= conference.ends_at:
         raise ConferenceConflict("the conference's window has ended", reason=OVER)
 
@@ -237,211 +228,3 @@ def cases_of_participant(session: Session, participant_id: str) -> list[tuple[Ca
         .order_by(Conference.starts_at.desc(), Conference.id)
     )
     return [(case, conference) for case, conference in rows.all()]
-
-
-# --- the answer: consent for this conference --------------------------------------------------
-
-
-def answer(
-    *,
-    session: Session,
-    conference: Conference,
-    case: Case,
-    given: Answer,
-    how: GivenHow,
-    parties: Sequence[str] | None,
-    categories: Sequence[str] | None,
-    clock: Clock,
-) -> AnswerRow:
-    """A yes names parties of this conference and categories it asked (all, unless fewer are
-    named); a no names none. A yes after the window would open nothing; a no is always taken."""
-    now = clock()
-    if given is Answer.YES:
-        _refuse_when_over(conference, now)
-    _check_how(how)
-    named_parties: list[str] = []
-    named_categories: list[str] = []
-    if given is Answer.YES:
-        taking_part = [member.party for member in members(session, conference)]
-        named_parties = _subset(parties, taking_part, "parties", "a party of this conference")
-        named_categories = _subset(
-            categories, conference.categories, "categories", "a category this conference asks"
-        )
-    latest = latest_answers(session, [case.id]).get(case.id)
-    row = AnswerRow(
-        id=str(uuid.uuid4()), case_id=case.id, conference_id=conference.id,
-        participant_id=case.participant_id, version=1 if latest is None else latest.version + 1,
-        answer=given.value, parties=named_parties, categories=named_categories,
-        given_by=how.given_by.value, representative_role=(
-            how.representative_role.value if how.representative_role else None
-        ),
-        evidence_ref=how.evidence_ref, recorded_by=how.recorded_by, answered_at=now,
-    )  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        raise ConferenceConflict(
-            "another answer was recorded meanwhile; read it and answer again",
-            reason="conference.answer_changed",
-        ) from None
-    return row
-
-
-def _check_how(how: GivenHow) -> None:
-    """Paper and a legal representative leave evidence; a representative says in which role."""
-    if how.given_by is not GivenBy.PARTICIPANT and not how.evidence_ref:
-        raise InvalidConference(
-            "an answer given on paper or by a representative names its evidence",
-            field="evidence_ref",
-        )
-    if (how.given_by is GivenBy.REPRESENTATIVE) != (how.representative_role is not None):
-        raise InvalidConference(
-            "a representative_role goes with (and only with) given_by representative",
-            field="representative_role",
-        )
-
-
-def _subset(
-    named: Sequence[str] | None, allowed: Sequence[str], field: str, what: str
-) -> list[str]:
-    if named is None:
-        return sorted(set(allowed))
-    for index, item in enumerate(named):
-        if item not in allowed:
-            raise InvalidConference(
-                f"{item!r} is not {what}", field=f"{field}/{index}", valid=sorted(allowed)
-            )
-    if not named:
-        raise InvalidConference(f"a yes names at least one of {field}", field=field)
-    return sorted(set(named))
-
-
-def latest_answers(session: Session, case_ids: Iterable[str]) -> dict[str, AnswerRow]:
-    """The newest answer of each case that has one."""
-    wanted = list(case_ids)
-    if not wanted:
-        return {}
-    newest = (
-        select(AnswerRow.case_id, func.max(AnswerRow.version).label("version"))
-        .where(AnswerRow.case_id.in_(wanted))
-        .group_by(AnswerRow.case_id)
-        .subquery()
-    )
-    rows = session.scalars(
-        select(AnswerRow).join(
-            newest,
-            (AnswerRow.case_id == newest.c.case_id) & (AnswerRow.version == newest.c.version),
-        )
-    )
-    return {row.case_id: row for row in rows}
-
-
-def answer_history(session: Session, case_id: str) -> list[AnswerRow]:
-    return list(
-        session.scalars(
-            select(AnswerRow).where(AnswerRow.case_id == case_id).order_by(AnswerRow.version)
-        )
-    )
-
-
-def standing_grants(session: Session, participant_id: str) -> list[ConferenceGrant]:
-    """Every conference the participant's newest answer says yes to, as the policy reads it.
-
-    All conferences, not only the one asked about: which one counts is the policy's to decide.
-    """
-    case_ids = session.scalars(select(Case.id).where(Case.participant_id == participant_id))
-    return [
-        ConferenceGrant(
-            id=row.id,
-            conference=row.conference_id,
-            parties=tuple(row.parties),
-            categories=tuple(row.categories),
-        )
-        for row in sorted(latest_answers(session, case_ids).values(), key=lambda r: r.id)
-        if row.answer == Answer.YES
-    ]
-
-
-# --- the outcome ------------------------------------------------------------------------------
-
-
-def record_outcome(
-    *,
-    session: Session,
-    conference: Conference,
-    case: Case,
-    draft: OutcomeDraft,
-    plan_items: Sequence[str],
-    recorded_by: str,
-    vocabulary: Vocabulary,
-    clock: Clock,
-) -> Outcome:
-    """The advice and the coded obstacles of one case, once the conference has begun; recorded
-    again, it is a new version and the newest counts (in the register too)."""
-    now = clock()
-    if now < conference.starts_at:
-        raise ConferenceConflict(
-            "an outcome is recorded once the conference has begun", reason="conference.not_open"
-        )
-    check_obstacles(draft, vocabulary)
-    latest = latest_outcomes(session, [case.id]).get(case.id)
-    outcome = Outcome(
-        id=str(uuid.uuid4()), case_id=case.id, conference_id=conference.id,
-        version=1 if latest is None else latest.version + 1, advice=draft.advice,
-        obstacles=[o.model_dump(exclude_none=True) for o in draft.obstacles],
-        plan_items=list(plan_items), recorded_by=recorded_by, recorded_at=now,
-    )  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(outcome)
-            session.flush()
-    except IntegrityError:
-        raise ConferenceConflict(
-            "another outcome was recorded meanwhile", reason="conference.outcome_changed"
-        ) from None
-    return outcome
-
-
-def check_obstacles(draft: OutcomeDraft, vocabulary: Vocabulary) -> None:
-    """Each obstacle coded from the vocabulary, lying with a known party type, named once."""
-    seen: set[tuple[str, str]] = set()
-    for index, obstacle in enumerate(draft.obstacles):
-        if obstacle.code not in vocabulary.obstacles:
-            raise InvalidConference(
-                f"unknown obstacle code {obstacle.code!r}",
-                field=f"obstacles/{index}/code",
-                valid=sorted(vocabulary.obstacles),
-            )
-        if obstacle.domain not in vocabulary.domains:
-            raise InvalidConference(
-                f"unknown party type {obstacle.domain!r}",
-                field=f"obstacles/{index}/domain",
-                valid=sorted(vocabulary.domains),
-            )
-        if (obstacle.code, obstacle.domain) in seen:
-            raise InvalidConference(
-                f"obstacle {obstacle.code} with {obstacle.domain} is named twice",
-                field=f"obstacles/{index}",
-            )
-        seen.add((obstacle.code, obstacle.domain))
-
-
-def latest_outcomes(session: Session, case_ids: Iterable[str]) -> dict[str, Outcome]:
-    """The newest outcome of each case that has one."""
-    wanted = list(case_ids)
-    if not wanted:
-        return {}
-    newest = (
-        select(Outcome.case_id, func.max(Outcome.version).label("version"))
-        .where(Outcome.case_id.in_(wanted))
-        .group_by(Outcome.case_id)
-        .subquery()
-    )
-    rows = session.scalars(
-        select(Outcome).join(
-            newest, (Outcome.case_id == newest.c.case_id) & (Outcome.version == newest.c.version)
-        )
-    )
-    return {row.case_id: row for row in rows}

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome
+from conference import answers as answer_rules
 from conference import service
 from conference.models import Case as CaseRow
 from conference.models import Conference
@@ -57,7 +58,7 @@ def my_conferences(
     """Every conference the participant is on the agenda of: who comes, what each would see."""
     now = runtime.clock()
     found = service.cases_of_participant(session, participant.id)
-    answers = service.latest_answers(session, [case.id for case, _ in found])
+    answers = answer_rules.latest_answers(session, [case.id for case, _ in found])
     shown = []
     for case, conference in found:
         parties = taking(session, conference.id)
@@ -169,7 +170,7 @@ def _answer(
     parties: list[str] | None,
     categories: list[str] | None,
 ) -> AnswerView:
-    row = service.answer(
+    row = answer_rules.answer(
         session=session, conference=found.conference, case=case, given=given, how=how,
         parties=parties, categories=categories, clock=runtime.clock,
     )  # fmt: skip

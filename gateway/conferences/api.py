@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Response, status
 
-from gateway.conferences import answers, flow, outcome, register
+from gateway.conferences import answers, flow, outcome, register, scheduling
 from gateway.conferences.schemas import (
     CONFERENCE_PURPOSE,
     AnswerView,
@@ -80,7 +80,7 @@ def schedule(
     trace_id: TraceDep,
 ) -> ConferenceView:
     """Its window, the parties invited, the categories consent is asked for, the participants."""
-    return flow.schedule(session, runtime, trace_id, caller, body)
+    return scheduling.schedule(session, runtime, trace_id, caller, body)
 
 
 @router.get("", summary="The conferences you chair or are invited to")
@@ -124,7 +124,7 @@ def invite(
     session: SessionDep,
     trace_id: TraceDep,
 ) -> ConferenceView:
-    return flow.invite(session, runtime, trace_id, caller, conference_id, body.party)
+    return scheduling.invite(session, runtime, trace_id, caller, conference_id, body.party)
 
 
 @router.post(
@@ -145,7 +145,9 @@ def add_case(
     session: SessionDep,
     trace_id: TraceDep,
 ) -> ConferenceView:
-    return flow.add_participant(session, runtime, trace_id, caller, conference_id, body.subject)
+    return scheduling.add_participant(
+        session, runtime, trace_id, caller, conference_id, body.subject
+    )
 
 
 @router.post(

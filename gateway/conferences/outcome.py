@@ -13,6 +13,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome as AuditOutcome
+from conference import answers as answer_rules
+from conference import outcomes as outcome_rules
 from conference import service
 from conference.models import Outcome
 from conference.schemas import Member
@@ -47,7 +49,7 @@ def record_outcome(
     found = as_chair(session, runtime, trace_id, caller, conference_id)
     conference = found.conference
     case = service.find_case(session, conference, case_id)
-    service.check_obstacles(request, vocabulary(runtime, conference.purpose))
+    outcome_rules.check_obstacles(request, vocabulary(runtime, conference.purpose))
     owners = _owners(session, found.members, case.id, request.actions)
     participant = ParticipantId(case.participant_id)
     items: list[ItemView] = []
@@ -60,7 +62,7 @@ def record_outcome(
             party=party, domain=domain, clock=runtime.clock, recorded_by=caller.party,
         )  # fmt: skip
         items.append(audit_item(session, runtime, trace_id, caller, participant, item))
-    outcome = service.record_outcome(
+    outcome = outcome_rules.record_outcome(
         session=session, conference=conference, case=case, draft=request,
         plan_items=[item.item_id for item in items], recorded_by=caller.party,
         vocabulary=vocabulary(runtime, conference.purpose), clock=runtime.clock,
@@ -81,7 +83,7 @@ def _owners(
     """Each action's owner: a party of the conference that the participant's yes names."""
     if not actions:
         return []
-    answer = service.latest_answers(session, [case_id]).get(case_id)
+    answer = answer_rules.latest_answers(session, [case_id]).get(case_id)
     if answer is None or answer.answer != "yes":
         raise Conflict(
             "agreed actions go into the participant's plan only on their consent for this "
@@ -109,7 +111,7 @@ def latest_outcome(session: Session, conference_id: str, case_id: str) -> Outcom
     (their first version), not as their owners have changed them since."""
     conference = service.find_conference(session, conference_id)
     case = service.find_case(session, conference, case_id)
-    outcome = service.latest_outcomes(session, [case.id]).get(case.id)
+    outcome = outcome_rules.latest_outcomes(session, [case.id]).get(case.id)
     if outcome is None:
         return None
     items = [

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from conference import answers as answer_rules
 from conference import service
 from conference.errors import ConferenceNotFound
 from conference.models import Case
@@ -61,7 +62,7 @@ class ConferenceReader:
             case = service.find_case(session, found.conference, self.case_id)
         except ConferenceNotFound as error:
             raise NotFound(str(error)) from None  # a gateway error: nothing decided, none recorded
-        grants = service.standing_grants(session, case.participant_id)
+        grants = answer_rules.standing_grants(session, case.participant_id)
         return Frame(
             subject=known_participant(case.participant_id),
             context={"conference": policy_conference(found)},

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from conference.errors import ConferenceError
 from gateway.auth.access_tokens import Caller
-from gateway.conferences import answers, flow, outcome
+from gateway.conferences import answers, flow, outcome, scheduling
 from gateway.conferences.schemas import CONFERENCE_PURPOSE, OutcomeRequest, RecordedAnswer
 from gateway.core.db import transaction
 from gateway.errors import GatewayError
@@ -185,7 +185,7 @@ def _party_types(page: Page, domains: frozenset[str]) -> dict[str, str]:
 def invite(conference_id: str, page: PageDep, fields: FormDep) -> Response:
     def step(session: Session, caller: Caller) -> object:
         party = _one(fields, "party")
-        return flow.invite(session, page.runtime, page.trace_id, caller, conference_id, party)
+        return scheduling.invite(session, page.runtime, page.trace_id, caller, conference_id, party)
 
     return _act(page, fields, step, f"/chair/conferences/{conference_id}", "invite")
 
