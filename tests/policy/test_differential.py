@@ -6,7 +6,10 @@ categories asked, part of them or others), with the categories asked, the direct
 consent drawn from a seeded ``random.Random``; and hypothesis for hostile shapes on top. Two
 smaller grids add what the first does not reach: the domains with a reach (the employer's care-data
 rule among them), and case conferences (before, inside and after the window; chair, invited or
-not; a consent for this conference naming the party or not, one for another, none).
+not; a consent for this conference naming the party or not, one for another, none). A last grid
+counts for regional monitoring: the statistics office of a consent region, of an agreement region
+or another party; a release for each region, an unknown one or none; consent covering all, part
+or nothing; objected or not.
 """
 
 from __future__ import annotations
@@ -170,6 +173,11 @@ ALL_REASON_CODES = {
     "conference.closed",
     "conference.consented",
     "conference.consent_missing",
+    "release.missing",
+    "release.region_unknown",
+    "release.not_recipient",
+    "monitoring.objected",
+    "monitoring.agreement",
     "director.overview",
     "consent.covered",
     "consent.party_required",
@@ -199,7 +207,42 @@ def grid_inputs(seed: int = GRID_SEED) -> list[dict[str, Any]]:
     ]
     conferences = itertools.product(requesters, NOWS, MEMBERSHIPS, CONFERENCE_CONSENTS)
     inputs += [_conference_input(rng, *cell) for cell in conferences]
+    counting = itertools.product(OFFICES, RELEASE_REGIONS, MONITORING_CONSENTS, [False, True])
+    inputs += [_monitoring_input(rng, *cell) for cell in counting]
     return inputs
+
+
+OFFICES = [
+    {"party": "stuurgroep-holland-rijnland", "domain": "region", "role": "regional-statistics"},
+    {"party": "stuurgroep-zeeland", "domain": "region", "role": "regional-statistics"},
+    {"party": "uwv-leiden", "domain": "uwv", "role": "reintegration-advisor"},
+]
+RELEASE_REGIONS = ["holland-rijnland", "zeeland", "atlantis", None]
+MONITORING_CONSENTS = ["all", "part", "other-purpose", "none"]
+TRAJECTORY = ["trajectory.milestone", "trajectory.outcome", "trajectory.start"]
+
+
+def _monitoring_input(
+    rng: random.Random, requester: dict[str, str], region: str | None, consent: str, objected: bool
+) -> dict[str, Any]:
+    """One participant counted (or not) for a release of ``region`` (None: outside a release)."""
+    covered = {"all": TRAJECTORY, "part": rng.sample(TRAJECTORY, 2), "other-purpose": TRAJECTORY}
+    consents = []
+    if consent in covered:
+        purpose = "reintegration" if consent == "other-purpose" else "regional-monitoring"
+        grantee = rng.choice(["region", requester["party"]])
+        consents.append({"id": "m1", "grantee": grantee, "purpose": purpose,
+                         "categories": covered[consent], "in_force": True})  # fmt: skip
+    drawn: dict[str, Any] = {
+        "requester": requester,
+        "purpose": "regional-monitoring",
+        "categories": rng.sample([*TRAJECTORY, "income.benefit"], rng.randint(1, 4)),
+        "subject": {"consents": consents, "director": None, "monitoring_objection": objected},
+        "now": NOWS[1],
+    }
+    if region is not None:
+        drawn["release"] = {"region": region}
+    return drawn
 
 
 def _reach_input(
@@ -350,7 +393,10 @@ def test_engines_agree_on_the_whole_grid(embedded: EmbeddedEngine, opa: OpaServe
 def test_grid_is_deterministic() -> None:
     assert grid_inputs() == grid_inputs()
     assert len(grid_inputs()) == (
-        5 * 9 * 3 * 2 * 3 * 2 * 3 + 4 * 6 * 3 * 3 + (len(COHERENT_REQUESTERS) + 2) * 3 * 3 * 4
+        5 * 9 * 3 * 2 * 3 * 2 * 3
+        + 4 * 6 * 3 * 3
+        + (len(COHERENT_REQUESTERS) + 2) * 3 * 3 * 4
+        + 3 * 4 * 4 * 2
     )
 
 

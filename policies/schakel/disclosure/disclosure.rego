@@ -101,7 +101,8 @@ requester_is_director if {
 #   One code per category asked, first matching rule wins. Allowing codes are in allow_codes.
 #   What may never be disclosed (care data to an employer, clinical data outside its source,
 #   anything beyond a domain's reach) is decided before any consent is looked at; in a case
-#   conference only a consent for that conference counts.
+#   conference only a consent for that conference counts; in a release an objection excludes
+#   the participant, and a region counting on its own agreement needs no consent.
 # custom:
 #   reason_codes:
 #     - request.refused
@@ -112,6 +113,8 @@ requester_is_director if {
 #     - category.not_for_purpose
 #     - conference.consented
 #     - conference.consent_missing
+#     - monitoring.objected
+#     - monitoring.agreement
 #     - director.overview
 #     - consent.covered
 #     - consent.party_required
@@ -133,6 +136,12 @@ verdict(category) := "request.refused" if {
 	category in conference_consented_categories
 } else := "conference.consent_missing" if {
 	conference_purpose
+} else := "monitoring.objected" if {
+	statistics_purpose
+	objected
+} else := "monitoring.agreement" if {
+	statistics_purpose
+	counted_under_agreement
 } else := "director.overview" if {
 	director_overview(category)
 } else := "consent.covered" if {
@@ -149,7 +158,7 @@ verdicts[category] := verdict(category) if some category in asked
 # METADATA
 # title: Allowing codes
 # description: The verdict codes that disclose a category.
-allow_codes := {"director.overview", "consent.covered", "conference.consented"}
+allow_codes := {"director.overview", "consent.covered", "conference.consented", "monitoring.agreement"}
 
 # METADATA
 # title: Allowed categories
@@ -205,6 +214,11 @@ reason_text := {
 	"conference.closed": "the conference's time window has ended: its views are closed",
 	"conference.consented": "the participant's consent for this conference names this party and covers this category",
 	"conference.consent_missing": "no consent for this conference names this party and covers this category: the participant is discussed anonymously",
+	"release.missing": "this purpose is only ever counted in a protected release, never disclosed about one person",
+	"release.region_unknown": "the release names a region that keeps no monitoring",
+	"release.not_recipient": "the region does not name this party as a recipient of its releases",
+	"monitoring.objected": "the participant objected to being counted: not counted in any release",
+	"monitoring.agreement": "the region counts this category under its own agreement (GDPR Art. 89); the participant did not object",
 	"director.overview": "the requester is the participant's director and this category is part of the director's overview",
 	"consent.covered": "a consent in force covers this category for this requester and purpose",
 	"consent.party_required": "only a consent naming the requesting party itself counts here, not a domain-wide consent",
