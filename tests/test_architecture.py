@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAINS = ("consent", "audit", "adapters", "plan", "notice", "conference")
+DOMAINS = ("consent", "audit", "adapters", "plan", "notice", "conference", "monitoring")
 
 
 def _imported_packages(path: Path) -> set[str]:
