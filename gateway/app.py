@@ -20,6 +20,7 @@ from gateway.core.periodic import Periodic
 from gateway.demo import api as demo_api
 from gateway.disclosures import api as disclosures_api
 from gateway.health import serve_metrics
+from gateway.monitoring import api as monitoring_api
 from gateway.notices import api as notices_api
 from gateway.notices.flow import record_webhook_delivery, sweep
 from gateway.openapi import API_VERSION, install_openapi
@@ -126,6 +127,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(conferences_api.router)
     app.include_router(conferences_api.register_router)
     app.include_router(conferences_api.participant_router)
+    app.include_router(monitoring_api.router)
+    app.include_router(monitoring_api.participant_router)
     install_web_pages(app, runtime)
     install_openapi(
         app,

@@ -79,3 +79,7 @@ class NotFoundOnRecord(NotFound, KeptDespiteError):
 
 class InvalidOnRecord(InvalidInput, KeptDespiteError):
     """A 422 whose denial is on record (a consent for another conference)."""
+
+
+class ConflictOnRecord(Conflict, KeptDespiteError):
+    """A 409 whose refusal is on record (a release beyond the privacy budget)."""

@@ -196,6 +196,12 @@ class Settings(BaseSettings):
         description="The obstacle register (and any statistics) withholds counts from 1 to this "
         "minus one, and the counts that would give them back.",
     )
+    monitoring_noise: bool = Field(
+        default=True,
+        description="Monitoring releases carry differential-privacy noise (OpenDP). Never false "
+        "in production: without noise a release spends no budget and protects against no "
+        "differencing; it says so in its protection statement.",
+    )
     worker_threads: Annotated[int, Field(ge=1, le=256)] = Field(
         default=4,
         description="Threads that run request handlers at once (disclosures run on the batch "

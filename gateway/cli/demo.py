@@ -14,8 +14,10 @@ from gateway.core.catalogue import Catalogue
 from gateway.core.clock import system_clock
 from gateway.core.db import make_sessionmaker, transaction
 from gateway.demo.seed import DEMO_PARTICIPANTS, DEMO_PARTIES, seed_demo, seed_demo_participants
+from gateway.demo.trajectories import Seeded, seed_trajectories
 from gateway.errors import GatewayError
-from gateway.runtime import identity_keys_for
+from gateway.runtime import build_runtime, identity_keys_for
+from gateway.settings import Settings
 
 demo_app = typer.Typer(
     help="Demo data, the demo story and a case conference.", invoke_without_command=True
@@ -67,6 +69,18 @@ def demo_conference(
             fail(f"the conference stopped: {error}", code=1)
 
 
+def _seed_trajectories(settings: Settings) -> Seeded | None:
+    """Several hundred generated trajectories, through the flows partners use (demo only)."""
+    runtime = build_runtime(settings)
+    try:
+        with transaction(runtime.sessions) as session:
+            return seed_trajectories(session, runtime, today=system_clock().date())
+    except GatewayError as error:
+        fail(error.detail)
+    finally:
+        runtime.close()
+
+
 def _invoked_as() -> str:
     """How the operator ran us (e.g. .venv/bin/schakel), so printed commands work as pasted."""
     invoked = Path(sys.argv[0])
@@ -95,7 +109,16 @@ def demo(context: typer.Context) -> None:
             )
     except GatewayError as error:
         fail(error.detail)
-    typer.echo(f"demo parties: {len(created)} added, keys in {folder}/<party>/private.jwk.json\n")
+    seeded = _seed_trajectories(settings)
+    typer.echo(f"demo parties: {len(created)} added, keys in {folder}/<party>/private.jwk.json")
+    typer.echo(
+        "demo trajectories: "
+        + (
+            f"{seeded.participants} added, {seeded.consents} with a consent to be counted\n"
+            if seeded is not None
+            else "there already\n"
+        )
+    )
     for party in DEMO_PARTIES:
         typer.echo(f"  {party.id:<20} {party.domain:<15} {party.display_name}")
     example = DEMO_PARTIES[1].id
@@ -116,7 +139,8 @@ Demo participants ({", ".join(f"{p.name} (BSN {p.bsn})" for p in DEMO_PARTICIPAN
 log in with POST {settings.public_url}/v1/demo/login {{"bsn": "..."}} when the gateway runs
 with SCHAKEL_DEMO_LOGIN=true (as `make run` does), then manage consents at /v1/me/consents.
 With the gateway running, `{command} demo story` plays a whole exchange and prints each step,
-and `{command} demo conference` plays a case conference.
+and `{command} demo conference` plays a case conference. The steering group's page is at
+{settings.public_url}/stuurgroep (log in as stuurgroep-holland-rijnland; it asks for a release).
 
 API documentation: {settings.public_url}/docs"""
     )

@@ -36,6 +36,30 @@ class RetentionGround:
 
 
 @dataclass(frozen=True)
+class Municipality:
+    """A municipality (its CBS code), the region it lies in and its subregion there."""
+
+    code: str
+    name: str
+    region: str
+    subregion: str
+
+
+@dataclass(frozen=True)
+class RegionMonitoring:
+    """A region's legal choice for its monitoring: the basis (``consent`` to the
+    regional-monitoring purpose, or its own ``agreement`` under GDPR Art. 89 with objection),
+    who receives its releases, and its privacy budget per year and default per release."""
+
+    basis: str
+    agreement: str | None
+    recipients: frozenset[str]
+    epsilon_per_year: float
+    epsilon_per_release: float
+    subregions: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """What the policies know about; the API validates against the same document.
 
@@ -53,6 +77,8 @@ class Catalogue:
     obstacles: dict[str, Obstacle] = field(default_factory=dict)
     requesters_of: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     retention_grounds: dict[str, RetentionGround] = field(default_factory=dict)
+    municipalities: dict[str, Municipality] = field(default_factory=dict)
+    monitoring: dict[str, RegionMonitoring] = field(default_factory=dict)
 
     def grounds_for(self, domain: str) -> frozenset[str]:
         """The legal grounds on which a party of ``domain`` may keep data it was told to delete."""
@@ -93,7 +119,21 @@ class Catalogue:
                 name: RetentionGround(ground["description"], frozenset(ground["domains"]))
                 for name, ground in document.get("retention_grounds", {}).items()
             },
+            municipalities={
+                code: Municipality(code, entry["name"], region, entry["subregion"])
+                for region, described in document.get("regions", {}).items()
+                for code, entry in described.get("municipalities", {}).items()
+            },
+            monitoring={
+                region: _monitoring(described)
+                for region, described in document.get("regions", {}).items()
+                if "monitoring" in described
+            },
         )
+
+    def municipalities_of(self, region: str) -> dict[str, Municipality]:
+        """The region's municipalities by CBS code."""
+        return {code: m for code, m in self.municipalities.items() if m.region == region}
 
     def requesters(self, purpose: str, domain: str) -> frozenset[str]:
         """The roles of ``domain`` that may ask for ``purpose``."""
@@ -139,3 +179,15 @@ def check_party_id(party_id: str) -> None:
             "letter (e.g. uwv-leiden)",
             field="id",
         )
+
+
+def _monitoring(region: dict[str, Any]) -> RegionMonitoring:
+    monitoring = region["monitoring"]
+    return RegionMonitoring(
+        basis=monitoring["basis"],
+        agreement=monitoring.get("agreement"),
+        recipients=frozenset(monitoring.get("recipients", ())),
+        epsilon_per_year=float(monitoring["epsilon_per_year"]),
+        epsilon_per_release=float(monitoring["epsilon_per_release"]),
+        subregions=dict(region.get("subregions", {})),
+    )

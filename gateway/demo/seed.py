@@ -63,6 +63,14 @@ DEMO_PARTIES = (
         "opvang-leiden", "shelter", "Maatschappelijke opvang Leiden (demo)",
         ("shelter-worker",), ("reintegration", "case-conference"), "EdDSA",
     ),
+    DemoParty(
+        "stuurgroep-holland-rijnland", "region", "Stuurgroep Holland Rijnland (demo)",
+        ("regional-statistics",), ("regional-monitoring",), "EdDSA",
+    ),
+    DemoParty(
+        "stuurgroep-zeeland", "region", "Stuurgroep Zeeland (demo)",
+        ("regional-statistics",), ("regional-monitoring",), "EdDSA",
+    ),
 )  # fmt: skip
 
 

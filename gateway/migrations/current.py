@@ -11,7 +11,15 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 HEADS = frozenset(
-    {"gateway_0005", "consent_0002", "audit_0003", "plan_0002", "notice_0001", "conference_0001"}
+    {
+        "gateway_0005",
+        "consent_0002",
+        "audit_0003",
+        "plan_0002",
+        "notice_0001",
+        "conference_0001",
+        "monitoring_0001",
+    }
 )
 
 

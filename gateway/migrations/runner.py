@@ -24,6 +24,7 @@ def target_metadata() -> list[MetaData]:
     from gateway.identity import models as _identity  # noqa: F401 - registers the tables
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables
     from gateway.storage import models as _storage  # noqa: F401 - registers the tables
+    from monitoring.models import MonitoringBase
     from notice.models import NoticeBase
     from plan.models import PlanBase
 
@@ -34,6 +35,7 @@ def target_metadata() -> list[MetaData]:
         PlanBase.metadata,
         ConferenceBase.metadata,
         NoticeBase.metadata,
+        MonitoringBase.metadata,
     ]
 
 
