@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conference.models import Conference, Outcome
+from conference.models import Case, Conference, Outcome
 from conference.schemas import ObstacleRow
 from suppression import Table, suppress
 
@@ -63,6 +63,32 @@ def obstacle_rows(
         for obstacles, conference_region, starts_at in session.execute(query).all()
         for obstacle in obstacles
     ]
+
+
+def obstacles_by_participant(
+    *, session: Session, since: datetime, until: datetime, region: str
+) -> dict[str, list[str]]:
+    """The obstacle codes of the newest outcome of each case of the region's conferences starting
+    in the period, per participant, in the order recorded, each code once."""
+    newest = (
+        select(Outcome.case_id, func.max(Outcome.version).label("version"))
+        .group_by(Outcome.case_id)
+        .subquery()
+    )
+    query = (
+        select(Case.participant_id, Outcome.obstacles)
+        .join(newest, (Outcome.case_id == newest.c.case_id) & (Outcome.version == newest.c.version))
+        .join(Case, Case.id == Outcome.case_id)
+        .join(Conference, Conference.id == Outcome.conference_id)
+        .where(Conference.region == region)
+        .where(Conference.starts_at >= since, Conference.starts_at < until)
+        .order_by(Conference.starts_at, Outcome.recorded_at)
+    )
+    found: dict[str, list[str]] = {}
+    for participant_id, obstacles in session.execute(query).all():
+        codes = found.setdefault(participant_id, [])
+        codes.extend(str(o["code"]) for o in obstacles if str(o["code"]) not in codes)
+    return found
 
 
 def register_table(
