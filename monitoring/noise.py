@@ -22,27 +22,24 @@ dp.enable_features("contrib")
 MECHANISM = "discrete Laplace"
 
 
+@cache
 def library() -> str:
     """The library that draws the noise and states its epsilon, with its version."""
     return f"OpenDP {version('opendp')}"
 
 
 @cache
-def _measurement(categories: tuple[str, ...], scale: float) -> Any:
-    """Count each category among the rows (one row per person, or ``sensitivity`` of them), then
-    add discrete Laplace noise of ``scale`` to every count."""
-    space = dp.vector_domain(dp.atom_domain(T=str)), dp.symmetric_distance()
-    return (
-        space
-        >> dp.t.then_count_by_categories(categories=list(categories), null_category=False)
-        >> dp.m.then_laplace(scale=scale)
-    )
+def _measurement(cells: int, scale: float) -> Any:
+    """Discrete Laplace noise of ``scale`` on each of a table's ``cells`` counts; the input
+    distance is the L1 distance between two tables of counts."""
+    space = dp.vector_domain(dp.atom_domain(T=int), size=cells), dp.l1_distance(T=int)
+    return dp.m.make_laplace(*space, scale=scale)
 
 
-def epsilon_of(categories: Sequence[str], scale: float, sensitivity: int) -> float:
-    """OpenDP's privacy map: the epsilon of one release of the table, when one person adds or
-    removes at most ``sensitivity`` rows."""
-    return float(_measurement(tuple(categories), scale).map(sensitivity))
+def epsilon_of(cells: int, scale: float, sensitivity: int) -> float:
+    """OpenDP's privacy map: the epsilon of one release of the table, when one person moves its
+    counts by at most ``sensitivity`` in all (one row per person, at most that many rows)."""
+    return float(_measurement(cells, scale).map(sensitivity))
 
 
 def scale_for(epsilon: float, sensitivity: int) -> float:
@@ -68,17 +65,13 @@ def accuracy_95(scale: float, cells: int = 1) -> int:
 class NoiseSource(Protocol):
     """Where a table's noisy counts come from."""
 
-    def noisy_counts(
-        self, rows: Sequence[str], categories: Sequence[str], scale: float
-    ) -> list[int]:
-        """The count of each category among ``rows``, each with noise of ``scale`` added."""
+    def noisy_counts(self, counts: Sequence[int], scale: float) -> list[int]:
+        """Each count with noise of ``scale`` added."""
         ...
 
 
 class OpenDpNoise:
-    """OpenDP's own measurement, run on the rows: the noise a release publishes."""
+    """OpenDP's own measurement, run on the true counts: the noise a release publishes."""
 
-    def noisy_counts(
-        self, rows: Sequence[str], categories: Sequence[str], scale: float
-    ) -> list[int]:
-        return [int(value) for value in _measurement(tuple(categories), scale)(list(rows))]
+    def noisy_counts(self, counts: Sequence[int], scale: float) -> list[int]:
+        return [int(value) for value in _measurement(len(counts), scale)(list(counts))]

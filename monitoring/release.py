@@ -73,12 +73,12 @@ def build(
         if draw is not None:
             offsets = list(draw[spec.name])
         elif noise is not None:
-            published = noise.noisy_counts(found, categories, scale)
+            published = noise.noisy_counts(exact, scale)
             offsets = [value - count for value, count in zip(published, exact, strict=True)]
         else:
             offsets = [0] * len(categories)
         drawn[spec.name] = offsets
-        epsilon = epsilon_of(categories, scale, spec.sensitivity) if noisy else None
+        epsilon = epsilon_of(len(categories), scale, spec.sensitivity) if noisy else None
         spent += epsilon or 0.0
         counts = {
             key: max(count + offset, 0)
@@ -89,6 +89,7 @@ def build(
             dimensions=spec.dimensions,
             values=[context.values(d) for d in spec.dimensions],
             threshold=threshold,
+            protect_complements=True,
         )
         tables.append(_table(spec, table, epsilon, scale, len(keys)))
     return Built(tables, _medians(tables, threshold), round(spent, 9), drawn)

@@ -15,6 +15,11 @@ protects nothing, so others are suppressed beside it (*complementary*) until
 Complements are the smallest non-zero published members, so the least is hidden; a total is
 suppressed itself when no non-zero member is left. Zeros are published and never hidden: a zero
 singles nobody out, and a complement that is known to be zero would hide nothing.
+
+Rule 2 spares a complement: one that the totals give back is a zero or a count of ``threshold``
+or more, which singles nobody out. With ``protect_complements`` no suppressed count at all
+follows from the published ones: a table that says "suppressed" then means it (the monitoring
+releases ask for this).
 """
 
 from __future__ import annotations
@@ -64,11 +69,13 @@ def suppress(
     dimensions: Sequence[str],
     values: Sequence[Sequence[str]],
     threshold: int = 10,
+    protect_complements: bool = False,
 ) -> Table:
     """The table of ``counts`` over every combination of ``values``, small counts suppressed.
 
     ``counts`` maps a key (one value per dimension, in ``dimensions`` order) to a count; keys
-    not given count zero, keys outside ``values`` are refused.
+    not given count zero, keys outside ``values`` are refused. ``protect_complements``: no
+    suppressed count, complements included, follows from the published ones.
     """
     if threshold < 2:
         raise ValueError("a threshold below 2 suppresses nothing")
@@ -100,7 +107,7 @@ def suppress(
     reasons: dict[int, Reason] = {
         i: PRIMARY for i, value in enumerate(quantities) if 0 < value < threshold
     }
-    _protect(quantities, relations, reasons, threshold)
+    _protect(quantities, relations, reasons, threshold, everything=protect_complements)
 
     def shown(index: int) -> Count:
         reason = reasons.get(index)
@@ -116,13 +123,20 @@ def suppress(
 
 
 def _protect(
-    quantities: list[int], relations: list[_Relation], reasons: dict[int, Reason], k: int
+    quantities: list[int],
+    relations: list[_Relation],
+    reasons: dict[int, Reason],
+    k: int,
+    *,
+    everything: bool = False,
 ) -> None:
-    """Complementary suppression until rules 1 and 2 of the module docstring hold."""
+    """Complementary suppression until rules 1 and 2 of the module docstring hold (rule 2 for
+    every suppressed count when ``everything``)."""
     while True:
         while any(_protect_relation(quantities, r, reasons, k) for r in relations):
             pass
-        small = [i for i in _given_back(relations, reasons) if reasons[i] == PRIMARY]
+        given = _given_back(relations, reasons)
+        small = given if everything else [i for i in given if reasons[i] == PRIMARY]
         if not small:
             return
         holding = [r for r in relations if small[0] == r.head or small[0] in r.members]

@@ -152,3 +152,19 @@ def test_no_small_count_is_published_or_given_back(
     assert [c for c in given_back if 0 < truth[id(c)] < threshold] == []
     # A complement given back is a zero or a count of threshold or more: nothing small.
     assert all(c.suppressed == COMPLEMENTARY for c in given_back)
+
+
+@settings(max_examples=200, deadline=None)
+@given(drawn=tables(), threshold=st.sampled_from([3, 10]))
+def test_with_complements_protected_no_suppressed_count_is_given_back(
+    drawn: tuple[dict[tuple[str, ...], int], list[list[str]]], threshold: int
+) -> None:
+    counts, values = drawn
+    dimensions = [f"d{i}" for i in range(len(values))]
+    table = suppress(counts, dimensions=dimensions, values=values, threshold=threshold,
+                     protect_complements=True)  # fmt: skip
+    relations = _relations(table, values)
+    everything = [head for head, _ in relations] + list(table.cells)
+    assert all(c.value is None or c.value == 0 or c.value >= threshold for c in everything)
+    unique_hidden = list({id(c): c for c in everything if c.value is None}.values())
+    assert _determined(relations, unique_hidden) == []
