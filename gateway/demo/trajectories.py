@@ -79,8 +79,11 @@ def demo_bsns(count: int) -> Iterator[str]:
             yield candidate
 
 
-def seed_trajectories(session: Session, runtime: Runtime, *, today: date) -> Seeded | None:
-    """Seed the demo trajectories once; None when trajectories are there already."""
+def seed_trajectories(
+    session: Session, runtime: Runtime, *, today: date, regions: dict[str, int] | None = None
+) -> Seeded | None:
+    """Seed the demo trajectories once (``regions``: how many in each, default ``REGIONS``);
+    None when trajectories are there already."""
     existing = session.scalar(
         select(func.count()).select_from(Contribution).where(Contribution.category == START)
     )
@@ -89,8 +92,9 @@ def seed_trajectories(session: Session, runtime: Runtime, *, today: date) -> See
     rng = random.Random(SEED)  # noqa: S311 - demo data, the same on purpose
     municipalities = runtime.catalogue.municipalities
     consents = participants = 0
-    bsns = demo_bsns(sum(REGIONS.values()))
-    for region, count in REGIONS.items():
+    regions = regions or REGIONS
+    bsns = demo_bsns(sum(regions.values()))
+    for region, count in regions.items():
         codes = sorted(code for code, m in municipalities.items() if m.region == region)
         weights = [6 if code in ("GM0546", "GM0687", "GM0664") else 1 for code in codes]
         for index in range(count):

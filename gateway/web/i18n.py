@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.web import conference_words
+from gateway.web import conference_words, steering_words
 
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
@@ -265,10 +265,13 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-# The conference pages' words live beside these, in a module of their own.
+# The conference pages' and the steering group's words live beside these, each in a module
+# of its own.
 for _language in LANGUAGES:
     MESSAGES[_language].update(conference_words.MESSAGES[_language])
     LABELS[_language].update(conference_words.LABELS[_language])
+    MESSAGES[_language].update(steering_words.MESSAGES[_language])
+    LABELS[_language].update(steering_words.LABELS[_language])
 
 
 def choose_language(query: str | None, cookie: str | None, accept_language: str) -> str:

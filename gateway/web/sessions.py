@@ -23,7 +23,7 @@ COOKIE = "schakel_web"
 LIFETIME = timedelta(hours=1)
 KEY_LABEL = b"schakel web session v1"
 
-Kind = Literal["anonymous", "participant", "officer", "chair"]
+Kind = Literal["anonymous", "participant", "officer", "chair", "steering"]
 TokenSource = Callable[[], str]
 
 
@@ -84,7 +84,7 @@ class SessionCodec:
             )
         except (ValueError, KeyError, TypeError):
             return None
-        valid_kind = session.kind in ("anonymous", "participant", "officer", "chair")
+        valid_kind = session.kind in ("anonymous", "participant", "officer", "chair", "steering")
         if not valid_kind or session.expires <= self.clock().timestamp():
             return None
         return session
