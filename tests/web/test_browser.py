@@ -218,3 +218,46 @@ def test_participant_says_yes_and_the_chair_records_the_outcome(
     assert chair_page.get_by_role("status").inner_text() == "De uitkomst is vastgelegd."
     assert "versie 1 vastgelegd" in chair_page.locator("tbody tr").nth(0).inner_text()
     checked(chair_page, "14-chair-outcome-recorded")
+
+
+@pytest.fixture
+def steering_gateway(tmp_path: Path) -> Iterator[str]:
+    """A gateway with the demo parties and 160 generated trajectories in Holland Rijnland."""
+    from gateway.core.db import transaction
+    from gateway.demo.trajectories import seed_trajectories
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "var", public_url=url, port=port, demo_login=True,
+    )  # fmt: skip
+    with serving(settings) as runtime:
+        seed(runtime, tmp_path / "demo")
+        with transaction(runtime.sessions) as session:
+            seed_trajectories(session, runtime, today=datetime.now(UTC).date(),
+                              regions={"holland-rijnland": 160})  # fmt: skip
+        yield url
+
+
+def test_the_steering_group_asks_a_release_and_sees_it_charted(
+    browser: Any, steering_gateway: str
+) -> None:
+    url = steering_gateway
+    page = browser.new_page()
+    page.goto(f"{url}/stuurgroep/login")
+    checked(page, "steering-login")
+    page.fill("#party", "stuurgroep-holland-rijnland")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/stuurgroep")
+    assert "There is no release" in page.content()
+    checked(page, "steering-empty")
+    page.locator("section").first.locator("form button[type=submit]").click()
+    page.wait_for_url(f"{url}/stuurgroep?done=release")
+    text = page.content()
+    assert "suppressed" in text and "± noise" in text and text.count("<svg") == 2
+    checked(page, "steering-release")
+    page.goto(f"{url}/stuurgroep?lang=nl")
+    assert "onderdrukt" in page.content() and "± ruis" in page.content()
+    checked(page, "steering-release-nl")
+    page.close()
