@@ -84,19 +84,22 @@ def build(
             key: max(count + offset, 0)
             for key, count, offset in zip(keys, exact, offsets, strict=True)
         }
+        # A figure is shown only when it is at least k and stands out of its own noise (above
+        # its 95 % half-width): a count that is mostly noise would only mislead.
+        shown_from = max(threshold, accuracy_95(scale) + 1) if noisy else threshold
         table = suppress(
             counts,
             dimensions=spec.dimensions,
             values=[context.values(d) for d in spec.dimensions],
-            threshold=threshold,
+            threshold=shown_from,
             protect_complements=True,
         )
-        tables.append(_table(spec, table, epsilon, scale, len(keys)))
+        tables.append(_table(spec, table, epsilon, scale, len(keys), shown_from))
     return Built(tables, _medians(tables, threshold), round(spent, 9), drawn)
 
 
 def _table(
-    spec: TableSpec, table: Any, epsilon: float | None, scale: float, cells: int
+    spec: TableSpec, table: Any, epsilon: float | None, scale: float, cells: int, shown_from: int
 ) -> dict[str, Any]:
     def shown(count: Count, dimensions: tuple[str, ...]) -> dict[str, Any]:
         return {
@@ -110,6 +113,7 @@ def _table(
         "name": spec.name,
         "dimensions": list(spec.dimensions),
         "sensitivity": spec.sensitivity,
+        "shown_from": shown_from,
         "epsilon": None if epsilon is None else round(epsilon, 9),
         "noise": None
         if epsilon is None

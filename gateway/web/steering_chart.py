@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-HEIGHT, BAR, GAP, GROUP_GAP, LEFT, BOTTOM = 160, 9, 1, 18, 34, 22
+HEIGHT, BAR, GAP, GROUP_GAP, LEFT, BOTTOM = 160, 16, 1, 34, 34, 22
 # One colour per outcome; each holds 3:1 against white (WCAG 1.4.11, graphical objects).
 COLOURS = ("#0b4f9c", "#1d6b34", "#8a4b00", "#6b2c91", "#a4262c", "#4d4d4d")
 
@@ -64,7 +64,7 @@ def method_outcome_bars(
                 f'width="{BAR}" height="{height}"><title>{title}</title></rect>'
             )
         marks.append(
-            f'<text x="{x0}" y="{HEIGHT + 14}" font-size="10">{escape(label(method))[:18]}</text>'
+            f'<text x="{x0}" y="{HEIGHT + 14}" font-size="10">{escape(label(method)[:22])}</text>'
         )
     return _svg(words["chart_method_outcome"], width, "".join(marks))
 

@@ -142,6 +142,9 @@ def _region_view(
         municipality = runtime.catalogue.municipalities.get(code)
         if municipality is not None:
             return municipality.name
+        obstacle = runtime.catalogue.obstacles.get(code)
+        if obstacle is not None:
+            return obstacle.label(page.language)
         return monitoring.subregions.get(code) or plain(page.language, code)
 
     tables = {t["name"]: t for t in document["tables"]}
