@@ -350,11 +350,16 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route takes at this path (RFC 9110 §10.2.1), not only the first's."""
-    methods: set[str] = set()
-    for route in iter_route_contexts(request.app.routes):
-        if route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(route.methods or ())
+    """Every method some route takes at this path (RFC 9110 §10.2.1), not only the first's.
+    A route written out literally for this path outranks a template that happens to match it
+    (``/v1/signals/feed`` is not ``/v1/signals/{signal_id}``), as it does when routing."""
+    matching = [
+        route
+        for route in iter_route_contexts(request.app.routes)
+        if route.matches(request.scope)[0] is not Match.NONE
+    ]
+    literal = [route for route in matching if route.path == request.url.path]
+    methods = {method for route in literal or matching for method in route.methods or ()}
     return ", ".join(sorted(methods))
 
 

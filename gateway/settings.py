@@ -123,6 +123,47 @@ class Settings(BaseSettings):
     audit_checkpoint_every_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
         default=300, description="Sign a checkpoint once the oldest unsigned entry is this old."
     )
+    # Unusual activity in the audit log (gateway/audit_log/unusual.py), as privacy reports flag it.
+    unusual_window_days: Annotated[int, Field(ge=2, le=90)] = Field(
+        default=14, description="Days of the log the unusual-activity rules look back over."
+    )
+    unusual_min_denials: Annotated[int, Field(ge=1)] = Field(
+        default=3, description="Denial share: a party refused at least this often today ..."
+    )
+    unusual_denial_margin: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.3,
+        description="... with a share of refusals this much above its own earlier share.",
+    )
+    office_hours_start: Annotated[int, Field(ge=0, le=23)] = Field(
+        default=7,
+        description="Office hours begin at this hour, Europe/Amsterdam, Monday to Friday.",
+    )
+    office_hours_end: Annotated[int, Field(ge=1, le=24)] = Field(
+        default=19, description="Office hours end at this hour, Europe/Amsterdam."
+    )
+    unusual_after_hours_min: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="Outside office hours: a party asking for data this often is listed."
+    )
+    unusual_bulk_participants: Annotated[int, Field(ge=2)] = Field(
+        default=25,
+        description="Bulk reading: this many different participants read by one party ...",
+    )
+    unusual_bulk_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(
+        default=60, description="... within this many minutes."
+    )
+    unusual_most_consulted_min: Annotated[int, Field(ge=1)] = Field(
+        default=20, description="Most consulted: a participant read this often in the window ..."
+    )
+    unusual_most_consulted_top: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5, description="... of whom at most this many, the most read first."
+    )
+    unusual_rise_factor: Annotated[float, Field(gt=1)] = Field(
+        default=3.0,
+        description="Sudden rise: a party's requests today this many times its daily average ...",
+    )
+    unusual_rise_min: Annotated[int, Field(ge=1)] = Field(
+        default=10, description="... and at least this many."
+    )
     access_token_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
         default=300, description="Lifetime of issued access tokens."
     )

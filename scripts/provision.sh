@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPA_VERSION="v1.22.2"
+AXE_VERSION="4.14.1"
 SPECTRAL_VERSION="6.16.3"
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -27,6 +28,17 @@ if ! [ -x .tools/bin/opa ] || ! .tools/bin/opa version | grep -q "Version: ${OPA
   GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@$OPA_VERSION"
 fi
 .tools/bin/opa version | head -n 1
+
+# The browser tests (tests/web/) inject axe-core into every page they visit; the npm registry's
+# package into .tools/, reused once installed.
+AXE=.tools/axe-core-$AXE_VERSION/node_modules/axe-core/axe.min.js
+if ! [ -f "$AXE" ]; then
+  echo "installing axe-core $AXE_VERSION"
+  mkdir -p ".tools/axe-core-$AXE_VERSION"
+  npm install --prefix ".tools/axe-core-$AXE_VERSION" --no-audit --no-fund --silent \
+    "axe-core@$AXE_VERSION"
+fi
+echo "axe-core $AXE_VERSION: $AXE"
 
 # The NL GOV API Design Rules lint (tests/openapi/test_api_design_rules.py) runs Spectral, from
 # the npm registry into .tools/, reused once installed.

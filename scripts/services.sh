@@ -3,6 +3,7 @@
 # registers its own clean-up. Nothing depends on a server left running.
 
 OPA_VERSION="v1.22.2"
+AXE_VERSION="4.14.1"
 SPECTRAL_VERSION="6.16.3"
 # One scratch folder for all services, made now (not in a subshell, so every caller sees it).
 SERVICES_DIR=$(mktemp -d /tmp/schakel-services.XXXXXX)
@@ -15,6 +16,14 @@ free_port() {
 find_opa() {
   for candidate in "${SCHAKEL_TEST_OPA_BIN:-}" "$PWD/.tools/bin/opa" "$(command -v opa || true)"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+find_axe() {
+  local candidate="$PWD/.tools/axe-core-$AXE_VERSION/node_modules/axe-core/axe.min.js"
+  for candidate in "${SCHAKEL_TEST_AXE:-}" "$candidate"; do
+    if [ -n "$candidate" ] && [ -f "$candidate" ]; then echo "$candidate"; return 0; fi
   done
   return 1
 }

@@ -140,6 +140,20 @@ def own_consent(
     return service.view_of(session=session, consent=consent, at=runtime.clock())
 
 
+def already_given(
+    session: Session, runtime: Runtime, participant: ParticipantRef, terms: ConsentTerms
+) -> ConsentView | None:
+    """A consent in force that already lets the same grantee see these categories for this
+    purpose: giving it again would add a version that changes nothing."""
+    for consent in service.consents_in_force(
+        session=session, participant_id=participant.id, at=runtime.clock()
+    ):
+        same = consent.grantee == terms.grantee and consent.purpose == terms.purpose
+        if same and set(terms.categories) <= set(consent.categories):
+            return service.view_of(session=session, consent=consent, at=runtime.clock())
+    return None
+
+
 def give(
     session: Session,
     runtime: Runtime,

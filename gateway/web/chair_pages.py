@@ -25,7 +25,7 @@ from gateway.core.db import transaction
 from gateway.errors import GatewayError
 from gateway.registry.service import find_party, list_parties
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
-from gateway.web.i18n import MESSAGES
+from gateway.web.i18n import words
 from gateway.web.portal_conferences import conference_status
 from gateway.web.rendering import Page, PageDep
 
@@ -177,8 +177,8 @@ def conference(
 
 def _party_types(page: Page, domains: frozenset[str]) -> dict[str, str]:
     """Each domain as a party type in plain words; a domain without words is shown as it is."""
-    words = MESSAGES[page.language]
-    return {domain: words.get(f"party_type_{domain}", domain) for domain in domains}
+    known = words(page.language)
+    return {domain: known.get(f"party_type_{domain}", domain) for domain in domains}
 
 
 @router.post("/conferences/{conference_id}/invitations")

@@ -1,9 +1,9 @@
-"""The words of the conference pages (the chair's and the participant's), in Dutch and English at
-B1 level, and plain labels for the parties, roles and categories the regions added."""
+"""The conference pages' words beyond the shared ones (``gateway.web.i18n``): the chair's and the
+participant's, in Dutch and English at B1 level, and plain labels for what the regions added."""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
+CONFERENCE: dict[str, dict[str, str]] = {
     "nl": {
         "chair": "Casuïstiekoverleg",
         "conferences": "Mijn overleggen",
@@ -43,9 +43,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status_yes": "ja",
         "status_no": "nee",
         "status_open": "nog geen antwoord",
-        "given_by_participant": "in het portaal",
-        "given_by_professional": "op papier",
-        "given_by_representative": "door een wettelijk vertegenwoordiger",
+        "answer_given_participant": "in het portaal",
+        "answer_given_professional": "op papier",
+        "answer_given_representative": "door een wettelijk vertegenwoordiger",
         "outcome": "Uitkomst",
         "outcome_recorded": "versie {version} vastgelegd",
         "record_paper": "Antwoord op papier vastleggen",
@@ -67,8 +67,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "ja",
         "no": "nee",
         "none_chosen": "geen",
-        "recorded_conference_agenda": "zette u op de agenda van een overleg, en vraagt te delen:",
-        "recorded_conference_answer": "legde uw antwoord vast voor een overleg over",
+        "access_conference_schedule": "{organisation} zette u op de agenda van een overleg, en vraagt u te delen: {categories}.",
+        "access_conference_consent": "{organisation} legde uw antwoord vast voor een overleg over {categories}.",
         "answer": "Antwoord",
         "case_label": "Casus",
         "party_type_ggz": "GGZ",
@@ -119,9 +119,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status_yes": "yes",
         "status_no": "no",
         "status_open": "no answer yet",
-        "given_by_participant": "in the portal",
-        "given_by_professional": "on paper",
-        "given_by_representative": "by a legal representative",
+        "answer_given_participant": "in the portal",
+        "answer_given_professional": "on paper",
+        "answer_given_representative": "by a legal representative",
         "outcome": "Outcome",
         "outcome_recorded": "version {version} recorded",
         "record_paper": "Record an answer given on paper",
@@ -143,8 +143,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "none_chosen": "none",
-        "recorded_conference_agenda": "put you on a conference's agenda, asking to share",
-        "recorded_conference_answer": "recorded your answer for a conference about",
+        "access_conference_schedule": "{organisation} put you on a conference's agenda and asks you to share: {categories}.",
+        "access_conference_consent": "{organisation} recorded your answer for a conference about {categories}.",
         "answer": "Answer",
         "case_label": "Case",
         "party_type_ggz": "mental-health care",
@@ -158,7 +158,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-LABELS: dict[str, dict[str, str]] = {
+CONFERENCE_LABELS: dict[str, dict[str, str]] = {
     "nl": {
         "case-conference": "een casuïstiekoverleg over uw situatie",
         "plan.involved": "welke organisaties bij u betrokken zijn",

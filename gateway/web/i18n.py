@@ -6,11 +6,22 @@ Catalogue names (purposes, categories) get a plain label here; an unknown name i
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from gateway.web import conference_words, steering_words
+from gateway.web.conference_words import CONFERENCE, CONFERENCE_LABELS
+from gateway.web.officer_words import OFFICER
+from gateway.web.portal_words import PORTAL, WHY
+from gateway.web.steering_words import STEERING, STEERING_LABELS
 
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
+# People read times on the clock on their wall; UTC stays in tooltips and exports.
+LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
+MONTHS = {
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nl": {
@@ -265,15 +276,6 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-# The conference pages' and the steering group's words live beside these, each in a module
-# of its own.
-for _language in LANGUAGES:
-    MESSAGES[_language].update(conference_words.MESSAGES[_language])
-    LABELS[_language].update(conference_words.LABELS[_language])
-    MESSAGES[_language].update(steering_words.MESSAGES[_language])
-    LABELS[_language].update(steering_words.LABELS[_language])
-
-
 def choose_language(query: str | None, cookie: str | None, accept_language: str) -> str:
     """``?lang=`` first, then the remembered choice, then the browser's first known language."""
     for candidate in (query, cookie):
@@ -286,8 +288,16 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
     return DEFAULT
 
 
+def words(language: str) -> dict[str, str]:
+    """Every message of a language: the shared ones and each area's."""
+    return {
+        **MESSAGES[language], **PORTAL[language], **OFFICER[language],
+        **CONFERENCE[language], **STEERING[language],
+    }  # fmt: skip
+
+
 def translator(language: str) -> Callable[..., str]:
-    messages = MESSAGES[language]
+    messages = words(language)
 
     def translate(key: str, **values: str) -> str:
         return messages[key].format(**values) if values else messages[key]
@@ -297,4 +307,30 @@ def translator(language: str) -> Callable[..., str]:
 
 def plain(language: str, name: str) -> str:
     """A catalogue name in plain words, or the name itself when there is no label."""
-    return LABELS[language].get(name, name)
+    return (
+        LABELS[language].get(name)
+        or CONFERENCE_LABELS[language].get(name)
+        or STEERING_LABELS[language].get(name, name)
+    )
+
+
+def why_needed(language: str, purpose: str, category: str) -> str:
+    """Why an organisation needs ``category`` for ``purpose``; empty when we have no text."""
+    return WHY[language].get((purpose, category), "")
+
+
+def local_day(language: str, moment: datetime | date) -> str:
+    """``12 nov 2026``: the day on the clock in the Netherlands (a date is taken as it is)."""
+    here = moment.astimezone(LOCAL_ZONE) if isinstance(moment, datetime) else moment
+    return f"{here.day} {MONTHS[language][here.month - 1]} {here.year}"
+
+
+def local_time(language: str, moment: datetime) -> str:
+    """``12 nov 2026 14:03``: the moment on the clock in the Netherlands, to the minute."""
+    here = moment.astimezone(LOCAL_ZONE)
+    return f"{local_day(language, moment)} {here:%H:%M}"
+
+
+def utc_time(moment: datetime) -> str:
+    """The moment in UTC to the second, for a tooltip beside the local time."""
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -12,7 +12,16 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from gateway.deps import RuntimeDep
 from gateway.runtime import Runtime
 from gateway.web.csrf import FIELD
-from gateway.web.i18n import choose_language, plain, translator
+from gateway.web.i18n import (
+    choose_language,
+    local_day,
+    local_time,
+    plain,
+    translator,
+    utc_time,
+    why_needed,
+    words,
+)
 from gateway.web.sessions import COOKIE, LIFETIME, SessionCodec, WebSession, session_key
 
 LANGUAGE_COOKIE = "schakel_lang"
@@ -78,8 +87,8 @@ class Page:
         trace_id: str | None = getattr(self.request.state, "trace_id", None)
         return trace_id
 
-    def text(self, key: str) -> str:
-        return translator(self.language)(key)
+    def text(self, key: str, **values: str) -> str:
+        return translator(self.language)(key, **values)
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> Response:
         csrf = self.form_session().csrf
@@ -87,6 +96,11 @@ class Page:
             t=translator(self.language),
             label=lambda name: plain(self.language, name),
             labels=lambda names: ", ".join(plain(self.language, name) for name in names),
+            when=lambda moment: local_time(self.language, moment),
+            day=lambda moment: local_day(self.language, moment),
+            utc=utc_time,
+            has=lambda key: key in words(self.language),
+            why=lambda purpose, category: why_needed(self.language, purpose, category),
             lang=self.language,
             other_lang="en" if self.language == "nl" else "nl",
             path=self.request.url.path,

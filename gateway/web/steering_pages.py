@@ -26,7 +26,7 @@ from gateway.monitoring.publish import csv_lines
 from gateway.monitoring.schemas import STATISTICS_ROLE, ReleaseRequest
 from gateway.registry.service import find_party
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
-from gateway.web.i18n import MESSAGES, plain
+from gateway.web.i18n import plain, words
 from gateway.web.rendering import Page, PageDep
 from gateway.web.steering_chart import method_outcome_bars, quarter_lines
 from monitoring import service
@@ -95,7 +95,7 @@ def logout(page: PageDep, fields: FormDep) -> Response:
 @router.get("")
 def overview(page: PageDep) -> Response:
     runtime = page.runtime
-    words = MESSAGES[page.language]
+    shown_words = words(page.language)
     shown = []
     with transaction(runtime.sessions) as session:
         caller = steering_caller(page, session)
@@ -105,7 +105,9 @@ def overview(page: PageDep) -> Response:
             latest = service.latest_release(session, region=region)
             document = json.loads(latest.document) if latest else None
             budget = flow.budget_of(session, runtime, caller, region, None)
-            shown.append(_region_view(page, region, document, budget.spent, budget.total, words))
+            shown.append(
+                _region_view(page, region, document, budget.spent, budget.total, shown_words)
+            )
             shown[-1]["older"] = [
                 r for r in flow.summaries(session, runtime, caller) if r.region == region
             ][1:6]

@@ -1,9 +1,10 @@
-"""The words of the steering group's page, in Dutch and English at B1 level, and plain labels
-for the methods, outcomes, durations, hours and milestones it counts."""
+"""The steering group's page's words beyond the shared ones (``gateway.web.i18n``), in Dutch and
+English at B1 level, and plain labels for the methods, outcomes, durations, hours and milestones
+it counts."""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
+STEERING: dict[str, dict[str, str]] = {
     "nl": {
         "stuurgroep": "Regionale monitoring",
         "steering_login_intro": "Dit is een demo. Vul de code in van een organisatie met de rol regionale statistiek (bijvoorbeeld stuurgroep-holland-rijnland).",
@@ -98,7 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-LABELS: dict[str, dict[str, str]] = {
+STEERING_LABELS: dict[str, dict[str, str]] = {
     "nl": {
         "ips": "IPS",
         "social-development-company": "Sociaal ontwikkelbedrijf",

@@ -44,7 +44,7 @@ def test_schemathesis_finds_nothing_with_a_token_of_each_kind(
         "--header", f"Authorization: {live.tokens[kind]}",
         "--phases", "coverage,fuzzing,stateful", "--checks", "all",
         "--max-examples", "10", "--max-time", str(seconds), "--seed", "20261206",
-        "--workers", "2", "--no-color", "--report-dir", str(tmp_path),
+        "--workers", "1", "--no-color", "--report-dir", str(tmp_path),
         *selection,
     ]  # fmt: skip
     result = subprocess.run(
