@@ -19,6 +19,7 @@ from gateway.web import (
     officer_pages,
     participant_pages,
     portal_conferences,
+    portal_monitoring,
     steering_pages,
 )
 from gateway.web.rendering import SECURITY_HEADERS, PageDep, build_web
@@ -61,6 +62,7 @@ def install_web_pages(app: FastAPI, runtime: Runtime) -> None:
         officer_pages.router,
         portal_conferences.router,
         chair_pages.router,
+        portal_monitoring.router,
         steering_pages.router,
     ):
         app.include_router(answering_head(router))
