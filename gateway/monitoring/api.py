@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
-from gateway.monitoring import flow
+from gateway.monitoring import flow, reads
 from gateway.monitoring import participant as counting
 from gateway.monitoring.publish import csv_lines
 from gateway.monitoring.schemas import (
@@ -74,7 +74,7 @@ def ask_release(
 def list_releases(
     caller: PartnerDep, runtime: RuntimeDep, session: SessionDep
 ) -> list[ReleaseSummary]:
-    return flow.summaries(session, runtime, caller)
+    return reads.summaries(session, runtime, caller)
 
 
 @router.get(
@@ -95,7 +95,7 @@ def read_release(
     session: SessionDep,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    stored = flow.stored_release(session, runtime, caller, release_id)
+    stored = reads.stored_release(session, runtime, caller, release_id)
     if accept is not None and CSV in accept and "json" not in accept:
         lines = list(csv_lines(json.loads(stored.document)))
         return StreamingResponse(
@@ -114,7 +114,7 @@ def read_budget(
     region: Annotated[str, Query(min_length=1, max_length=64, description="A region")],
     year: Annotated[int | None, Query(ge=2000, le=2100, description="Default this year")] = None,
 ) -> BudgetView:
-    return flow.budget_of(session, runtime, caller, region, year)
+    return reads.budget_of(session, runtime, caller, region, year)
 
 
 @participant_router.get("", summary="What regional monitoring counts about me, where and why")

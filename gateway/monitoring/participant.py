@@ -44,7 +44,8 @@ def my_counting(session: Session, runtime: Runtime, participant: ParticipantRef)
         decision = decide_for(
             session, decider, requester, region, participant.id, objected=objected, now=now
         )
-        codes = {reason.code for reason in decision.reasons if reason.category}
+        # Why, in one code: the ground that counts them, else the first reason they are not.
+        codes = {r.code for r in decision.reasons if r.category and r.allowed == decision.allow}
         shown.append(
             RegionCounting(
                 region=region,

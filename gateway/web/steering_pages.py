@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.access_tokens import Caller
 from gateway.core.db import transaction
 from gateway.errors import GatewayError
-from gateway.monitoring import flow
+from gateway.monitoring import flow, reads
 from gateway.monitoring.publish import csv_lines
 from gateway.monitoring.schemas import STATISTICS_ROLE, ReleaseRequest
 from gateway.registry.service import find_party
@@ -101,15 +101,15 @@ def overview(page: PageDep) -> Response:
         caller = steering_caller(page, session)
         if caller is None:
             return page.redirect(LOGIN)
-        for region in flow.readable_regions(runtime, caller):
+        for region in reads.readable_regions(runtime, caller):
             latest = service.latest_release(session, region=region)
             document = json.loads(latest.document) if latest else None
-            budget = flow.budget_of(session, runtime, caller, region, None)
+            budget = reads.budget_of(session, runtime, caller, region, None)
             shown.append(
                 _region_view(page, region, document, budget.spent, budget.total, shown_words)
             )
             shown[-1]["older"] = [
-                r for r in flow.summaries(session, runtime, caller) if r.region == region
+                r for r in reads.summaries(session, runtime, caller) if r.region == region
             ][1:6]
     today = runtime.clock().date()
     return page.render(
@@ -200,7 +200,7 @@ def _stored(page: Page, release_id: str) -> tuple[Caller | None, Any]:
         caller = steering_caller(page, session)
         if caller is None:
             return None, None
-        return caller, flow.stored_release(session, page.runtime, caller, release_id)
+        return caller, reads.stored_release(session, page.runtime, caller, release_id)
 
 
 @router.get("/releases/{release_id}.csv")

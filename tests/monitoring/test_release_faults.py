@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gateway.core.db import transaction
-from gateway.monitoring.flow import reproduce
+from gateway.monitoring.reads import reproduce
 from gateway.settings import Settings
 from tests.disclosures.world import World
 from tests.monitoring.helpers import (
