@@ -294,6 +294,17 @@ class Settings(BaseSettings):
     webhook_first_retry_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
         default=30.0, description="Delay after the first failed attempt; doubled after each."
     )
+    register_min_count: Annotated[int, Field(ge=2, le=1000)] = Field(
+        default=10,
+        description="The obstacle register (and any statistics) withholds counts from 1 to this "
+        "minus one, and the counts that would give them back.",
+    )
+    monitoring_noise: bool = Field(
+        default=True,
+        description="Monitoring releases carry differential-privacy noise (OpenDP). Never false "
+        "in production: without noise a release spends no budget and protects against no "
+        "differencing; it says so in its protection statement.",
+    )
     worker_threads: Annotated[int, Field(ge=1, le=256)] = Field(
         default=4,
         description="Threads that run request handlers and disclosure decisions at once (only the "

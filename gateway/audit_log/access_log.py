@@ -26,6 +26,8 @@ SHOWN_ACTIONS = {
     "consent.grant": "recorded a consent about",
     "consent.amend": "changed a consent about",
     "consent.revoke": "recorded the withdrawal of a consent about",
+    "conference.schedule": "put you on a case conference's agenda, asking to share",
+    "conference.consent": "recorded your answer for a case conference about",
 }
 # A disclosure's reason names each category asked for but not shared with the policy's code
 # (gateway.disclosures.flow); data.none is a category allowed that held nothing to share.

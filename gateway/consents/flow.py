@@ -44,8 +44,9 @@ PARTICIPANT = (PARTICIPANT_ACTOR, PARTICIPANT_ACTOR)
 
 
 def vocabulary(runtime: Runtime) -> Vocabulary:
+    """The purposes a standing consent may name: a case conference asks consent for itself."""
     catalogue = runtime.catalogue
-    return Vocabulary(purposes=dict(catalogue.purposes), domains=catalogue.domains)
+    return Vocabulary(purposes=catalogue.standing_purposes, domains=catalogue.domains)
 
 
 def grantee_kind(runtime: Runtime, session: Session, grantee: str) -> str:

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from gateway.web.conference_words import CONFERENCE, CONFERENCE_LABELS
 from gateway.web.officer_words import OFFICER
 from gateway.web.portal_words import PORTAL, WHY
+from gateway.web.steering_words import STEERING, STEERING_LABELS
 
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
@@ -308,7 +310,10 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
 
 def words(language: str) -> dict[str, str]:
     """Every message of a language: the shared ones and each area's."""
-    return {**MESSAGES[language], **PORTAL[language], **OFFICER[language]}
+    return {
+        **MESSAGES[language], **PORTAL[language], **OFFICER[language],
+        **CONFERENCE[language], **STEERING[language],
+    }  # fmt: skip
 
 
 def translator(language: str) -> Callable[..., str]:
@@ -322,7 +327,11 @@ def translator(language: str) -> Callable[..., str]:
 
 def plain(language: str, name: str) -> str:
     """A catalogue name in plain words, or the name itself when there is no label."""
-    return LABELS[language].get(name, name)
+    return (
+        LABELS[language].get(name)
+        or CONFERENCE_LABELS[language].get(name)
+        or STEERING_LABELS[language].get(name, name)
+    )
 
 
 def why_needed(language: str, purpose: str, category: str) -> str:

@@ -174,7 +174,9 @@ def overview_page(
             return page.redirect(LOGIN)
         given = consents.own_consents(session, runtime, participant)
         parties = [party for party in list_parties(session) if party.enabled]
-    purposes = {name: sorted(categories) for name, categories in runtime.catalogue.purposes.items()}
+    purposes = {
+        name: sorted(categories) for name, categories in runtime.catalogue.standing_purposes.items()
+    }
     return page.render(
         "portal_overview.html",
         status=status,

@@ -1,4 +1,4 @@
-"""Mounting the web pages: the landing page, the portal and officer routers, the stylesheet.
+"""Mounting the web pages: the landing page, the portal, officer and chair routers, the stylesheet.
 
 Every page that answers GET answers HEAD too (RFC 9110 §9.3.2): link checkers and monitors ask
 with HEAD, and the server sends the same headers without the body.
@@ -13,7 +13,15 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
 from gateway.runtime import Runtime
-from gateway.web import consent_pages, officer_pages, participant_pages
+from gateway.web import (
+    chair_pages,
+    consent_pages,
+    officer_pages,
+    participant_pages,
+    portal_conferences,
+    portal_monitoring,
+    steering_pages,
+)
 from gateway.web.rendering import SECURITY_HEADERS, PageDep, build_web
 
 STYLESHEET = "/web/static/schakel.css"
@@ -43,13 +51,18 @@ def answering_head(router: APIRouter) -> APIRouter:
 
 
 def install_web_pages(app: FastAPI, runtime: Runtime) -> None:
-    """The landing page (/), the participant portal (/portal) and the officer's dashboard
-    (/officer)."""
+    """The landing page (/), the participant portal (/portal, its conferences at
+    /portal/conferences), the officer's dashboard (/officer), the chair's pages (/chair) and the
+    steering group's monitoring (/stuurgroep)."""
     app.state.web = build_web(runtime)
     for router in (
         static_router,
         participant_pages.router,
         consent_pages.router,
         officer_pages.router,
+        portal_conferences.router,
+        chair_pages.router,
+        portal_monitoring.router,
+        steering_pages.router,
     ):
         app.include_router(answering_head(router))

@@ -28,8 +28,8 @@ SIGN_IN_COOKIE = "schakel_sign_in"
 ANONYMOUS_LIFETIME = timedelta(hours=1)
 SIGN_IN_LIFETIME = timedelta(minutes=10)
 
-Kind = Literal["anonymous", "participant", "officer"]
-KINDS = ("anonymous", "participant", "officer")
+Kind = Literal["anonymous", "participant", "officer", "chair", "steering"]
+KINDS = ("anonymous", "participant", "officer", "chair", "steering")
 TokenSource = Callable[[], str]
 
 
@@ -39,8 +39,9 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class WebSession:
-    """``subject`` is a participant id (never a BSN) or an officer's party id; ``sid`` names the
-    server-side record of a signed-in session."""
+    """``subject`` is a participant id (never a BSN), or the party id of an officer, a
+    conference chair or a steering group; ``sid`` names the server-side record of a signed-in
+    session."""
 
     kind: Kind
     subject: str

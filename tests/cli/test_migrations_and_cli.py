@@ -198,19 +198,24 @@ def test_party_add_refuses_unusable_key_sets(
     assert message in result.output
 
 
-def test_demo_seeds_four_parties_once_and_prints_how_to_call(
+def test_demo_seeds_the_demo_parties_once_and_prints_how_to_call(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     _env(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
-    assert "4 added" in first.output
-    assert "/oauth/token" in first.output
-    assert runner.invoke(app, ["demo"]).output.count("0 added") == 1
+    assert "demo parties: 10 added" in first.output
+    assert "demo trajectories: 480 added" in first.output
+    assert "/oauth/token" in first.output and "demo conference" in first.output
+    again = runner.invoke(app, ["demo"]).output
+    assert again.count("0 added") == 1 and "demo trajectories: there already" in again
     domains = {
         row["domain"] for row in json.loads(runner.invoke(app, ["party", "list", "--json"]).output)
     }
-    assert domains == {"ggz", "uwv", "gemeente", "client-support"}
+    assert domains == {
+        "ggz", "uwv", "gemeente", "client-support", "reintegration-provider", "peer-support",
+        "shelter", "employer", "region",
+    }  # fmt: skip
     assertion = runner.invoke(
         app, ["client-assertion", "uwv-leiden", "--key", "var/demo/uwv-leiden/private.jwk.json"]
     )

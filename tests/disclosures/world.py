@@ -131,7 +131,7 @@ def running_world(
                         domain,
                         alg,
                         roles=roles,
-                        purposes=("reintegration", "case-coordination"),
+                        purposes=("reintegration", "case-coordination", "case-conference"),
                     )
                     register(runtime, partner)
                     partners[party] = partner

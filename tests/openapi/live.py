@@ -74,7 +74,10 @@ def _partner_token(
     runtime: Runtime, base_url: str, party: str, domain: str, roles: tuple[str, ...]
 ) -> str:
     partner = new_partner(
-        party, domain, roles=roles, purposes=("reintegration", "case-coordination")
+        party,
+        domain,
+        roles=roles,
+        purposes=("reintegration", "case-coordination", "case-conference"),
     )
     register(runtime, partner)
     assertion = partner.assertion(audience=runtime.settings.token_endpoint, now=runtime.clock())

@@ -6,13 +6,16 @@ var/screenshots/ (``tests.web.axe``); a violation fails the test.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from gateway.auth.partner_keys import read_private_key
+from tests.support import Partner
 from tests.web.axe import checked
-from tests.web.pages import SAM
+from tests.web.pages import NOOR, SAM
 
 
 def partner_token(url: str, partner: Any) -> str:
@@ -123,3 +126,61 @@ def test_the_privacy_officer_finds_who_saw_a_participant_and_on_what_grounds(
     checked(officer, "25-officer-participant-timeline-english", axe)
     history = officer.evaluate("window.history.length")
     assert history >= 1 and SAM not in officer.evaluate("document.body.innerHTML")
+
+
+def test_participant_says_yes_and_the_chair_records_the_outcome(
+    browser: Any, gateway: tuple[str, Any], axe: str, tmp_path: Path
+) -> None:
+    url, _ = gateway
+    chair = Partner("dzb-leiden", "reintegration-provider",
+                    read_private_key(tmp_path / "demo" / "dzb-leiden" / "private.jwk.json"))  # type: ignore[arg-type]  # fmt: skip
+    headers = {"Authorization": f"Bearer {partner_token(url, chair)}"}
+    for bsn in (SAM, NOOR):
+        signalled = httpx.post(f"{url}/v1/signals", headers=headers, json={
+            "subject": {"bsn": bsn}, "purpose": "reintegration", "contact": "DZB, 071-0000000",
+        })  # fmt: skip
+        assert signalled.status_code == 201, signalled.text
+    now = datetime.now(UTC)
+    scheduled = httpx.post(f"{url}/v1/conferences", headers=headers, json={
+        "title": "Casuïstiekoverleg Leiden", "region": "holland-rijnland",
+        "starts_at": (now - timedelta(minutes=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=2)).isoformat(),
+        "invited": ["uwv-leiden", "ggz-leiden", "werkgever-leiden", "ervaring-leiden"],
+        "categories": ["care.involvement", "work.reintegration", "plan.actions"],
+        "participants": [{"bsn": SAM}, {"bsn": NOOR}],
+    })  # fmt: skip
+    assert scheduled.status_code == 201, scheduled.text
+
+    page = browser.new_context(locale="nl-NL").new_page()
+    page.goto(f"{url}/portal/login")
+    page.get_by_label("Demo-BSN").fill(SAM)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("link", name="Mijn overleggen").click()
+    employer = page.locator("li", has_text="Bakkerij De Zon")
+    assert "in zorg" not in employer.inner_text()
+    checked(page, "30-portal-conference-invitation", axe)
+    page.get_by_role("button", name="Ja, bespreek mij met mijn naam en deze gegevens").click()
+    assert page.get_by_role("status").inner_text() == "Uw antwoord is opgeslagen."
+    assert page.get_by_text("U zei ja.").count() == 1
+    checked(page, "31-portal-conference-yes", axe)
+
+    chair_page = browser.new_context(locale="nl-NL").new_page()
+    chair_page.goto(f"{url}/chair")
+    checked(chair_page, "32-chair-login", axe)
+    chair_page.get_by_label("Code van de organisatie").fill("dzb-leiden")
+    chair_page.get_by_role("button", name="Inloggen").click()
+    chair_page.get_by_role("link", name="Casuïstiekoverleg Leiden").click()
+    rows = chair_page.locator("tbody tr")
+    assert "ja" in rows.nth(0).inner_text() and "nog geen antwoord" in rows.nth(1).inner_text()
+    checked(chair_page, "33-chair-conference", axe)
+    outcome = chair_page.locator("form", has=chair_page.get_by_label("Advies").first).first
+    outcome.get_by_label("Advies").fill(
+        "Eerst de schulden regelen; dan 12 uur per week bij de bakkerij."
+    )
+    outcome.get_by_label("Schulden").check()
+    outcome.get_by_label("Actie").first.fill("Werkplekbezoek")
+    outcome.get_by_label("Eigenaar").first.select_option("werkgever-leiden")
+    outcome.get_by_role("button", name="Opslaan").click()
+    assert chair_page.get_by_role("status").inner_text() == "De uitkomst is vastgelegd."
+    assert "versie 1 vastgelegd" in chair_page.locator("tbody tr").nth(0).inner_text()
+    checked(chair_page, "34-chair-outcome-recorded", axe)
