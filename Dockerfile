@@ -8,9 +8,11 @@ COPY consent ./consent
 COPY audit ./audit
 COPY adapters ./adapters
 COPY plan ./plan
+COPY conference ./conference
 COPY notice ./notice
 COPY dbtypes ./dbtypes
 COPY fhirsystems ./fhirsystems
+COPY suppression ./suppression
 COPY policies ./policies
 RUN pip install --no-cache-dir . \
     && useradd --system --home /var/lib/schakel --create-home schakel

@@ -19,3 +19,10 @@ TRAJECTORY_TYPES = {
     "Participatieplek": "participation-placement",
 }
 PARTNER_TRAJECTORY_TYPES = {canonical: partner for partner, canonical in TRAJECTORY_TYPES.items()}
+
+# Regional monitoring (the trajectory.* categories): the methods the regions compare, the
+# milestones in the order a trajectory passes them, and how a trajectory ends.
+TRAJECTORY_METHODS = ("ips", "social-development-company", "uwv-provider", "other")
+TRAJECTORY_MILESTONES = ("intake", "assessment", "job-search", "placement", "follow-along")
+TRAJECTORY_OUTCOMES = ("paid-work", "education", "volunteer-work", "day-activity", "no-result")
+MUNICIPALITY_CODE = r"^GM[0-9]{4}$"  # a CBS municipality code, e.g. GM0546 (Leiden)

@@ -37,6 +37,15 @@ class Action(StrEnum):
     AUDIT_QUERY = "audit.query"
     POLICY_RELOAD = "policy.reload"
     PARTICIPANT_ERASE = "participant.erase"
+    OFFICER_SIGN_IN = "officer.sign_in"
+    CONFERENCE_SCHEDULE = "conference.schedule"
+    CONFERENCE_INVITE = "conference.invite"
+    CONFERENCE_AGENDA = "conference.agenda"
+    CONFERENCE_CONSENT = "conference.consent"
+    CONFERENCE_OUTCOME = "conference.outcome"
+    CONFERENCE_REGISTER = "conference.register"
+    MONITORING_RELEASE = "monitoring.release"
+    MONITORING_OBJECTION = "monitoring.objection"
 
 
 class Outcome(StrEnum):

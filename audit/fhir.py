@@ -48,6 +48,15 @@ FHIR_ACTIONS: dict[Action, str] = {
     Action.AUDIT_QUERY: "R",
     Action.POLICY_RELOAD: "E",
     Action.PARTICIPANT_ERASE: "D",
+    Action.OFFICER_SIGN_IN: "E",
+    Action.CONFERENCE_SCHEDULE: "C",
+    Action.CONFERENCE_INVITE: "C",
+    Action.CONFERENCE_AGENDA: "R",
+    Action.CONFERENCE_CONSENT: "C",
+    Action.CONFERENCE_OUTCOME: "C",
+    Action.CONFERENCE_REGISTER: "R",
+    Action.MONITORING_RELEASE: "R",
+    Action.MONITORING_OBJECTION: "U",
 }
 HUMAN_USER = {
     "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",

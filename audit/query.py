@@ -10,9 +10,10 @@ from datetime import UTC
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, String, Text, cast, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, Text, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from audit.actions import Action
 from audit.chain import format_timestamp
 from audit.errors import EntryNotFound
 from audit.fields import BY_NAME, DOCUMENT_FIELDS, VERSIONS, Kind, document_fields, of_kind
@@ -68,6 +69,8 @@ def entry_by_seq(session: Session, seq: int) -> AuditEntry:
 
 def _filtered(query: AuditQuery) -> Select[AuditEntry]:
     statement = select(AuditEntry).where(AuditEntry.seq > query.after_seq)
+    if query.before_seq is not None:
+        statement = statement.where(AuditEntry.seq < query.before_seq)
     if query.subject_ref is not None:
         statement = statement.where(AuditEntry.subject_ref == query.subject_ref)
     if query.party is not None:
@@ -84,11 +87,26 @@ def _filtered(query: AuditQuery) -> Select[AuditEntry]:
         statement = statement.where(AuditEntry.recorded_at >= query.recorded_from)
     if query.recorded_until is not None:
         statement = statement.where(AuditEntry.recorded_at < query.recorded_until)
-    return statement.order_by(AuditEntry.seq)
+    if query.within is not None:
+        statement = statement.where(
+            or_(
+                AuditEntry.actor_party == query.within.party,
+                AuditEntry.subject_ref.in_(sorted(query.within.subject_refs)),
+            )
+        )
+    if query.hide_queries_by is not None:
+        statement = statement.where(
+            or_(
+                AuditEntry.action != Action.AUDIT_QUERY.value,
+                AuditEntry.actor_party != query.hide_queries_by,
+            )
+        )
+    return statement.order_by(AuditEntry.seq.desc() if query.newest_first else AuditEntry.seq)
 
 
 def find_entries(*, session: Session, query: AuditQuery) -> tuple[list[AuditEntry], int | None]:
-    """One page of matching entries in seq order (keyset pagination) and the next ``after_seq``."""
+    """One page of matching entries in seq order (keyset pagination) and the cursor of the next:
+    ``after_seq``, or ``before_seq`` when the query asks for the newest first."""
     rows = list(session.scalars(_filtered(query).limit(query.limit + 1)))
     if len(rows) > query.limit:
         rows = rows[: query.limit]

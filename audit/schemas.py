@@ -98,6 +98,19 @@ class AuditDraft(BaseModel):
         return None if value is None else redact_bsns(value)
 
 
+class OversightScope(BaseModel):
+    """The entries one organisation's officer may read: those in which the organisation acted,
+    and those about the participants it contributed data about (their audit pseudonyms)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    party: str
+    subject_refs: frozenset[str] = frozenset()
+
+
+_PAGING = {"after_seq", "before_seq", "newest_first", "limit", "within"}
+
+
 class AuditQuery(BaseModel):
     """Filters of an officer query; ``recorded_from`` is inclusive, ``recorded_until`` exclusive."""
 
@@ -111,8 +124,15 @@ class AuditQuery(BaseModel):
     outcome: Outcome | None = None
     recorded_from: datetime | None = None
     recorded_until: datetime | None = None
+    # An officer reading the log does not want their own searches in the way (shown on request).
+    hide_queries_by: str | None = None
     after_seq: Annotated[int, Field(ge=0, le=MAX_JSON_INT)] = 0
+    # Newest first pages backwards: the next page holds the entries before the last one shown.
+    newest_first: bool = False
+    before_seq: Annotated[int, Field(ge=1, le=MAX_JSON_INT)] | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
+    # Set by the gateway from who asks, never by the asker; none: the whole log.
+    within: OversightScope | None = None
 
     @field_validator("recorded_from", "recorded_until")
     @classmethod
@@ -132,7 +152,7 @@ class AuditQuery(BaseModel):
         """The filters as given, for the audit entry that records this query."""
         return {
             name: str(value)
-            for name, value in self.model_dump(exclude={"after_seq", "limit"}).items()
+            for name, value in self.model_dump(exclude=_PAGING).items()
             if value is not None
         }
 

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from audit_bench import NO_KEYS, _appends, _draft, _migrated
 from common import Row, fresh_postgres, percentile
-from e2e_bench import ASSERTION_TYPE, _consent_and_token, _process, _seed_database, _settings
+from serving import consents_and_token, gateway_environment, partner_token, seed_database, serve
 from sqlalchemy import func, select, text
 
 from audit.append import append_entry, head
@@ -35,7 +35,6 @@ from audit.fields import DOCUMENT_FIELDS, FORMAT_VERSION
 from audit.models import AuditEntry
 from audit.schemas import AuditDraft
 from audit.verify_database import verify_database
-from gateway.auth.partner_keys import read_private_key, sign_client_assertion
 from gateway.core.db import make_engine, make_sessionmaker, transaction
 from gateway.demo.seed import DEMO_PARTICIPANTS
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
@@ -171,19 +170,6 @@ def _fill(url: str, total: int, subjects: list[str]) -> None:
     engine.dispose()
 
 
-def _officer_token(settings: Settings, client: httpx.Client) -> str:
-    key = read_private_key(settings.data_dir / "demo" / OFFICER / "private.jwk.json")
-    assertion = sign_client_assertion(key=key, client_id=OFFICER,
-                                      audience=settings.token_endpoint, now=datetime.now(UTC),
-                                      lifetime=timedelta(seconds=60))  # fmt: skip
-    response = client.post("/oauth/token", data={
-        "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": assertion,
-    })  # fmt: skip
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 def _latencies(
     client: httpx.Client, params: dict[str, str], subject: str, requests: int, warm_up: int
 ) -> tuple[list[float], int]:
@@ -236,8 +222,8 @@ def _subjects(settings: Settings, total: int) -> tuple[list[str], str]:
 def _query_figures(pg_url: str, total: int, requests: int, warm_up: int) -> dict[str, Any]:
     """A `schakel serve` gateway on a log of ``total`` entries; latency of one officer query."""
     folder = Path(tempfile.mkdtemp(prefix="schakel-bench-audit-load-"))
-    environment = _settings(folder, pg_url, free_port())
-    settings = _seed_database(environment)
+    environment = gateway_environment(folder, pg_url, free_port())
+    settings = seed_database(environment)
     subjects, subject = _subjects(settings, total)
     _progress(f"audit query: filling the log to {total:,} entries over {len(subjects):,} subjects")
     start = time.perf_counter()
@@ -246,12 +232,12 @@ def _query_figures(pg_url: str, total: int, requests: int, warm_up: int) -> dict
                                "fill_seconds": time.perf_counter() - start}  # fmt: skip
     _progress(f"audit query: filled in {figures['fill_seconds']:.0f} s")
     figures["explain"] = _explain(pg_url, subject, 100)
-    schakel = str(Path(sys.executable).parent / "schakel")
-    with _process([schakel, "serve"], environment, f"{settings.public_url}/healthz",
-                  folder / "gateway.log"):  # fmt: skip
-        _consent_and_token(settings)  # the participant's consent and a disclosure, audited
+    with serve(environment, folder / "gateway.log"):
+        consents_and_token(settings)  # the participant's consent and a disclosure, audited
         with httpx.Client(base_url=settings.public_url, timeout=10) as client:
-            client.headers["Authorization"] = f"Bearer {_officer_token(settings, client)}"
+            client.headers["Authorization"] = (
+                f"Bearer {partner_token(settings, settings.public_url, OFFICER)}"
+            )
             params = {"subject_ref": DEMO_PARTICIPANTS[0].bsn}
             samples, found = _latencies(client, params, subject, requests, warm_up)
     figures.update({
@@ -278,7 +264,8 @@ def _query_rows(found: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
-def run(postgres_admin_url: str | None, *, quick: bool) -> tuple[list[Row], dict[str, Any]]:
+def run(postgres_admin_url: str | None, *, quick: bool,
+        name: str = "PostgreSQL") -> tuple[list[Row], dict[str, Any]]:  # fmt: skip
     appends, per_writer = (200, 50) if quick else (2000, 250)
     total, requests, warm_up = (20_000, 200, 20) if quick else (1_000_000, 500, 50)
     rows: list[Row] = []
@@ -298,8 +285,8 @@ def run(postgres_admin_url: str | None, *, quick: bool) -> tuple[list[Row], dict
         figures["postgresql"] = _writer_figures(pg_url, appends, per_writer)
     finally:
         drop()
-    _progress(f"audit appends PostgreSQL: {figures['postgresql']}")
-    rows += _writer_rows("PostgreSQL", figures["postgresql"])
+    _progress(f"audit appends {name}: {figures['postgresql']}")
+    rows += _writer_rows(name, figures["postgresql"])
     pg_url, drop = fresh_postgres(postgres_admin_url)
     try:
         figures["query"] = _query_figures(pg_url, total, requests, warm_up)

@@ -11,7 +11,6 @@ is a batch of its own), and the ratio of the p50s is the figure: the goal is wit
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +18,14 @@ from typing import Any
 
 import httpx
 from common import Row, percentile
-from e2e_bench import CONSENTED, _body, _consent_and_token, _process, _seed_database, _settings
+from serving import (
+    CONSENTED,
+    consents_and_token,
+    disclosure_body,
+    gateway_environment,
+    seed_database,
+    serve,
+)
 
 from gateway.demo.seed import DEMO_PARTICIPANTS
 from tests.support import free_port
@@ -57,9 +63,9 @@ def give_versions(base_url: str, bsn: str, versions: int) -> float:
 
 def _alternate(base_url: str, token: str, rounds: int) -> dict[str, list[float]]:
     """Sequential disclosures, light and heavy in turn, so drift of the machine hits both."""
-    bodies = {name: _body(bsn) for name, bsn in (("light", LIGHT), ("heavy", HEAVY))}
+    bodies = {name: disclosure_body(bsn) for name, bsn in (("light", LIGHT), ("heavy", HEAVY))}
     latencies: dict[str, list[float]] = {"light": [], "heavy": []}
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", "X-Schakel-User": "uwv/bench"}
     with httpx.Client(base_url=base_url, timeout=30, headers=headers) as client:
         for name, body in bodies.items():  # both answer alike: four categories disclosed
             answer = client.post("/v1/disclosures", json=body)
@@ -78,14 +84,11 @@ def _alternate(base_url: str, token: str, rounds: int) -> dict[str, list[float]]
 
 
 def _one_database(name: str, database_url: str, rounds: int, folder: Path) -> dict[str, Any]:
-    port = free_port()
-    environment = _settings(folder, database_url, port)
-    settings = _seed_database(environment)
-    schakel = str(Path(sys.executable).parent / "schakel")
+    environment = gateway_environment(folder, database_url, free_port())
+    settings = seed_database(environment)
     print(f"consent history {name}: gateway on {settings.public_url}", flush=True)
-    with _process([schakel, "serve"], environment, f"{settings.public_url}/healthz",
-                  folder / f"gateway-{name}.log"):  # fmt: skip
-        token = _consent_and_token(settings)
+    with serve(environment, folder / f"gateway-{name}.log"):
+        token = consents_and_token(settings)
         seeding_s = give_versions(settings.public_url, HEAVY, VERSIONS)
         latencies = _alternate(settings.public_url, token, rounds)
     found: dict[str, Any] = {"versions": VERSIONS, "rounds": rounds, "seeding_s": seeding_s}

@@ -1,9 +1,11 @@
 """Run every benchmark and print one table: `make bench` (or `.venv/bin/python bench/run.py`).
 
 Without SCHAKEL_TEST_POSTGRES_URL / SCHAKEL_TEST_OPA_URL it re-runs itself under
-scripts/services.sh with throwaway PostgreSQL and OPA servers, stopped at the end.
-Not part of the test suite. Options: --quick (small N), --skip-e2e, --only NAME[,NAME] to run
-only those of: policy, audit, audit-load, e2e, consent-history, transparency.
+scripts/services.sh with throwaway servers, stopped at the end: OPA, the tests' PostgreSQL
+(fsync off) and one as production runs it (fsync and synchronous_commit on,
+SCHAKEL_TEST_DURABLE_POSTGRES_URL). Not part of the test suite. Options: --quick (small N),
+--skip-e2e, --only NAME[,NAME] to run only those of: policy, audit, audit-load, e2e,
+consent-history, fairness, frozen-opa, scale-out, transparency.
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ import platform
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
-BENCHES = ("policy", "audit", "audit-load", "e2e", "consent-history", "transparency")
+BENCHES = ("policy", "audit", "audit-load", "e2e", "consent-history", "fairness", "frozen-opa",
+           "scale-out", "transparency")  # fmt: skip
+HTTP_BENCHES = {"e2e", "fairness", "frozen-opa", "scale-out", "transparency"}
 
 
 def _selected() -> set[str]:
@@ -31,18 +38,33 @@ def _selected() -> set[str]:
         if unknown:
             raise SystemExit(f"unknown benchmark(s) {sorted(unknown)}; known: {', '.join(BENCHES)}")
     if "--skip-e2e" in sys.argv:
-        chosen.discard("e2e")
+        chosen -= HTTP_BENCHES
     return chosen
 
 
 def _with_services() -> int:
     script = (
         "set -u; source scripts/services.sh; start_postgres || echo 'no PostgreSQL';"
-        " start_opa || echo 'no OPA';"
+        " start_postgres durable || echo 'no durable PostgreSQL'; start_opa || echo 'no OPA';"
         f" BENCH_WITH_SERVICES=1 {sys.executable} bench/run.py {' '.join(sys.argv[1:])};"
         " rc=$?; stop_services; exit $rc"
     )
     return subprocess.call(["bash", "-c", script], cwd=ROOT)  # noqa: S603, S607
+
+
+@contextmanager
+def _databases(**admin_urls: str | None) -> Iterator[dict[str, str]]:
+    """A fresh database on each server named (those given), dropped at the end."""
+    from common import fresh_postgres
+
+    with ExitStack() as stack:
+        fresh = {}
+        for name, admin_url in admin_urls.items():
+            if admin_url:
+                url, drop = fresh_postgres(admin_url)
+                stack.callback(drop)
+                fresh[name] = url
+        yield fresh
 
 
 def main() -> int:
@@ -54,57 +76,74 @@ def main() -> int:
     import audit_load_bench
     import consent_history_bench
     import e2e_bench
+    import fairness_bench
+    import frozen_opa_bench
     import policy_bench
+    import scale_out_bench
     import transparency_bench
-    from common import fresh_postgres, print_table
+    from common import Row, print_table
+    from serving import load_average
 
     from gateway.core.logs import silence_eddsa_name_warning
 
     silence_eddsa_name_warning()
     quick = "--quick" in sys.argv
+    seconds = 3 if quick else 10
     selected = _selected()
     opa_url = os.environ.get("SCHAKEL_TEST_OPA_URL")
-    pg_url = os.environ.get("SCHAKEL_TEST_POSTGRES_URL")
+    fast = os.environ.get("SCHAKEL_TEST_POSTGRES_URL")  # fsync off, the tests' server
+    durable = os.environ.get("SCHAKEL_TEST_DURABLE_POSTGRES_URL")  # fsync on, as production
+    production = durable or fast
+    started = datetime.now(UTC)
+    loads = [load_average()]
     rows, figures = [], {}
+
+    def record(name: str, part: list[Row], found: Any) -> None:
+        rows.extend(part)
+        figures[name] = found
+        loads.append(load_average())
+        print(f"load average after {name}: {loads[-1]}", flush=True)
+
     if "policy" in selected:
-        part, found = policy_bench.run(opa_url, n=300 if quick else 2000)
-        rows += part
-        figures["policy"] = found
+        record("policy", *policy_bench.run(opa_url, n=300 if quick else 2000))
+    servers = {name: url for name, url in (("PostgreSQL fsync on", durable),
+                                           ("PostgreSQL fsync off", fast)) if url}  # fmt: skip
     if "audit" in selected:
-        part, found = audit_bench.run(pg_url, appends=200 if quick else 2000,
-                                      verify_total=5000 if quick else 50_000)  # fmt: skip
-        rows += part
-        figures["audit"] = found
+        record("audit", *audit_bench.run(servers, appends=200 if quick else 2000,
+                                         verify_total=5000 if quick else 50_000))  # fmt: skip
     if "audit-load" in selected:
-        part, found = audit_load_bench.run(pg_url, quick=quick)
-        rows += part
-        figures["audit_load"] = found
+        name = "PostgreSQL fsync on" if durable else "PostgreSQL fsync off"
+        record("audit_load", *audit_load_bench.run(production, quick=quick, name=name))
     if "e2e" in selected:
-        e2e_pg, drop = fresh_postgres(pg_url) if pg_url else (None, lambda: None)
-        try:
-            part, found = e2e_bench.run(e2e_pg, seconds=3 if quick else 10)
-        finally:
-            drop()
-        rows += part
-        figures["e2e"] = found
+        with _databases(**servers) as fresh:
+            record("e2e", *e2e_bench.run(fresh, seconds=seconds))
     if "consent-history" in selected:
-        history_pg, drop = fresh_postgres(pg_url) if pg_url else (None, lambda: None)
-        try:
-            part, found = consent_history_bench.run(history_pg, rounds=100 if quick else 300)
-        finally:
-            drop()
-        rows += part
-        figures["consent_history"] = found
+        with _databases(history=production) as fresh:
+            record("consent_history", *consent_history_bench.run(
+                fresh.get("history"), rounds=100 if quick else 300))  # fmt: skip
+    if "fairness" in selected:
+        with _databases(fairness=durable) as fresh:
+            record("fairness", *fairness_bench.run(fresh.get("fairness"), seconds=3 if quick else 5,
+                                                   rounds=1 if quick else 3))  # fmt: skip
+    if "frozen-opa" in selected:
+        with _databases(frozen=durable) as fresh:
+            record("frozen_opa", *frozen_opa_bench.run(fresh.get("frozen")))
+    if "scale-out" in selected:
+        with _databases(gateways=durable, ceiling=durable) as fresh:
+            record("scale_out", *scale_out_bench.run(fresh.get("gateways"), fresh.get("ceiling"),
+                                                     seconds=seconds,
+                                                     ceiling_seconds=2 if quick else 5))  # fmt: skip
     if "transparency" in selected:
-        part, found = transparency_bench.run(pg_url, quick=quick)
-        rows += part
-        figures["transparency"] = found
+        record("transparency", *transparency_bench.run(production, quick=quick))
     print()
-    print(f"Schakel benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")  # fmt: skip
+    print(f"Schakel benchmarks, {started:%Y-%m-%d %H:%M}-{datetime.now(UTC):%H:%M} UTC; "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}; load average (1, 5, 15 min) at the start "
+          f"{loads[0]}, at the end {loads[-1]}")  # fmt: skip
     print_table(rows)
     out = ROOT / "bench" / "last-run.json"
-    out.write_text(json.dumps({"rows": [r.__dict__ for r in rows], "figures": figures},
+    out.write_text(json.dumps({"started": f"{started:%Y-%m-%d %H:%M} UTC", "load_averages": loads,
+                               "rows": [r.__dict__ for r in rows], "figures": figures},
                               indent=2, default=str))  # fmt: skip
     print(f"\nfigures written to {out.relative_to(ROOT)}")
     return 0

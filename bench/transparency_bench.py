@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import load
 from audit_load_bench import _fill, _subjects
 from common import Row, fresh_postgres, percentile
-from e2e_bench import _body, _consent_and_token, _process, _seed_database, _settings, _wrk
+from serving import consents_and_token, disclosure_body, gateway_environment, seed_database, serve
 from sqlalchemy import func, select
 
 from audit.checkpoint import create_checkpoint
@@ -104,9 +105,9 @@ def _proof_figures(
     pg_url, drop = fresh_postgres(postgres_admin_url)
     folder = Path(tempfile.mkdtemp(prefix="schakel-bench-transparency-"))
     try:
-        environment = _settings(folder, pg_url, free_port())
+        environment = gateway_environment(folder, pg_url, free_port())
         environment["SCHAKEL_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] = "0"
-        settings = _seed_database(environment)
+        settings = seed_database(environment)
         subjects, _ = _subjects(settings, total)
         sizes = tuple(size * total // TOTAL for size in CHECKPOINTS)
         _progress(f"transparency: filling the log to {total:,} entries, checkpoints at {sizes}")
@@ -117,14 +118,10 @@ def _proof_figures(
         # The participant's entries: subject 0 of the fill is theirs, every len(subjects)-th seq.
         own = list(range(len(subjects), total + 1, len(subjects)))
         rng = random.Random(7)
-        schakel = str(Path(sys.executable).parent / "schakel")
-        serving = _process(
-            [schakel, "serve"],
-            environment,
-            f"{settings.public_url}/healthz",
-            folder / "gateway.log",
-        )
-        with serving, httpx.Client(base_url=settings.public_url, timeout=10) as client:
+        with (
+            serve(environment, folder / "gateway.log"),
+            httpx.Client(base_url=settings.public_url, timeout=10) as client,
+        ):
             headers = {"Authorization": f"Bearer {_participant_token(client)}"}
             paths = [
                 f"/v1/me/access-log/{rng.choice(own)}/proof" for _ in range(warm_up + requests)
@@ -157,23 +154,20 @@ def _disclosures_per_s(
     pg_url, drop = fresh_postgres(postgres_admin_url)
     folder = Path(tempfile.mkdtemp(prefix="schakel-bench-tree-cost-"))
     try:
-        environment = _settings(folder, pg_url, free_port())
+        environment = gateway_environment(folder, pg_url, free_port())
         if not checkpoints:
             environment.update({
                 "SCHAKEL_AUDIT_CHECKPOINT_EVERY_ENTRIES": "1000000",
                 "SCHAKEL_AUDIT_CHECKPOINT_EVERY_SECONDS": "86400",
                 "SCHAKEL_AUDIT_CHECKPOINT_INTERVAL_SECONDS": "0",
             })  # fmt: skip
-        settings = _seed_database(environment)
-        schakel = str(Path(sys.executable).parent / "schakel")
-        bodies = [json.dumps(_body(demo.bsn)) for demo in DEMO_PARTICIPANTS]
-        with _process([schakel, "serve"], environment, f"{settings.public_url}/healthz",
-                      folder / "gateway.log"):  # fmt: skip
-            token = _consent_and_token(settings)
-            _wrk(settings.public_url, "/v1/disclosures", token, bodies, 2, clients, folder)
-            found = _wrk(
-                settings.public_url, "/v1/disclosures", token, bodies, seconds, clients, folder
-            )
+        settings = seed_database(environment)
+        bodies = [json.dumps(disclosure_body(demo.bsn)) for demo in DEMO_PARTICIPANTS]
+        with serve(environment, folder / "gateway.log"):
+            token = consents_and_token(settings)
+            target = load.Target(settings.public_url, "/v1/disclosures", token, bodies)
+            load.run(target, seconds=2, clients=clients, folder=folder, name="warm-up")
+            found = load.run(target, seconds=seconds, clients=clients, folder=folder, name="run")
         engine = make_engine(pg_url)
         with read_transaction(make_sessionmaker(engine)) as session:
             found["checkpoints"] = session.scalar(select(func.count()).select_from(AuditCheckpoint))

@@ -13,6 +13,7 @@ from gateway import health
 from gateway.audit_log import api as audit_log_api
 from gateway.audit_log.checkpointer import CheckpointTimer
 from gateway.auth import api as auth_api
+from gateway.conferences import api as conferences_api
 from gateway.consents import api as consents_api
 from gateway.contributions import api as contributions_api
 from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
@@ -20,6 +21,7 @@ from gateway.core.periodic import Periodic
 from gateway.demo import api as demo_api
 from gateway.disclosures import api as disclosures_api
 from gateway.health import serve_metrics
+from gateway.monitoring import api as monitoring_api
 from gateway.notices import api as notices_api
 from gateway.notices.flow import record_webhook_delivery, sweep
 from gateway.openapi import API_VERSION, install_openapi
@@ -133,6 +135,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(notices_api.participant_router)
     app.include_router(webhooks_api.router)
     app.include_router(webhooks_api.operator_router)
+    app.include_router(conferences_api.router)
+    app.include_router(conferences_api.register_router)
+    app.include_router(conferences_api.participant_router)
+    app.include_router(monitoring_api.router)
+    app.include_router(monitoring_api.participant_router)
     install_web_pages(app, runtime)
     install_openapi(
         app,

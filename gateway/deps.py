@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -13,10 +14,13 @@ from gateway.auth.access_tokens import (
     VerifiedToken,
     caller_of,
     invalid_token,
+    token_overlap,
     verify_bearer,
 )
 from gateway.core.clock import Clock
 from gateway.core.db import read_transaction, transaction
+from gateway.errors import ActingUserRequired, InvalidInput
+from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
@@ -68,11 +72,13 @@ async def get_bearer(request: Request, runtime: RuntimeDep) -> VerifiedToken:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise invalid_token("a bearer access token from /oauth/token is required")
+    settings = runtime.settings
     return verify_bearer(
-        key=runtime.token_key,
-        issuer=runtime.settings.issuer,
+        keys=runtime.token_keys,
+        issuer=settings.issuer,
         token=token.strip(),
         now=runtime.clock(),
+        overlap=token_overlap(settings),
     )
 
 
@@ -111,3 +117,37 @@ def get_participant(request: Request, runtime: RuntimeDep, session: SessionDep) 
 
 
 ParticipantDep = Annotated[Participant, Depends(get_participant)]
+
+
+ACTING_USER_HEADER = "X-Schakel-User"
+_ACTING_USER = re.compile(r"[\x21-\x7e]{1,64}")
+
+
+async def get_acting_user(request: Request) -> str:
+    """The professional acting at the partner, as the partner system's own user id.
+
+    NEN 7513 asks who looked, not only which system: a request that reads case data names the
+    person in ``X-Schakel-User`` (as X-Road's ``X-Road-UserId``), and the audit entry keeps it.
+    Documented as the ``actingUser`` security scheme beside the partner token
+    (``gateway.openapi``); missing or malformed, 400 names the header; a BSN in its place is
+    refused (422): the log never names people by BSN.
+    """
+    given = request.headers.get(ACTING_USER_HEADER)
+    if given is None or not _ACTING_USER.fullmatch(given):
+        raise ActingUserRequired(
+            f"{ACTING_USER_HEADER}: name the professional acting, with your system's own stable "
+            "user id (1 to 64 printable characters, no spaces)",
+            errors=[{
+                "parameter": f"header:{ACTING_USER_HEADER}",
+                "detail": "missing" if given is None else "not 1 to 64 printable characters",
+            }],
+        )  # fmt: skip
+    if is_valid_bsn(given):
+        raise InvalidInput(
+            f"{ACTING_USER_HEADER}: a user id of your own system, not a BSN",
+            errors=[{"parameter": f"header:{ACTING_USER_HEADER}", "detail": "a BSN"}],
+        )
+    return given
+
+
+ActingUserDep = Annotated[str, Depends(get_acting_user)]

@@ -38,6 +38,14 @@ class InvalidInput(GatewayError):
     title = "Invalid input"
 
 
+class ActingUserRequired(GatewayError):
+    """A request that reads case data names no professional acting (NEN 7513)."""
+
+    status = 400
+    slug = "acting-user-required"
+    title = "Acting professional required"
+
+
 class ServiceUnavailable(GatewayError):
     status = 503
     slug = "service-unavailable"
@@ -62,10 +70,24 @@ class Forbidden(GatewayError):
     slug = "forbidden"
     title = "Forbidden"
 
-    def __init__(self, detail: str, *, error: str = "insufficient_scope") -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str, *, error: str = "insufficient_scope", **extensions: Any
+    ) -> None:
+        super().__init__(detail, **extensions)
         self.error = error
 
 
 class ForbiddenOnRecord(Forbidden, KeptDespiteError):
     """A refusal whose audit entry is written: the transaction commits it, then 403 is answered."""
+
+
+class NotFoundOnRecord(NotFound, KeptDespiteError):
+    """A 404 whose denial is on record (a participant the caller may not reach)."""
+
+
+class InvalidOnRecord(InvalidInput, KeptDespiteError):
+    """A 422 whose denial is on record (a consent for another conference)."""
+
+
+class ConflictOnRecord(Conflict, KeptDespiteError):
+    """A 409 whose refusal is on record (a release beyond the privacy budget)."""

@@ -88,6 +88,15 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "An access token from `POST /oauth/token` (client credentials with a "
         "`private_key_jwt` client assertion, RFC 7523)",
     },
+    "actingUser": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Schakel-User",
+        "description": "The professional acting at the partner, as the partner system's own "
+        "opaque, stable user id (1 to 64 printable characters, no spaces, never a BSN), like "
+        "X-Road's X-Road-UserId. Required, with the partner token, where case data is read "
+        "(NEN 7513); it is kept in the audit entry. Not a secret: it names, it does not prove.",
+    },
     "participantToken": {
         "type": "http",
         "scheme": "bearer",
@@ -133,6 +142,7 @@ class Needs:
 
     partner: bool
     participant: bool
+    acting_user: bool
     database: bool
     json_body: bool
     input: bool
@@ -211,6 +221,7 @@ def _needs(route: Any) -> Needs:
     return Needs(
         partner=partner,
         participant=participant,
+        acting_user=deps.get_acting_user in calls,
         database=bool(calls & {deps.get_session, deps.get_caller, deps.get_participant}),
         json_body=json_body,
         input=json_body or form_body or bool(parameters),
@@ -244,7 +255,9 @@ def _complete(operation: dict[str, Any], needs: Needs) -> None:
                 headers[extra] = {"$ref": f"#/components/headers/{extra}"}
     operation["responses"] = dict(sorted(responses.items()))
     if needs.partner:
-        operation["security"] = [{"partnerToken": []}]
+        operation["security"] = [
+            {"partnerToken": [], "actingUser": []} if needs.acting_user else {"partnerToken": []}
+        ]
     elif needs.participant:
         operation["security"] = [{"participantToken": []}]
 

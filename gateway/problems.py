@@ -16,6 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from adapters.errors import PayloadError
+from conference.errors import (
+    ConferenceConflict,
+    ConferenceError,
+    ConferenceNotFound,
+    InvalidConference,
+)
 from consent.errors import ConsentClosed, ConsentError, ConsentNotFound, InvalidConsent
 from gateway.core.db import WriterTimeout
 from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
@@ -66,6 +72,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ParticipantErased, _participant_erased)  # type: ignore[arg-type]
     app.add_exception_handler(PayloadError, _payload_error)  # type: ignore[arg-type]
     app.add_exception_handler(PlanError, _plan_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ConferenceError, _conference_error)  # type: ignore[arg-type]
     app.add_exception_handler(NoticeError, _notice_error)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(WriterTimeout, _database_busy)  # type: ignore[arg-type]
@@ -206,6 +213,28 @@ async def _plan_error(request: Request, error: PlanError) -> JSONResponse:
     )
 
 
+async def _conference_error(request: Request, error: ConferenceError) -> JSONResponse:
+    """Conference errors: 404 (no such conference or case here), 409 (over, changed), 422."""
+    if isinstance(error, ConferenceNotFound):
+        return problem_response(
+            404, slug="not-found", title="Not found", detail=str(error), request=request
+        )
+    if isinstance(error, ConferenceConflict):
+        return problem_response(
+            409, slug="conference-conflict", title="Conflict", detail=str(error),
+            request=request, reason=error.reason,
+        )  # fmt: skip
+    extensions: dict[str, Any] = {}
+    if isinstance(error, InvalidConference):
+        extensions["errors"] = [{"pointer": f"#/{error.field}", "detail": str(error)}]
+        if error.valid is not None:
+            extensions["valid_values"] = error.valid
+    return problem_response(
+        422, slug="invalid-input", title="Invalid input", detail=str(error), request=request,
+        **extensions,
+    )  # fmt: skip
+
+
 async def _notice_error(request: Request, error: NoticeError) -> JSONResponse:
     """Deletion-notice errors: 404 (also another party's notice), 409 (answered, superseded), 422."""
     if isinstance(error, NoticeNotFound):
@@ -321,11 +350,16 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route takes at this path (RFC 9110 §10.2.1), not only the first's."""
-    methods: set[str] = set()
-    for route in iter_route_contexts(request.app.routes):
-        if route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(route.methods or ())
+    """Every method some route takes at this path (RFC 9110 §10.2.1), not only the first's.
+    A route written out literally for this path outranks a template that happens to match it
+    (``/v1/signals/feed`` is not ``/v1/signals/{signal_id}``), as it does when routing."""
+    matching = [
+        route
+        for route in iter_route_contexts(request.app.routes)
+        if route.matches(request.scope)[0] is not Match.NONE
+    ]
+    literal = [route for route in matching if route.path == request.url.path]
+    methods = {method for route in literal or matching for method in route.methods or ()}
     return ", ".join(sorted(methods))
 
 

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit.errors import AuditKeyError
 from audit.keys import AuditSigningKey, public_keys, publish_jwks
 from gateway.audit_log.trail import AuditTrail
+from gateway.auth.key_ring import KeyRing, load_ring, load_session_key, read_retired
 from gateway.auth.participant_tokens import ParticipantVerifier
+from gateway.auth.sign_in_providers import SignInProviders, sign_in_providers
 from gateway.auth.signing_key import SigningKeyError, generate_ed25519_pem, load_token_signing_key
 from gateway.core.batch_writer import BatchWriter
 from gateway.core.catalogue import Catalogue
@@ -46,17 +48,25 @@ class Runtime:
     database: Engine
     sessions: sessionmaker[Session]
     catalogue: Catalogue
-    token_key: OKPKey
+    token_keys: KeyRing
+    receipt_keys: KeyRing
+    session_key: bytes
     policy_engine: PolicyEngine
     clock: Clock
     audit_keys: AuditKeys
     identity_keys: IdentityKeys
     participants: ParticipantVerifier
+    sign_in: SignInProviders
     keks: KekRing
     writer: BatchWriter
     trail: AuditTrail
     probes: list[Probe]
     metrics: Metrics
+
+    @property
+    def token_key(self) -> OKPKey:
+        """The key that signs access tokens now."""
+        return self.token_keys.current
 
     def close(self) -> None:
         self.writer.close()
@@ -68,6 +78,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     """Open the database, load keys, catalogue and policy engine."""
     database = make_engine(settings.effective_database_url, write_wait=settings.write_wait_seconds)
     token_key = load_token_signing_key(settings)
+    keys = settings.data_dir / "keys"
     sessions = make_sessionmaker(database)
     identity_keys = identity_keys_for(settings)
     audit_keys = load_audit_keys(settings)
@@ -78,11 +89,25 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         database=database,
         sessions=sessions,
         catalogue=Catalogue.load(settings.policies_dir),
-        token_key=token_key,
+        token_keys=KeyRing(
+            current=token_key,
+            retired=read_retired(settings.token_retired_keys_file or keys / "token-retired.json"),
+        ),
+        receipt_keys=load_ring(
+            settings.receipt_signing_key_file or keys / "receipt-signing.pem",
+            settings.receipt_retired_keys_file or keys / "receipt-retired.json",
+            create=settings.receipt_signing_key_file is None and settings.generate_missing_keys,
+            name="RECEIPT_SIGNING_KEY_FILE",
+        ),
+        session_key=load_session_key(
+            settings.session_key_file or keys / "session.key",
+            create=settings.session_key_file is None and settings.generate_missing_keys,
+        ),
         policy_engine=build_policy_engine(settings),
         clock=clock,
         identity_keys=identity_keys,
         participants=ParticipantVerifier(settings, demo_key=token_key),
+        sign_in=sign_in_providers(settings),
         keks=kek_ring_for(settings),
         audit_keys=audit_keys,
         writer=BatchWriter(sessions, on_batch=metrics.writer_batches.observe),

@@ -24,6 +24,16 @@ from audit.note import NoteError, Verifier
 REPOSITORY_POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
 
+# DigiD's levels as its SAML authentication context classes, as DigiD brokers pass them on.
+DIGID_ACR_LEVELS = (
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",  # Basis
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",  # Midden
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard",  # Substantieel
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",  # Hoog
+)
+DIGID_SUBSTANTIEEL = DIGID_ACR_LEVELS[2]
+
+
 class PolicyEngineKind(StrEnum):
     EMBEDDED = "embedded"
     OPA = "opa"
@@ -148,6 +158,32 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = Field(
         default=None, description="The same key as PEM text (e.g. from a secret store)."
     )
+    token_retired_keys_file: Path | None = Field(
+        default=None,
+        description="Retired access-token keys (JWKS, `schakel keys rotate-token-key`), published and "
+        "accepted until the last token each signed has expired; default data_dir/keys/token-retired.json.",
+    )
+    receipt_signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 key that signs consent receipts, and nothing else; default "
+        "data_dir/keys/receipt-signing.pem (generated on first start of the embedded default).",
+    )
+    receipt_retired_keys_file: Path | None = Field(
+        default=None,
+        description="Retired receipt keys (JWKS, `schakel keys rotate-receipt-key`), published beside "
+        "the current one forever; default data_dir/keys/receipt-retired.json.",
+    )
+    session_key_file: Path | None = Field(
+        default=None,
+        description="Key (32 bytes, hex) that signs web session cookies, and nothing else; default "
+        "data_dir/keys/session.key (generated on first start of the embedded default).",
+    )
+    web_session_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = Field(
+        default=15, description="A web session ends after this long without a request."
+    )
+    web_session_absolute_minutes: Annotated[int, Field(ge=5, le=7 * 24 * 60)] = Field(
+        default=8 * 60, description="A web session ends this long after sign-in, used or not."
+    )
     audit_signing_key_file: Path | None = Field(
         default=None,
         description="PEM Ed25519 key that signs audit checkpoints; default "
@@ -176,6 +212,47 @@ class Settings(BaseSettings):
         default=15.0,
         description="How often a background task signs a checkpoint that fell due while nothing "
         "was appended (an idle log); 0 turns it off (then checkpoints fall due on appends only).",
+    )
+    # Unusual activity in the audit log (gateway/audit_log/unusual.py), as privacy reports flag it.
+    unusual_window_days: Annotated[int, Field(ge=2, le=90)] = Field(
+        default=14, description="Days of the log the unusual-activity rules look back over."
+    )
+    unusual_min_denials: Annotated[int, Field(ge=1)] = Field(
+        default=3, description="Denial share: a party refused at least this often today ..."
+    )
+    unusual_denial_margin: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.3,
+        description="... with a share of refusals this much above its own earlier share.",
+    )
+    office_hours_start: Annotated[int, Field(ge=0, le=23)] = Field(
+        default=7,
+        description="Office hours begin at this hour, Europe/Amsterdam, Monday to Friday.",
+    )
+    office_hours_end: Annotated[int, Field(ge=1, le=24)] = Field(
+        default=19, description="Office hours end at this hour, Europe/Amsterdam."
+    )
+    unusual_after_hours_min: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="Outside office hours: a party asking for data this often is listed."
+    )
+    unusual_bulk_participants: Annotated[int, Field(ge=2)] = Field(
+        default=25,
+        description="Bulk reading: this many different participants read by one party ...",
+    )
+    unusual_bulk_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(
+        default=60, description="... within this many minutes."
+    )
+    unusual_most_consulted_min: Annotated[int, Field(ge=1)] = Field(
+        default=20, description="Most consulted: a participant read this often in the window ..."
+    )
+    unusual_most_consulted_top: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5, description="... of whom at most this many, the most read first."
+    )
+    unusual_rise_factor: Annotated[float, Field(gt=1)] = Field(
+        default=3.0,
+        description="Sudden rise: a party's requests today this many times its daily average ...",
+    )
+    unusual_rise_min: Annotated[int, Field(ge=1)] = Field(
+        default=10, description="... and at least this many."
     )
     access_token_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = Field(
         default=300, description="Lifetime of issued access tokens."
@@ -227,6 +304,32 @@ class Settings(BaseSettings):
     participant_bsn_claim: str = Field(
         default="bsn", description="Claim of the participant token that carries the BSN."
     )
+    participant_oidc_client_id: str | None = Field(
+        default=None,
+        description="The gateway's client id at that issuer; set, /portal/login signs in there "
+        "(authorization code flow with PKCE). Redirect URI: {public_url}/portal/callback.",
+    )
+    participant_oidc_client_secret: SecretStr | None = Field(
+        default=None, description="The client secret that goes with it."
+    )
+    participant_oidc_scope: str = Field(
+        default="openid", description="Scopes asked for at sign-in (space-separated)."
+    )
+    participant_oidc_acr_levels: list[str] = Field(
+        default=list(DIGID_ACR_LEVELS),
+        description="The issuer's assurance levels (acr), lowest first; default DigiD's "
+        "Basis, Midden, Substantieel, Hoog.",
+    )
+    participant_oidc_minimum_acr: str = Field(
+        default=DIGID_SUBSTANTIEEL,
+        description="The lowest acr accepted at sign-in; default DigiD Substantieel, since "
+        "GGZ-derived data is involved.",
+    )
+    officer_providers_file: Path | None = Field(
+        default=None,
+        description="JSON file naming each organisation's own OpenID provider for its officers "
+        "and operators (issuer, client, the claim that maps to each role); see the README.",
+    )
     demo_login: bool = Field(
         default=False,
         description="Offer POST /v1/demo/login for the seeded demo participants (never in production).",
@@ -245,11 +348,23 @@ class Settings(BaseSettings):
     webhook_first_retry_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
         default=30.0, description="Delay after the first failed attempt; doubled after each."
     )
+    register_min_count: Annotated[int, Field(ge=2, le=1000)] = Field(
+        default=10,
+        description="The obstacle register (and any statistics) withholds counts from 1 to this "
+        "minus one, and the counts that would give them back.",
+    )
+    monitoring_noise: bool = Field(
+        default=True,
+        description="Monitoring releases carry differential-privacy noise (OpenDP). Never false "
+        "in production: without noise a release spends no budget and protects against no "
+        "differencing; it says so in its protection statement.",
+    )
     worker_threads: Annotated[int, Field(ge=1, le=256)] = Field(
         default=4,
-        description="Threads that run request handlers at once (disclosures run on the batch "
-        "writer's one thread); each keeps its own policy engine (~5 MB) and database connection. "
-        "More do not help on SQLite, which writes one transaction at a time.",
+        description="Threads that run request handlers and disclosure decisions at once (only the "
+        "audit append and the commit run on the batch writer's one thread); each keeps its own "
+        "policy engine (~5 MB) and database connection. More do not help on SQLite, which writes "
+        "one transaction at a time.",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(default=LogFormat.JSON, description="`json` or `console`.")
@@ -322,6 +437,25 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _participant_sign_in_is_whole(self) -> Settings:
+        if self.participant_oidc_minimum_acr not in self.participant_oidc_acr_levels:
+            raise ValueError(
+                "SCHAKEL_PARTICIPANT_OIDC_MINIMUM_ACR must be one of "
+                "SCHAKEL_PARTICIPANT_OIDC_ACR_LEVELS"
+            )
+        if self.participant_oidc_client_id is not None and self.participant_oidc_issuer is None:
+            raise ValueError(
+                "SCHAKEL_PARTICIPANT_OIDC_CLIENT_ID needs SCHAKEL_PARTICIPANT_OIDC_ISSUER"
+            )
+        if self.participant_oidc_client_id == self.participant_oidc_audience:
+            # Otherwise an ID token, whose audience is the client, would open the API.
+            raise ValueError(
+                "SCHAKEL_PARTICIPANT_OIDC_AUDIENCE (of access tokens) must differ from "
+                "SCHAKEL_PARTICIPANT_OIDC_CLIENT_ID (the audience of ID tokens)"
+            )
+        return self
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url is not None:
@@ -383,14 +517,39 @@ def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:
     )
 
 
+def _is_secret(annotation: object) -> bool:
+    return "SecretStr" in repr(annotation)
+
+
+SECRET_SETTINGS = frozenset(
+    name for name, field in Settings.model_fields.items() if _is_secret(field.annotation)
+)
+
+
+def shown_value(given: object) -> object:
+    """A rejected value as an error line may show it: a URL's password is masked."""
+    if not isinstance(given, str) or "://" not in given:
+        return given
+    scheme, _, rest = given.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return given
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"
+
+
 def describe_settings_errors(error: ValidationError) -> str:
+    """One line per bad value; a secret's value and a URL's password are never echoed."""
     lines = []
     for problem in error.errors():
         location = [str(part) for part in problem["loc"]]
         name = "SCHAKEL_" + location[0].upper() if location else "settings"
         message = problem["msg"].removeprefix("Value error, ")
         given = problem.get("input")
-        shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+        shown = "" if isinstance(given, dict) or given is None else f" (got {shown_value(given)!r})"
+        if location and location[0] in SECRET_SETTINGS:
+            shown = ""
         if location and location[0] in {"data_dir", "policies_dir"}:
             shown = ""  # the message names the path already
         if problem["type"] == "extra_forbidden":

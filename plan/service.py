@@ -69,7 +69,7 @@ def add_goal(
     return _add(
         session, participant_id, ItemKind.GOAL, party, domain, clock(),
         title=draft.title, description=draft.description, status=draft.status.value,
-        due_date=None, goal_id=None,
+        due_date=None, goal_id=None, recorded_by=party,
     )  # fmt: skip
 
 
@@ -81,14 +81,18 @@ def add_action(
     party: str,
     domain: str,
     clock: Clock,
+    recorded_by: str | None = None,
 ) -> PlanItem:
-    """A new action (version 1) owned by ``party``; a named goal must be one of this plan's."""
+    """A new action (version 1) owned by ``party``; a named goal must be one of this plan's.
+
+    ``recorded_by`` is who wrote it down when that is not the owner (a conference's chair).
+    """
     if draft.goal_id is not None:
         _current_goal(session, participant_id, draft.goal_id)
     return _add(
         session, participant_id, ItemKind.ACTION, party, domain, clock(),
         title=draft.title, description=draft.description, status=draft.status.value,
-        due_date=draft.due_date, goal_id=draft.goal_id,
+        due_date=draft.due_date, goal_id=draft.goal_id, recorded_by=recorded_by or party,
     )  # fmt: skip
 
 
@@ -224,7 +228,6 @@ def _add(
         supersedes=None,
         owner_party=party,
         owner_domain=domain,
-        recorded_by=party,
         recorded_at=now,
         **fields,
     )

@@ -3,6 +3,8 @@
 # registers its own clean-up. Nothing depends on a server left running.
 
 OPA_VERSION="v1.22.2"
+HYDRA_VERSION="v2.3.0"
+AXE_VERSION="4.14.1"
 SPECTRAL_VERSION="6.16.3"
 # One scratch folder for all services, made now (not in a subshell, so every caller sees it).
 SERVICES_DIR=$(mktemp -d /tmp/schakel-services.XXXXXX)
@@ -15,6 +17,21 @@ free_port() {
 find_opa() {
   for candidate in "${SCHAKEL_TEST_OPA_BIN:-}" "$PWD/.tools/bin/opa" "$(command -v opa || true)"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+find_hydra() {
+  for candidate in "${SCHAKEL_TEST_HYDRA_BIN:-}" "$PWD/.tools/bin/hydra-$HYDRA_VERSION"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+find_axe() {
+  local candidate="$PWD/.tools/axe-core-$AXE_VERSION/node_modules/axe-core/axe.min.js"
+  for candidate in "${SCHAKEL_TEST_AXE:-}" "$candidate"; do
+    if [ -n "$candidate" ] && [ -f "$candidate" ]; then echo "$candidate"; return 0; fi
   done
   return 1
 }
@@ -51,21 +68,32 @@ as_pg_user() {
   fi
 }
 
+# start_postgres [durable]: the test suite's server runs with fsync=off (nothing it writes must
+# survive a crash, and its tests run quicker); `durable` starts a second one as production runs,
+# fsync and synchronous_commit on, for the benchmarks (SCHAKEL_TEST_DURABLE_POSTGRES_URL).
 start_postgres() {
-  local bin port data
+  local mode="${1:-}" bin port data settings variable
   bin=$(find_pg_bin) || return 1
   port=$(free_port)
-  data="$(services_dir)/pg"
+  if [ "$mode" = "durable" ]; then
+    data="$(services_dir)/pg-durable"
+    settings="-c fsync=on -c synchronous_commit=on"
+    variable=SCHAKEL_TEST_DURABLE_POSTGRES_URL
+  else
+    data="$(services_dir)/pg"
+    settings="-c fsync=off"
+    variable=SCHAKEL_TEST_POSTGRES_URL
+  fi
   mkdir -p "$data"
   if [ "$(id -u)" = "0" ]; then chown postgres "$data"; fi
-  as_pg_user "'$bin/initdb' -D '$data' -U postgres --auth=trust --encoding=UTF8 --no-sync" >"$(services_dir)/initdb.log" 2>&1 \
-    || { cat "$(services_dir)/initdb.log"; return 1; }
+  as_pg_user "'$bin/initdb' -D '$data' -U postgres --auth=trust --encoding=UTF8 --no-sync" >"$data.initdb.log" 2>&1 \
+    || { cat "$data.initdb.log"; return 1; }
   as_pg_user "'$bin/pg_ctl' -D '$data' -l '$data/server.log' -w -t 60 \
-    -o \"-p $port -c listen_addresses=127.0.0.1 -k '$data' -c fsync=off -c max_connections=200\" start" >/dev/null \
+    -o \"-p $port -c listen_addresses=127.0.0.1 -k '$data' $settings -c max_connections=200\" start" >/dev/null \
     || { cat "$data/server.log"; return 1; }
-  PG_STOP="'$bin/pg_ctl' -D '$data' -m immediate stop"
-  export SCHAKEL_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
-  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+  PG_STOP="${PG_STOP:-true}; '$bin/pg_ctl' -D '$data' -m immediate stop"
+  export "$variable=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($settings)"
 }
 
 start_opa() {

@@ -46,6 +46,22 @@ echo "== postgresql"
 if [ -z "${SCHAKEL_TEST_POSTGRES_URL:-}" ]; then
   start_postgres || missing "PostgreSQL (initdb/pg_ctl)"
 fi
+echo "== hydra"
+if HYDRA=$(find_hydra); then
+  # The sign-in tests start their own Hydra (in memory) on 127.0.0.1.
+  export SCHAKEL_TEST_HYDRA_BIN="$HYDRA"
+  echo "ORY Hydra at $HYDRA"
+else
+  missing "ORY Hydra ($HYDRA_VERSION)"
+fi
+echo "== axe-core"
+if AXE=$(find_axe); then
+  # The browser tests (tests/web/) inject it into every page state they visit.
+  export SCHAKEL_TEST_AXE="$AXE"
+  echo "axe-core: $AXE"
+else
+  missing "axe-core ($AXE_VERSION)"
+fi
 echo "== spectral"
 if SPECTRAL=$(find_spectral); then
   export SCHAKEL_TEST_SPECTRAL_BIN="$SPECTRAL"

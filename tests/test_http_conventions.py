@@ -232,3 +232,12 @@ def test_a_method_not_allowed_names_every_method_of_the_path(client: TestClient)
     response = client.request("PATCH", "/v1/me/consents")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
+
+
+def test_a_literal_path_names_its_own_methods_not_those_of_a_template_it_also_matches(
+    client: TestClient,
+) -> None:
+    for method in ("OPTIONS", "DELETE"):
+        response = client.request(method, "/v1/signals/feed")
+        assert response.status_code == 405, method
+        assert response.headers["Allow"] == "GET"

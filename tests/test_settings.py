@@ -52,3 +52,16 @@ def test_defaults_are_the_embedded_gateway() -> None:
     assert settings.is_sqlite
     assert settings.policy_engine.value == "embedded"
     assert settings.token_endpoint == "http://127.0.0.1:8000/oauth/token"
+
+
+def test_a_rejected_secret_or_url_password_is_never_echoed() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(
+            {}, _env_file=None,
+            database_url="mysql://schakel:hunter2-secret@db.internal/schakel",
+            kek=["not", "a", "string", "s3cr3t-kek"],
+        )  # fmt: skip
+    message = str(raised.value)
+    assert "SCHAKEL_DATABASE_URL" in message and "SCHAKEL_KEK" in message
+    assert "hunter2-secret" not in message and "s3cr3t-kek" not in message
+    assert "schakel:***@db.internal" in message

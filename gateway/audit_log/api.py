@@ -29,7 +29,8 @@ from dbtypes import MAX_JSON_INT
 from gateway.audit_log import flow
 from gateway.audit_log.access_log import access_log, own_entry_proof
 from gateway.audit_log.flow import Filters, OfficerAsk
-from gateway.audit_log.schemas import AccessLog
+from gateway.audit_log.schemas import AccessLog, TimelineAsk, TimelineEntry, TimelinePage
+from gateway.audit_log.unusual import Finding
 from gateway.core.catalogue import PARTY_ID
 from gateway.deps import ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
 from gateway.disclosures.render import FhirJSONResponse
@@ -317,3 +318,53 @@ def my_entry_proof(
     as_format: ProofFormat = "json",
 ) -> Response:
     return _proof_response(own_entry_proof(session, runtime, participant, seq), as_format)
+
+
+@router.post(
+    "/timeline",
+    summary="Who saw this participant's data and on what grounds: newest first, each "
+    "disclosure with the consent it relied on (privacy officers)",
+    responses=OFFICERS_ONLY,
+)
+def participant_timeline(
+    request: Request,
+    caller: PartnerDep,
+    trace_id: TraceDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    ask: TimelineAsk,
+) -> TimelinePage:
+    described = flow.describe(request.url.path, {"subject": "(in the body)"})
+    officer = OfficerAsk(caller=caller, description=described, trace_id=trace_id)
+    found = flow.timeline(
+        session, runtime, officer, ask.subject, before_seq=ask.before_seq, limit=ask.limit,
+        hide_own_queries=not ask.show_own_queries,
+    )  # fmt: skip
+    return TimelinePage(
+        subject_ref=found.subject_ref,
+        entries=[
+            TimelineEntry(
+                entry=document,
+                consents_relied_on=[
+                    found.grounds[consent]
+                    for consent in document["consent_ids"]
+                    if consent in found.grounds
+                ],
+            )
+            for document in found.entries
+        ],
+        next_before_seq=found.next_before_seq,
+    )
+
+
+@router.get(
+    "/unusual-activity",
+    summary="Unusual activity by the rules of the settings (privacy officers' monitoring)",
+    description="Each finding names its rule (denial-share, after-hours, bulk-reading, "
+    "most-consulted, sudden-rise), the party or participant, the count against the rule's "
+    "threshold and the sequence numbers of the entries behind it (GET /v1/audit/entries). "
+    "Answering is itself an audit.query entry.",
+    responses={403: OFFICERS_ONLY[403]},
+)
+def unusual_activity(ask: OfficerAskDep, runtime: RuntimeDep, session: SessionDep) -> list[Finding]:
+    return flow.unusual_activity(session, runtime, ask)

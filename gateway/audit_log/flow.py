@@ -1,8 +1,15 @@
-"""The privacy officer's queries of the audit log, shared by the API and the dashboard.
+"""The privacy officer's queries of the audit log, shared by the API, the exports, the statistics
+and the dashboard: the one place that decides which entries an officer may read.
 
-Every officer query is itself an entry (``audit.query``), refusals included: a party without the
-officer role is refused on record (the entry is committed, then 403 is answered). Answered
-queries are recorded after reading, so a query never appears in its own answer.
+Oversight is per organisation: a ``privacy-officer`` reads the entries in which their organisation
+acted and the entries about participants their organisation contributed data about; only a
+``regional-privacy-officer`` (the operator's officer, a role given explicitly) reads the whole
+log. A query outside the scope (a participant the organisation has nothing to do with, an entry
+of another organisation) is refused, not answered empty.
+
+Every officer query is itself an entry (``audit.query``), refusals included: a refusal is
+recorded (the entry is committed, then 403 is answered). Answered queries are recorded after
+reading, so a query never appears in its own answer.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,23 +42,30 @@ from audit.proofs import ConsistencyBundle, InclusionBundle
 from audit.proving import consistency_bundle, inclusion_bundle, published
 from audit.query import daily_statistics, entry_by_seq, entry_document, find_documents, find_entries
 from audit.schemas import (
+    MAX_PAGE,
     AuditDraft,
     AuditQuery,
     CheckpointView,
     DailyStatistic,
     LogView,
     Outcome,
+    OversightScope,
     WitnessView,
 )
+from consent.schemas import ConsentView
+from consent.service import list_consents
+from gateway.audit_log.grounds import ConsentGround, grounds
+from gateway.audit_log.unusual import Finding, Thresholds, find_unusual
 from gateway.auth.access_tokens import Caller
-from gateway.auth.roles import OFFICER_ROLE
+from gateway.auth.roles import OFFICER_ROLE, OFFICER_ROLES, REGIONAL_OFFICER_ROLE
 from gateway.core.db import transaction
 from gateway.errors import Conflict, ForbiddenOnRecord, InvalidInput, NotFound
 from gateway.identity.bsn import is_valid_bsn
-from gateway.identity.models import DomainPseudonym
+from gateway.identity.models import DomainPseudonym, Participant
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime
+from gateway.storage.models import Contribution
 
 NO_SUCH_SUBJECT = "unknown-participant"  # matches no entry: entries hold 64-hex pseudonyms
 EXPORT_BATCH = 500
@@ -69,6 +83,7 @@ class Filters:
     outcome: Outcome | None = None
     recorded_from: datetime | None = None
     recorded_until: datetime | None = None
+    hide_queries_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +118,45 @@ def _record_query(
     )
 
 
+def oversight_scope(session: Session, runtime: Runtime, caller: Caller) -> OversightScope | None:
+    """The part of the log the caller's organisation oversees; none: the whole log."""
+    if REGIONAL_OFFICER_ROLE in caller.roles:
+        return None
+    contributed = session.scalars(
+        select(Contribution.participant_id)
+        .where(Contribution.source_party == caller.party)
+        .distinct()
+    )
+    keys = runtime.identity_keys
+    return OversightScope(
+        party=caller.party,
+        subject_refs=frozenset(pseudonym(keys, AUDIT_DOMAIN, pid) for pid in contributed),
+    )
+
+
+def _in_scope(scope: OversightScope | None, actor_party: str, subject_ref: str | None) -> bool:
+    return scope is None or actor_party == scope.party or subject_ref in scope.subject_refs
+
+
+def _refuse_outside_scope(
+    session: Session, runtime: Runtime, ask: OfficerAsk, subject: str | None, what: str
+) -> NoReturn:
+    _record_query(
+        session, runtime, ask, Outcome.DENY, f"outside the organisation's scope: {what}", subject
+    )
+    raise ForbiddenOnRecord(
+        f"{what} is outside the part of the log your organisation oversees",
+        error="insufficient_scope",
+    )
+
+
 def officer_query(
-    session: Session, runtime: Runtime, ask: OfficerAsk, filters: Filters, **paging: int
+    session: Session, runtime: Runtime, ask: OfficerAsk, filters: Filters, **paging: Any
 ) -> AuditQuery:
-    """Refuse (on record) unless the caller is a privacy officer; check the filters."""
+    """Refuse (on record) unless the caller is a privacy officer and the participant asked about
+    is in their organisation's scope; the query then reads that scope only."""
     subject = subject_filter(session, runtime, filters.subject_ref)
-    if OFFICER_ROLE not in ask.caller.roles:
+    if not OFFICER_ROLES & set(ask.caller.roles):
         _record_query(
             session, runtime, ask, Outcome.DENY, f"not a privacy officer: {ask.description}",
             subject,
@@ -123,7 +171,12 @@ def officer_query(
         raise InvalidInput(str(error)) from None
     if query.party is not None and find_party(session, query.party) is None:
         raise InvalidInput(f"unknown party {query.party!r}", field="party")
-    return query
+    scope = oversight_scope(session, runtime, ask.caller)
+    if scope is not None and subject is not None and subject not in scope.subject_refs:
+        acted = AuditQuery(subject_ref=subject, party=scope.party, limit=1)
+        if not find_entries(session=session, query=acted)[0]:
+            _refuse_outside_scope(session, runtime, ask, subject, "this participant")
+    return query.model_copy(update={"within": scope})
 
 
 def answered(session: Session, runtime: Runtime, ask: OfficerAsk, subject_ref: str | None) -> None:
@@ -135,26 +188,48 @@ def subject_filter(session: Session, runtime: Runtime, given: str | None) -> str
     """Officers name a participant by BSN or any domain pseudonym; entries hold the audit one."""
     if given is None:
         return None
-    participant_id: str | None = None
-    if re.fullmatch(r"[0-9]{9}", given):
-        if not is_valid_bsn(given):
-            raise InvalidInput("subject_ref: the BSN fails the 11-proof", field="subject_ref")
-        found = find_by_bsn(session, runtime.identity_keys, given)
-        participant_id = found.id if found is not None else None
-    elif re.fullmatch(r"[0-9a-f]{64}", given.lower()):
-        row = session.scalars(
-            select(DomainPseudonym).where(DomainPseudonym.pseudonym == given.lower())
-        ).first()
-        if row is None:
+    if re.fullmatch(r"[0-9a-f]{64}", given.lower()):
+        participant_id = _by_domain_pseudonym(session, given.lower())
+        if participant_id is None:
             return given.lower()  # not ours: it can only match entries that carry it verbatim
-        participant_id = row.participant_id
     else:
-        raise InvalidInput(
-            "subject_ref is a BSN or a participant pseudonym (64 hex digits)", field="subject_ref"
-        )
+        participant_id = _by_bsn(session, runtime, given)
     if participant_id is None:
         return NO_SUCH_SUBJECT
     return pseudonym(runtime.identity_keys, AUDIT_DOMAIN, participant_id)
+
+
+def participant_named(session: Session, runtime: Runtime, given: str) -> str | None:
+    """The participant id behind a BSN or any of its pseudonyms, the audit one included."""
+    if not re.fullmatch(r"[0-9a-f]{64}", given.lower()):
+        return _by_bsn(session, runtime, given)
+    return _by_domain_pseudonym(session, given.lower()) or _by_audit_pseudonym(
+        session, runtime, given.lower()
+    )
+
+
+def _by_bsn(session: Session, runtime: Runtime, given: str) -> str | None:
+    if not re.fullmatch(r"[0-9]{9}", given):
+        raise InvalidInput(
+            "subject_ref is a BSN or a participant pseudonym (64 hex digits)", field="subject_ref"
+        )
+    if not is_valid_bsn(given):
+        raise InvalidInput("subject_ref: the BSN fails the 11-proof", field="subject_ref")
+    found = find_by_bsn(session, runtime.identity_keys, given)
+    return found.id if found is not None else None
+
+
+def _by_domain_pseudonym(session: Session, given: str) -> str | None:
+    row = session.scalars(select(DomainPseudonym).where(DomainPseudonym.pseudonym == given)).first()
+    return row.participant_id if row is not None else None
+
+
+def _by_audit_pseudonym(session: Session, runtime: Runtime, reference: str) -> str | None:
+    """The audit pseudonym is kept in no table; the participants named in entries are tried."""
+    for participant_id in session.scalars(select(Participant.id)):
+        if pseudonym(runtime.identity_keys, AUDIT_DOMAIN, participant_id) == reference:
+            return participant_id
+    return None
 
 
 def search(
@@ -163,23 +238,31 @@ def search(
     ask: OfficerAsk,
     filters: Filters,
     *,
-    after_seq: int,
+    after_seq: int = 0,
     limit: int,
+    newest_first: bool = False,
+    before_seq: int | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of an officer's search (entry documents) and the next after_seq; audited."""
-    query = officer_query(session, runtime, ask, filters, after_seq=after_seq, limit=limit)
-    documents, next_after_seq = find_documents(session=session, query=query)
+    """One page of an officer's search (entry documents) and the next page's cursor; audited.
+    Oldest first pages on with ``after_seq``, newest first back with ``before_seq``."""
+    query = officer_query(
+        session, runtime, ask, filters, after_seq=after_seq, limit=limit,
+        newest_first=newest_first, before_seq=before_seq,
+    )  # fmt: skip
+    documents, cursor = find_documents(session=session, query=query)
     answered(session, runtime, ask, query.subject_ref)
-    return documents, next_after_seq
+    return documents, cursor
 
 
 def entry(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> dict[str, Any]:
-    """One entry's document; audited."""
-    officer_query(session, runtime, ask, Filters())
+    """One entry's document, if in the caller's scope; audited, a refusal too."""
+    query = officer_query(session, runtime, ask, Filters())
     try:
         found = entry_by_seq(session, seq)
     except EntryNotFound as error:
         raise NotFound(str(error)) from None
+    if not _in_scope(query.within, found.actor_party, found.subject_ref):
+        _refuse_outside_scope(session, runtime, ask, found.subject_ref, f"entry {seq}")
     answered(session, runtime, ask, found.subject_ref)
     return entry_document(found)
 
@@ -192,6 +275,71 @@ def statistics(
     result = daily_statistics(session=session, query=query)
     answered(session, runtime, ask, query.subject_ref)
     return result
+
+
+def unusual_activity(session: Session, runtime: Runtime, ask: OfficerAsk) -> list[Finding]:
+    """The unusual-activity rules over the window that ends now; audited."""
+    query = officer_query(session, runtime, ask, Filters())
+    found = find_unusual(
+        session, Thresholds.of(runtime.settings), runtime.clock(), within=query.within
+    )
+    answered(session, runtime, ask, None)
+    return found
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One participant's entries, newest first, with the consents the disclosures relied on."""
+
+    subject_ref: str
+    entries: list[dict[str, Any]]
+    grounds: dict[str, ConsentGround]
+    next_before_seq: int | None
+
+
+def timeline(
+    session: Session,
+    runtime: Runtime,
+    ask: OfficerAsk,
+    subject: str,
+    *,
+    before_seq: int | None,
+    limit: int,
+    hide_own_queries: bool = True,
+) -> Timeline:
+    """Who saw this participant's data and on what grounds: a search for one participant,
+    newest first, each disclosure with the consent versions it relied on; audited."""
+    filters = Filters(
+        subject_ref=subject, hide_queries_by=ask.caller.party if hide_own_queries else None
+    )
+    documents, cursor = search(
+        session, runtime, ask, filters, limit=limit, newest_first=True, before_seq=before_seq
+    )
+    relied_on = [consent for document in documents for consent in document["consent_ids"]]
+    return Timeline(
+        subject_ref=subject_filter(session, runtime, subject) or NO_SUCH_SUBJECT,
+        entries=documents,
+        grounds=grounds(session, relied_on),
+        next_before_seq=cursor,
+    )
+
+
+def subject_access(
+    session: Session, runtime: Runtime, ask: OfficerAsk, subject: str
+) -> tuple[Timeline, list[ConsentView]]:
+    """All that happened about one participant, for a subject-access request (GDPR Art. 15):
+    every entry newest first (the officers' searches about them included) and every version
+    of their consents; audited."""
+    found = timeline(
+        session, runtime, ask, subject, before_seq=None, limit=MAX_PAGE, hide_own_queries=False
+    )
+    participant_id = participant_named(session, runtime, subject)
+    given = (
+        []
+        if participant_id is None
+        else list_consents(session=session, participant_id=participant_id, at=runtime.clock())
+    )
+    return found, given
 
 
 @dataclass(frozen=True)
@@ -328,8 +476,15 @@ def inclusion(
 
 
 def entry_proof(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> InclusionBundle:
-    """An officer's inclusion proof of any entry; audited like every officer query."""
-    officer_query(session, runtime, ask, Filters())
-    bundle = inclusion(session, runtime, seq)
-    answered(session, runtime, ask, bundle.entry.get("subject_ref"))
+    """An officer's inclusion proof of any entry in their scope; audited like every officer
+    query, a refusal too."""
+    query = officer_query(session, runtime, ask, Filters())
+    try:
+        found = entry_by_seq(session, seq)
+    except EntryNotFound as error:
+        raise NotFound(str(error)) from None
+    if not _in_scope(query.within, found.actor_party, found.subject_ref):
+        _refuse_outside_scope(session, runtime, ask, found.subject_ref, f"entry {seq}")
+    bundle = inclusion(session, runtime, seq, found)
+    answered(session, runtime, ask, found.subject_ref)
     return bundle

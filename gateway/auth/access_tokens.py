@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from sqlalchemy.orm import Session
 
 from dbtypes.kept import kept_for_transaction
+from gateway.auth.key_ring import KeyRing
 from gateway.errors import AuthenticationFailed, Forbidden
 from gateway.registry.models import Party
 from gateway.registry.service import PartyStanding, party_standing
+from gateway.settings import Settings
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type (RFC 9068 §2.1), not a secret
 ALGORITHM = "EdDSA"
@@ -54,6 +56,11 @@ def issue_access_token(
     return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
 
 
+def token_overlap(settings: Settings) -> timedelta:
+    """How long a retired token key stays published and accepted: the tokens' lifetime."""
+    return timedelta(seconds=settings.access_token_ttl_seconds + settings.clock_skew_seconds)
+
+
 def invalid_token(detail: str) -> AuthenticationFailed:
     return AuthenticationFailed(detail, error="invalid_token")
 
@@ -67,8 +74,17 @@ class VerifiedToken:
     token_id: str
 
 
-def verify_bearer(*, key: OKPKey, issuer: str, token: str, now: datetime) -> VerifiedToken:
-    """The checks that need no database: signature, issuer and audience, expiry."""
+def verify_bearer(
+    *, keys: KeyRing, issuer: str, token: str, now: datetime, overlap: timedelta
+) -> VerifiedToken:
+    """The checks that need no database: signature, issuer and audience, expiry.
+
+    After a rotation a token signed by the retired key is accepted for ``overlap`` (the tokens'
+    lifetime), so no partner has to fetch a new token at the moment the key changes.
+    """
+    key = keys.verifying(_kid(token), now, overlap) if keys.retired else keys.current
+    if key is None:
+        raise invalid_token("the access token is signed by a key this gateway no longer uses")
     claims = _verified_claims(key, token)
     if claims.get("iss") != issuer or claims.get("aud") != issuer:
         raise invalid_token("the access token was not issued by this gateway")
@@ -149,6 +165,14 @@ def _signature_checked_claims(key: OKPKey, token: str) -> dict[str, Any]:
     if decoded.header.get("typ") != TOKEN_TYPE:
         raise invalid_token("not an access token of this gateway")
     return dict(decoded.claims)
+
+
+def _kid(token: str) -> str | None:
+    try:
+        kid = jws.extract_compact(token.encode("ascii")).protected.get("kid")
+    except (JoseError, ValueError, UnicodeError):
+        raise invalid_token("the access token is malformed") from None
+    return kid if isinstance(kid, str) else None
 
 
 def check_scope(caller: Caller, purpose: str) -> None:

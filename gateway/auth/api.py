@@ -11,11 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.auth import flow
-from gateway.auth.access_tokens import ALGORITHM
+from gateway.auth.access_tokens import token_overlap
 from gateway.auth.client_assertion import ASSERTION_TYPE
 from gateway.auth.flow import OAuthError
 from gateway.auth.jwks import ACCEPTED_ALGORITHMS
-from gateway.auth.signing_key import public_jwks
 from gateway.deps import PartnerDep, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["authentication"])
@@ -112,9 +111,20 @@ async def _token_form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
-@router.get("/.well-known/jwks.json", summary="Public keys that sign the gateway's access tokens")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public keys that sign the gateway's access tokens, a retired one until its tokens expire",
+)
 def gateway_jwks(runtime: RuntimeDep) -> dict[str, Any]:
-    return public_jwks(runtime.token_key)
+    return runtime.token_keys.jwks(runtime.clock(), token_overlap(runtime.settings))
+
+
+@router.get(
+    "/v1/receipt-keys",
+    summary="Public keys that sign consent receipts: the current one and every retired one",
+)
+def receipt_jwks(runtime: RuntimeDep) -> dict[str, Any]:
+    return runtime.receipt_keys.jwks(runtime.clock(), None)
 
 
 @router.get(
@@ -127,11 +137,14 @@ def authorization_server_metadata(runtime: RuntimeDep) -> dict[str, Any]:
         "issuer": settings.issuer,
         "token_endpoint": settings.token_endpoint,
         "jwks_uri": f"{settings.public_url}/.well-known/jwks.json",
+        # RFC 8414 §2 requires the member; the gateway has no authorization endpoint, so no
+        # response type is supported.
+        "response_types_supported": [],
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": list(ACCEPTED_ALGORITHMS),
         "scopes_supported": sorted(runtime.catalogue.purposes),
-        "access_token_signing_alg_values_supported": [ALGORITHM],
+        "service_documentation": f"{settings.public_url}/docs",
     }
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, OKPKey
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.auth.jwks import ACCEPTED_ALGORITHMS, PartnerKey, algorithms_for
+from gateway.auth.jwks import ACCEPTED_ALGORITHMS, INTERCHANGEABLE, PartnerKey, algorithms_for
 from gateway.errors import AuthenticationFailed
 from gateway.registry.models import Party, SeenAssertion
 from gateway.registry.service import find_party
@@ -25,7 +25,9 @@ MAX_JTI_LENGTH = 256
 
 @dataclass(frozen=True)
 class AssertionRules:
-    audience: str
+    """``audiences``: the values a single-string ``aud`` may take (the issuer, the token endpoint)."""
+
+    audiences: tuple[str, ...]
     max_lifetime: timedelta
     leeway: timedelta
 
@@ -97,6 +99,12 @@ def _signing_key(party: Party, header: dict[str, Any]) -> PartnerKey:
 
 
 def _verify_signature(assertion: str, key: PartnerKey, alg: str) -> None:
+    if alg in INTERCHANGEABLE:
+        # joserfc holds a key to its own "alg" member; for Ed25519 either name is the same
+        # algorithm (RFC 9864), so verify with the key's material alone.
+        key = OKPKey.import_key(
+            {name: value for name, value in key.as_dict(private=False).items() if name != "alg"}
+        )
     try:
         jws.deserialize_compact(assertion, key, algorithms=[alg])
     except (JoseError, ValueError):
@@ -105,9 +113,12 @@ def _verify_signature(assertion: str, key: PartnerKey, alg: str) -> None:
 
 def _check_claims(claims: dict[str, Any], rules: AssertionRules, now: datetime) -> None:
     audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if rules.audience not in audiences:
-        raise invalid_client(f'"aud" must be the token endpoint {rules.audience}')
+    if not isinstance(audience, str):
+        # draft-ietf-oauth-rfc7523bis §3: an array lets an assertion meant for another server
+        # be replayed here (the 2025 private_key_jwt audience finding).
+        raise invalid_client('"aud" must be a single string, not an array')
+    if audience not in rules.audiences:
+        raise invalid_client(f'"aud" must be the token endpoint {rules.audiences[-1]}')
     expires = _timestamp(claims.get("exp"), name="exp")
     if expires <= now - rules.leeway:
         raise invalid_client("the client assertion has expired")

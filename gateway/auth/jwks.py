@@ -16,6 +16,7 @@ ALGORITHMS_BY_KEY: dict[tuple[str, str | None], tuple[str, ...]] = {
 }
 ACCEPTED_ALGORITHMS = tuple(sorted({alg for algs in ALGORITHMS_BY_KEY.values() for alg in algs}))
 PartnerKey = ECKey | OKPKey | RSAKey
+INTERCHANGEABLE = frozenset({"EdDSA", "Ed25519"})
 
 
 class InvalidJwks(ValueError):
@@ -27,6 +28,9 @@ def algorithms_for(key: PartnerKey) -> tuple[str, ...]:
     curve = None if key.key_type == "RSA" else str(key.as_dict(private=False).get("crv"))
     allowed = ALGORITHMS_BY_KEY.get((key.key_type, curve), ())
     declared = key.get("alg")
+    if declared in INTERCHANGEABLE:
+        # RFC 9864 renamed "EdDSA" for Ed25519 to "Ed25519": one algorithm under two names.
+        return tuple(alg for alg in allowed if alg in INTERCHANGEABLE)
     if declared:
         return tuple(alg for alg in allowed if alg == declared)
     return allowed

@@ -40,9 +40,10 @@ def unauthenticated(detail: str) -> AuthenticationFailed:
 
 
 class RemoteJwks:
-    """An issuer's JWKS over HTTPS, cached; refreshed at most every 10 s on an unknown ``kid``."""
+    """An issuer's JWKS over HTTPS, cached; fetched again on an unknown ``kid`` (a key rollover),
+    at most once a second so made-up ``kid`` values cannot make the gateway hammer the issuer."""
 
-    def __init__(self, url: str, *, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.timeout = timeout
         self._keys: KeySet | None = None
@@ -54,7 +55,7 @@ class RemoteJwks:
             age = time.monotonic() - self._fetched
             stale = self._keys is None or age > JWKS_CACHE_SECONDS
             unknown = kid is not None and self._keys is not None and not _has_kid(self._keys, kid)
-            if stale or (unknown and age > 10):
+            if stale or (unknown and age > 1):
                 self._keys = self._fetch()
                 self._fetched = time.monotonic()
             assert self._keys is not None
@@ -99,11 +100,23 @@ class ParticipantVerifier:
         except (JoseError, ValueError):
             raise unauthenticated("the participant token does not verify") from None
         claims = decoded.claims
+        self._not_an_id_token(claims)
         _check_claims(claims, issuer=issuer, audience=audience, now=now)
         bsn = claims.get(self.settings.participant_bsn_claim)
         if not isinstance(bsn, str) or not is_valid_bsn(bsn):
             raise unauthenticated("the participant token carries no valid BSN")
         return ParticipantIdentity(bsn=bsn, issuer=issuer)
+
+    def _not_an_id_token(self, claims: dict[str, Any]) -> None:
+        """An ID token tells the client who signed in; it never opens the API (OpenID Connect
+        Core §2 names the client as its audience; a ``nonce`` belongs to ID tokens alone)."""
+        audiences = claims.get("aud")
+        audiences = audiences if isinstance(audiences, list) else [audiences]
+        client_id = self.settings.participant_oidc_client_id
+        if "nonce" in claims or (client_id is not None and client_id in audiences):
+            raise unauthenticated(
+                "an ID token is not an access token; send the identity provider's access token"
+            )
 
     def _trust_for(self, issuer: str) -> tuple[str, str, KeySet | RemoteJwks]:
         settings = self.settings

@@ -6,7 +6,9 @@ from gateway.auth.access_tokens import Caller
 from gateway.errors import Forbidden
 
 OFFICER_ROLE = "privacy-officer"
+# The gateway operator's own officer: sees the whole log. Held only where configured explicitly.
 REGIONAL_OFFICER_ROLE = "regional-privacy-officer"
+OFFICER_ROLES = frozenset({OFFICER_ROLE, REGIONAL_OFFICER_ROLE})
 OPERATOR_ROLE = "operator"
 
 

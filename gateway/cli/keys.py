@@ -1,5 +1,5 @@
 """``schakel keys …`` and ``schakel client-assertion``: partner key pairs, the production keys,
-and the rotation of the key-encryption key."""
+the rotation of the token, receipt and session keys and of the key-encryption key."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from gateway.auth.access_tokens import token_overlap
+from gateway.auth.key_ring import new_session_key, rotate
 from gateway.auth.partner_keys import (
     KEY_ALGORITHMS,
     generate_partner_key,
@@ -16,7 +18,7 @@ from gateway.auth.partner_keys import (
     sign_client_assertion,
     write_key_pair,
 )
-from gateway.auth.signing_key import generate_ed25519_pem
+from gateway.auth.signing_key import SigningKeyError, generate_ed25519_pem
 from gateway.cli.common import cli_settings, fail, migrated_engine
 from gateway.core.clock import system_clock
 from gateway.core.db import make_sessionmaker, transaction
@@ -42,7 +44,10 @@ def keys_generate(
     typer.echo(f"private key: {private_path} (keep it secret)\npublic JWKS: {public_path}")
 
 
-KEY_FILES = ("token-signing.pem", "audit-signing.pem", "identity.json", "kek.b64")
+KEY_FILES = (
+    "token-signing.pem", "audit-signing.pem", "receipt-signing.pem", "session.key",
+    "identity.json", "kek.b64",
+)  # fmt: skip
 
 
 @keys_app.command("init")
@@ -54,8 +59,9 @@ def init_keys(
     if existing:
         fail(f"{', '.join(existing)} already in {out}; keys are never overwritten")
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("token-signing.pem", "audit-signing.pem"):
+    for name in ("token-signing.pem", "audit-signing.pem", "receipt-signing.pem"):
         _write_secret(out / name, generate_ed25519_pem())
+    _write_secret(out / "session.key", new_session_key())
     load_identity_keys(out / "identity.json", create=True)
     _write_secret(out / "kek.b64", (new_kek_text() + "\n").encode())
     typer.echo(f"keys written to {out}: {', '.join(KEY_FILES)}; keep them secret and backed up")
@@ -64,6 +70,63 @@ def init_keys(
 def _write_secret(path: Path, content: bytes) -> None:
     path.touch(mode=0o600, exist_ok=False)
     path.write_bytes(content)
+
+
+def _key_files(setting: Path | None, retired: Path | None, name: str) -> tuple[Path, Path]:
+    keys = cli_settings().data_dir / "keys"
+    return setting or keys / f"{name}-signing.pem", retired or keys / f"{name}-retired.json"
+
+
+@keys_app.command("rotate-token-key")
+def rotate_token_key() -> None:
+    """Sign access tokens with a new key; the old one stays published until its tokens expire.
+
+    Gateways load keys at start: restart them one by one after this.
+    """
+    settings = cli_settings()
+    if settings.token_signing_key is not None:
+        fail("the token key is given as text (SCHAKEL_TOKEN_SIGNING_KEY); rotate it in your store")
+    key_file, retired_file = _key_files(
+        settings.token_signing_key_file, settings.token_retired_keys_file, "token"
+    )
+    old, new = _rotated(key_file, retired_file)
+    overlap = token_overlap(settings)
+    typer.echo(
+        f"access tokens are signed by {new} now; {old} is published and accepted for "
+        f"{int(overlap.total_seconds())} s more (restart the gateways to take the new key)"
+    )
+
+
+@keys_app.command("rotate-receipt-key")
+def rotate_receipt_key() -> None:
+    """Sign consent receipts with a new key; every retired key stays published, so receipts
+    issued before still verify."""
+    settings = cli_settings()
+    key_file, retired_file = _key_files(
+        settings.receipt_signing_key_file, settings.receipt_retired_keys_file, "receipt"
+    )
+    old, new = _rotated(key_file, retired_file)
+    typer.echo(f"receipts are signed by {new} now; {old} is kept in {retired_file}")
+
+
+@keys_app.command("rotate-session-key")
+def rotate_session_key() -> None:
+    """A new key for session cookies: every web session ends at its next request."""
+    path = cli_settings().session_key_file or cli_settings().data_dir / "keys" / "session.key"
+    if not path.exists():
+        fail(f"no session key at {path}")
+    path.unlink()
+    _write_secret(path, new_session_key())
+    typer.echo(f"new session key in {path}; restart the gateways, everyone signs in again")
+
+
+def _rotated(key_file: Path, retired_file: Path) -> tuple[str, str]:
+    if not key_file.is_file():
+        fail(f"no key at {key_file}")
+    try:
+        return rotate(key_file, retired_file, system_clock())
+    except (SigningKeyError, OSError, ValueError, KeyError) as error:
+        fail(f"not rotated: {error}")
 
 
 @keys_app.command("new-kek")

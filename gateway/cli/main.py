@@ -12,7 +12,7 @@ from gateway.cli.participant import participant_app, retention_app
 from gateway.cli.party import party_app
 from gateway.cli.witness import witness_app
 from gateway.core.clock import system_clock
-from gateway.core.logs import configure_logging
+from gateway.core.logs import configure_logging, silence_eddsa_name_warning
 
 app = typer.Typer(help="Schakel: privacy-preserving data exchange for the Dutch social domain.")
 app.add_typer(party_app, name="party")
@@ -26,6 +26,7 @@ app.command("client-assertion")(client_assertion)
 
 
 def main() -> None:
+    silence_eddsa_name_warning()
     app()
 
 
@@ -46,6 +47,7 @@ def serve() -> None:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.auth.sign_in_providers import ProviderFileError
     from gateway.auth.signing_key import SigningKeyError
     from gateway.identity.keys import IdentityKeyError
     from gateway.policy.engine import PolicyEngineUnavailable
@@ -59,7 +61,8 @@ def serve() -> None:
     try:
         runtime = build_runtime(settings, clock=system_clock)
     except (
-        SigningKeyError, PolicyEngineUnavailable, ProbesError, IdentityKeyError, KekError
+        SigningKeyError, PolicyEngineUnavailable, ProbesError, IdentityKeyError, KekError,
+        ProviderFileError,
     ) as error:  # fmt: skip
         fail(str(error))
     uvicorn.run(

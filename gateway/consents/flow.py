@@ -45,8 +45,9 @@ PARTICIPANT = (PARTICIPANT_ACTOR, PARTICIPANT_ACTOR)
 
 
 def vocabulary(runtime: Runtime) -> Vocabulary:
+    """The purposes a standing consent may name: a case conference asks consent for itself."""
     catalogue = runtime.catalogue
-    return Vocabulary(purposes=dict(catalogue.purposes), domains=catalogue.domains)
+    return Vocabulary(purposes=catalogue.standing_purposes, domains=catalogue.domains)
 
 
 def grantee_kind(runtime: Runtime, session: Session, grantee: str) -> str:
@@ -138,6 +139,20 @@ def own_consent(
         session=session, participant_id=participant.id, consent_id=consent_id
     )
     return service.view_of(session=session, consent=consent, at=runtime.clock())
+
+
+def already_given(
+    session: Session, runtime: Runtime, participant: ParticipantRef, terms: ConsentTerms
+) -> ConsentView | None:
+    """A consent in force that already lets the same grantee see these categories for this
+    purpose: giving it again would add a version that changes nothing."""
+    for consent in service.consents_in_force(
+        session=session, participant_id=participant.id, at=runtime.clock()
+    ):
+        same = consent.grantee == terms.grantee and consent.purpose == terms.purpose
+        if same and set(terms.categories) <= set(consent.categories):
+            return service.view_of(session=session, consent=consent, at=runtime.clock())
+    return None
 
 
 def give(
@@ -253,8 +268,8 @@ def receipt(
         issued_at=now,
     )
     return Receipt(
-        receipt=sign_receipt(claims, runtime.token_key),
-        jwks_uri=f"{runtime.settings.public_url}/.well-known/jwks.json",
+        receipt=sign_receipt(claims, runtime.receipt_keys.current),
+        jwks_uri=f"{runtime.settings.public_url}/v1/receipt-keys",
         claims=claims,
     )
 

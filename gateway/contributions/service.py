@@ -17,7 +17,7 @@ from gateway.identity.keys import IdentityKeys
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol, find_by_pseudonym
 from gateway.storage.kek import KekRing
-from gateway.storage.service import store_contribution
+from gateway.storage.service import data_key, store_contribution
 
 
 class ContributionForbidden(GatewayError):
@@ -137,8 +137,9 @@ def store_all(
     kept: list[CanonicalContribution],
     now: datetime,
 ) -> list[AcceptedItem]:
-    """Seal each kept contribution under the participant's data key."""
+    """Seal each kept contribution under the participant's data key (read once)."""
     accepted = []
+    key = data_key(session, keks, participant.id, now) if kept else None
     for item in kept:
         row = store_contribution(
             session=session,
@@ -150,6 +151,7 @@ def store_all(
             observed_at=item.observed_at or now,
             fields=item.fields,
             now=now,
+            key=key,
         )
         accepted.append(
             AcceptedItem(

@@ -1,4 +1,4 @@
-"""Demo data for the embedded default: four partner systems around one region, with their keys."""
+"""Demo data for the embedded default: the partner systems around one region, with their keys."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from gateway.core.catalogue import Catalogue
 from gateway.core.clock import Clock
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.vault import enrol
+from gateway.registry.models import Party
 from gateway.registry.service import add_party, find_party
 
 
@@ -28,20 +29,48 @@ class DemoParty:
 DEMO_PARTIES = (
     DemoParty(
         "ggz-leiden", "ggz", "GGZ Leiden (demo)",
-        ("care-coordinator", "ips-job-coach"), ("reintegration", "case-coordination"), "EdDSA",
+        ("care-coordinator", "ips-job-coach", "privacy-officer"),
+        ("reintegration", "case-coordination", "case-conference"), "EdDSA",
     ),
     DemoParty(
         "uwv-leiden", "uwv", "UWV Leiden (demo)",
-        ("reintegration-advisor",), ("reintegration", "case-coordination"), "ES256",
+        ("reintegration-advisor",), ("reintegration", "case-coordination", "case-conference"),
+        "ES256",
     ),
     DemoParty(
         "gemeente-leiden", "gemeente", "Gemeente Leiden (demo)",
-        ("case-manager", "privacy-officer", "reintegration-advisor"),
-        ("reintegration", "case-coordination"), "ES256",
+        # The municipality runs the region's gateway: its officer oversees the whole log.
+        ("case-manager", "privacy-officer", "regional-privacy-officer", "reintegration-advisor"),
+        ("reintegration", "case-coordination", "case-conference"), "ES256",
     ),
     DemoParty(
         "clientsteun-leiden", "client-support", "Cliëntondersteuning Leiden (demo)",
         ("client-supporter",), ("reintegration",), "EdDSA",
+    ),
+    DemoParty(
+        "dzb-leiden", "reintegration-provider", "DZB Leiden (demo)",
+        ("trajectory-coach", "life-coach"),
+        ("reintegration", "case-coordination", "case-conference"), "ES256",
+    ),
+    DemoParty(
+        "ervaring-leiden", "peer-support", "Ervaringsdeskundigen Leiden (demo)",
+        ("peer-supporter",), ("reintegration", "case-conference"), "EdDSA",
+    ),
+    DemoParty(
+        "werkgever-leiden", "employer", "Bakkerij De Zon, werkgever (demo)",
+        ("employer-representative",), ("reintegration", "case-conference"), "ES256",
+    ),
+    DemoParty(
+        "opvang-leiden", "shelter", "Maatschappelijke opvang Leiden (demo)",
+        ("shelter-worker",), ("reintegration", "case-conference"), "EdDSA",
+    ),
+    DemoParty(
+        "stuurgroep-holland-rijnland", "region", "Stuurgroep Holland Rijnland (demo)",
+        ("regional-statistics",), ("regional-monitoring",), "EdDSA",
+    ),
+    DemoParty(
+        "stuurgroep-zeeland", "region", "Stuurgroep Zeeland (demo)",
+        ("regional-statistics",), ("regional-monitoring",), "EdDSA",
     ),
 )  # fmt: skip
 
@@ -59,6 +88,15 @@ DEMO_PARTICIPANTS = (
 )
 
 
+def _widen(session: Session, catalogue: Catalogue, party: Party, demo: DemoParty) -> None:
+    roles = sorted({*party.roles, *demo.roles})
+    purposes = sorted({*party.purposes, *demo.purposes})
+    if roles != sorted(party.roles) or purposes != sorted(party.purposes):
+        catalogue.check_party_profile(domain=party.domain, roles=roles, purposes=purposes)
+        party.roles, party.purposes = roles, purposes
+        session.flush()
+
+
 def seed_demo_participants(
     *, session: Session, keys: IdentityKeys, catalogue: Catalogue, clock: Clock
 ) -> None:
@@ -68,11 +106,14 @@ def seed_demo_participants(
 
 
 def seed_demo(*, session: Session, catalogue: Catalogue, clock: Clock, folder: Path) -> list[str]:
-    """Register the demo parties that are missing; keys go to ``folder/<party>/``. Idempotent."""
+    """Register the demo parties that are missing; keys go to ``folder/<party>/``. Idempotent:
+    a demo party seeded by an older version gains the roles and purposes it has now."""
     created = []
     for demo in DEMO_PARTIES:
         key_file = folder / demo.id / "private.jwk.json"
-        if find_party(session, demo.id) is not None:
+        existing = find_party(session, demo.id)
+        if existing is not None:
+            _widen(session, catalogue, existing, demo)
             continue
         key = (
             read_private_key(key_file)

@@ -20,6 +20,7 @@ import httpx
 
 from gateway.auth.partner_keys import read_private_key, sign_client_assertion
 from gateway.demo.seed import DEMO_PARTICIPANTS
+from gateway.deps import ACTING_USER_HEADER
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CONSENTED = ["care.involvement", "care.work_readiness", "income.benefit"]
@@ -37,7 +38,7 @@ class Story:
         self.say = say
         # RFC 8414 metadata names the token endpoint, which is the audience of our assertions.
         metadata = client.get("/.well-known/oauth-authorization-server")
-        self.token_endpoint = str(_expect(metadata, 200, "server metadata")["token_endpoint"])
+        self.token_endpoint = str(expect(metadata, 200, "server metadata")["token_endpoint"])
 
     def partner_headers(self, party: str) -> dict[str, str]:
         assertion = sign_client_assertion(
@@ -55,7 +56,7 @@ class Story:
                 "client_assertion": assertion,
             },
         )
-        token = _expect(response, 200, f"token for {party}")["access_token"]
+        token = expect(response, 200, f"token for {party}")["access_token"]
         return {"Authorization": f"Bearer {token}"}
 
     def contribute(self, party: str, fmt: str, payload: str, content_type: str) -> None:
@@ -65,7 +66,7 @@ class Story:
             content=body,
             headers={**self.partner_headers(party), "Content-Type": content_type},
         )
-        result = _expect(response, 201, f"{party} contributes")
+        result = expect(response, 201, f"{party} contributes")
         accepted = sorted({item["category"] for item in result.get("accepted", [])})
         dropped = [
             f"{_dropped_name(item)} ({item['reason']}) at {item['location']}"
@@ -83,9 +84,9 @@ class Story:
                 "purpose": "reintegration",
                 "categories": ASKED,
             },
-            headers=self.partner_headers("uwv-leiden"),
+            headers={**self.partner_headers("uwv-leiden"), ACTING_USER_HEADER: "uwv/ad-jansen"},
         )
-        view = _expect(response, 200, "UWV asks")
+        view = expect(response, 200, "UWV asks")
         for item in view["disclosed"]:
             self.say(
                 f"   disclosed {item['category']}: {json.dumps(item['fields'], ensure_ascii=False)}"
@@ -108,11 +109,9 @@ class Story:
         self.say(
             f"4. {sam.name} logs in and lets UWV receive {', '.join(CONSENTED)} for re-integration"
         )
-        login = _expect(
-            self.client.post("/v1/demo/login", json={"bsn": sam.bsn}), 200, "demo login"
-        )
+        login = expect(self.client.post("/v1/demo/login", json={"bsn": sam.bsn}), 200, "demo login")
         participant = {"Authorization": f"Bearer {login['access_token']}"}
-        consent = _expect(
+        consent = expect(
             self.client.post(
                 "/v1/me/consents",
                 json={"grantee": "uwv", "purpose": "reintegration", "categories": CONSENTED},
@@ -128,7 +127,7 @@ class Story:
             raise StoryFailed("UWV did not get exactly what was consented")
 
         self.say(f"6. {sam.name} withdraws care.work_readiness from the consent")
-        _expect(
+        expect(
             self.client.post(
                 f"/v1/me/consents/{consent['id']}/amendments",
                 json={"categories": ["care.involvement", "income.benefit"]},
@@ -142,7 +141,7 @@ class Story:
             "7. UWV is asked to delete what it received under the withdrawn part, and confirms"
         )
         uwv = self.partner_headers("uwv-leiden")
-        feed = _expect(self.client.get("/v1/deletion-notices", headers=uwv), 200, "UWV's notices")
+        feed = expect(self.client.get("/v1/deletion-notices", headers=uwv), 200, "UWV's notices")
         notice = next(
             (n for n in feed["notices"] if "care.work_readiness" in n["categories"]), None
         )
@@ -154,7 +153,7 @@ class Story:
             f"   notice {notice['notice_id']}: delete {', '.join(notice['categories'])} "
             f"received in decision {first['decision_id']} ({notice['reason']})"
         )
-        _expect(
+        expect(
             self.client.post(
                 f"/v1/deletion-notices/{notice['notice_id']}/acknowledgement",
                 json={"outcome": "deleted"},
@@ -171,7 +170,7 @@ class Story:
             raise StoryFailed("a withdrawn category was disclosed")
 
         self.say(f"9. {sam.name} reads who saw what, and who was asked to delete it")
-        log = _expect(self.client.get("/v1/me/access-log", headers=participant), 200, "access log")
+        log = expect(self.client.get("/v1/me/access-log", headers=participant), 200, "access log")
         for item in log["items"]:
             self.say(f"   {item['at']}  {item['summary']}")
         for told in log["deletion_notices"]:
@@ -185,7 +184,7 @@ class Story:
         self.say("Done. Check the tamper-evident audit trail with `schakel audit verify`.")
 
 
-def _expect(response: httpx.Response, status: int, step: str) -> dict[str, Any]:
+def expect(response: httpx.Response, status: int, step: str) -> dict[str, Any]:
     if response.status_code != status:
         raise StoryFailed(f"{step}: HTTP {response.status_code}: {response.text[:500]}")
     body: dict[str, Any] = response.json()

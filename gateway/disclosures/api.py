@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gateway.deps import BearerDep, RuntimeDep, TraceDep
+from gateway.deps import ActingUserDep, BearerDep, RuntimeDep, TraceDep
 from gateway.disclosures.flow import Ask, disclose
 from gateway.disclosures.render import FHIR_JSON
 from gateway.disclosures.schemas import DisclosureRequest, DisclosureView
@@ -36,6 +36,7 @@ async def request_disclosure(
     bearer: BearerDep,
     runtime: RuntimeDep,
     trace_id: TraceDep,
+    acting_user: ActingUserDep,
 ) -> Response:
     """Consents in force now, the policy decision, the audit entry, the commit — then the answer."""
     shown = await disclose(
@@ -46,6 +47,7 @@ async def request_disclosure(
             purpose=body.purpose,
             categories=tuple(body.categories),
             role=body.role,
+            acting_user=acting_user,
         ),
         reader=CaseData(accept=request.headers.get("accept", "")),
         trace_id=trace_id,

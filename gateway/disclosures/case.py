@@ -24,8 +24,8 @@ from consent.service import IN_FORCE_ORDER, in_force_where
 from dbtypes.rows import plain_rows
 from gateway.auth.access_tokens import Caller
 from gateway.identity.keys import IdentityKeys
-from gateway.identity.subjects import SubjectRef, subject_query
-from gateway.identity.vault import ID_BY_BSN_INDEX, ID_BY_PSEUDONYM, ParticipantRef
+from gateway.identity.subjects import SubjectQuery, SubjectRef, subject_query
+from gateway.identity.vault import ID_BY_BSN_INDEX, ID_BY_ID, ID_BY_PSEUDONYM, ParticipantRef
 from plan.models import DirectorAssignment
 from plan.schemas import Director
 from plan.service import director_in_force, latest_assignment_id
@@ -80,7 +80,7 @@ def _case_of(named_ids: Select[str]) -> Select[Any]:
 
 
 # Built once per way of naming a participant, keyed by the statement that finds its id.
-_CASES = {named: _case_of(named) for named in (ID_BY_BSN_INDEX, ID_BY_PSEUDONYM)}
+_CASES = {named: _case_of(named) for named in (ID_BY_BSN_INDEX, ID_BY_PSEUDONYM, ID_BY_ID)}
 
 
 def read_case(
@@ -88,7 +88,11 @@ def read_case(
 ) -> Case:
     """The case as it stands at ``at``, in the session's transaction; an unknown participant
     simply has no consents (the caller answers 'unknown' and 'no consent' alike)."""
-    query = subject_query(keys, caller, subject)
+    return read_named_case(session, subject_query(keys, caller, subject), at)
+
+
+def read_named_case(session: Session, query: SubjectQuery, at: datetime) -> Case:
+    """As :func:`read_case`, for a participant found by ``query`` (a reader's frame)."""
     rows = plain_rows(session, _CASES[query.statement], {**query.parameters, "at": at}).all()
     if not rows:
         return UNKNOWN

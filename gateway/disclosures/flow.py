@@ -7,9 +7,14 @@
 2. *Record*, on the batch writer, grouped with other requests: the audit entry and the commit.
 3. *Answer*, only after that commit: no audit entry, no data.
 
-Refusals go the same way: a purpose outside the token (403) or a policy engine that cannot decide
-(503) is audited as a denial before the problem is answered. Only the append and the commit are
-serial, so one slow decision never holds up the others.
+Refusals go the same way: a purpose outside the token (403), a policy engine that cannot decide
+(503), or a decision the reader answers with a problem (a conference read outside its window) is
+audited as a denial before the problem is answered. Only the append and the commit are serial,
+so one slow decision never holds up the others.
+
+A reader *frames* a request before it is decided: how the participant is found (the partner's
+BSN or pseudonym, or a case on a conference's agenda) and what it adds to the policy input (the
+conference, the participant's consents for conferences), read in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio.to_thread
 import structlog
@@ -32,10 +37,10 @@ from audit.schemas import AuditDraft, Outcome
 from gateway.audit_log.trail import AuditTrail
 from gateway.auth.access_tokens import Caller, VerifiedToken, caller_of, check_scope
 from gateway.core.db import read_transaction
-from gateway.disclosures.case import Case, read_case
+from gateway.disclosures.case import Case, read_named_case
 from gateway.disclosures.schemas import Withheld
 from gateway.errors import Forbidden, GatewayError, InvalidInput, ServiceUnavailable
-from gateway.identity.subjects import SubjectRef, resolve_subject
+from gateway.identity.subjects import SubjectQuery, SubjectRef, resolve_query, subject_query
 from gateway.identity.vault import ParticipantRef
 from gateway.policy.engine import Decision, PolicyEngineUnavailable
 from gateway.policy.input import decision_input
@@ -49,12 +54,33 @@ STORAGE_UNAVAILABLE = "audit-or-storage-unavailable"
 
 @dataclass(frozen=True)
 class Ask:
-    """A partner's request for case data, as every reader puts it."""
+    """A partner's request for case data, as every reader puts it; ``subject`` is None when the
+    reader's frame names the participant (a case on a conference's agenda)."""
 
-    subject: SubjectRef
+    subject: SubjectRef | None
     purpose: str
     categories: tuple[str, ...]
     role: str | None
+    acting_user: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a request is decided on besides the case: how its participant is found, the members
+    the reader adds to the policy input (top level, and under ``subject``), and what the reader
+    read to get them (``details``, for its view)."""
+
+    subject: SubjectQuery
+    context: Mapping[str, Any] = field(default_factory=dict)
+    subject_context: Mapping[str, Any] = field(default_factory=dict)
+    details: object = None
+
+
+def named_subject(runtime: Runtime, caller: Caller, ask: Ask) -> Frame:
+    """The usual frame: the participant the partner named (BSN or its own pseudonym), nothing added."""
+    if ask.subject is None:
+        raise InvalidInput("name the participant", field="subject")
+    return Frame(subject_query(runtime.identity_keys, caller, ask.subject))
 
 
 @dataclass(frozen=True)
@@ -65,6 +91,7 @@ class Decided:
     runtime: Runtime
     caller: Caller
     ask: Ask
+    frame: Frame
     case: Case
     decision: Decision
     decision_id: str
@@ -73,16 +100,27 @@ class Decided:
 
 @dataclass(frozen=True)
 class Shown:
-    """What a reader made of a decision: the exact bytes to send and what they disclose."""
+    """What a reader made of a decision: the exact bytes to send and what they disclose.
+
+    ``refusal`` is a problem to answer instead (nothing disclosed, the denial on record);
+    ``note`` goes first in the audit entry's reason (which conference, which case).
+    """
 
     body: bytes
     media_type: str
     disclosed: tuple[str, ...]
     withheld: tuple[Withheld, ...]
+    refusal: GatewayError | None = None
+    note: str | None = None
 
 
 class Reader(Protocol):
-    """A kind of view on a case (the contributed data, the plan): only what the decision allows."""
+    """A kind of view on a case (the contributed data, the plan, a conference's view of a case):
+    only what the decision allows."""
+
+    def frame(self, session: Session, runtime: Runtime, caller: Caller, ask: Ask) -> Frame:
+        """How the participant is found and what the policy input gets besides the case."""
+        ...
 
     def show(self, decided: Decided) -> Shown:
         """The view's bytes; called in the decide step's read transaction."""
@@ -170,16 +208,17 @@ def _prepare(
     with read_transaction(runtime.sessions) as session:
         caller = caller_of(session, bearer)
         entry = _Entry(runtime.trail, caller, ask, trace_id)
+        frame = reader.frame(session, runtime, caller, ask)
         try:
             check_scope(caller, ask.purpose)
         except Forbidden as refused:
-            participant = resolve_subject(session, runtime.identity_keys, caller, ask.subject)
+            participant = resolve_query(session, frame.subject)
             return _Prepared(
                 entry.draft(participant, reason=f"scope: {refused.detail}"), answer=refused
             )
         role = acting_role(caller, ask.role)
         now = runtime.clock()
-        case = read_case(session, runtime.identity_keys, caller, ask.subject, now)
+        case = read_named_case(session, frame.subject, now)
         engine = runtime.policy_engine
         started = time.perf_counter()
         try:
@@ -187,7 +226,7 @@ def _prepare(
                 decision_input(
                     party=caller.party, domain=caller.domain, role=role, purpose=ask.purpose,
                     categories=ask.categories, consents=case.grants, director=case.director_party,
-                    now=now,
+                    now=now, context=frame.context, subject_context=frame.subject_context,
                 )
             )  # fmt: skip
         except PolicyEngineUnavailable as error:
@@ -201,11 +240,11 @@ def _prepare(
             return _Prepared(draft, answer=_engine_unavailable())
         runtime.metrics.decisions.labels(engine.name).observe(time.perf_counter() - started)
         decided = Decided(
-            session=session, runtime=runtime, caller=caller, ask=ask, case=case,
+            session=session, runtime=runtime, caller=caller, ask=ask, frame=frame, case=case,
             decision=decision, decision_id=str(uuid.uuid4()), decided_at=now,
         )  # fmt: skip
         shown = reader.show(decided)
-        return _Prepared(_disclosure_draft(decided, shown, entry), answer=shown)
+        return _Prepared(_disclosure_draft(decided, shown, entry), answer=shown.refusal or shown)
 
 
 def _engine_unavailable() -> ServiceUnavailable:
@@ -239,6 +278,7 @@ class _Entry:
             trace_id=self.trace_id,
             actor_party=self.caller.party,
             actor_domain=self.caller.domain,
+            actor_user=self.ask.acting_user,
             action=Action.DISCLOSE if disclosed else Action.DENY,
             subject_ref=self.trail.subject_ref(participant),
             purpose=self.ask.purpose,
@@ -253,14 +293,22 @@ class _Entry:
 
 
 def _disclosure_draft(decided: Decided, shown: Shown, entry: _Entry) -> AuditDraft:
-    """One entry per disclosure or denial, with the digest of the exact bytes sent."""
+    """One entry per disclosure or denial, with the digest of the exact bytes sent (none when
+    the reader answers with a problem instead)."""
     withheld = ", ".join(f"{item.category}: {item.code}" for item in shown.withheld)
+    if shown.refusal is not None:
+        code = shown.refusal.extensions.get("reason")
+        withheld = f"refused: {f'{code}: ' if code else ''}{shown.refusal.detail}"
+    reason = "; ".join(part for part in (shown.note, withheld) if part)
+    disclosed = () if shown.refusal is not None else shown.disclosed
     return entry.draft(
         decided.case.participant,
-        reason=withheld or None,
-        disclosed=shown.disclosed,
-        consent_ids=decided.decision.consents_relied_on(shown.disclosed),
+        reason=reason or None,
+        disclosed=disclosed,
+        consent_ids=decided.decision.consents_relied_on(disclosed),
         decision_id=decided.decision_id,
         policy_revision=decided.decision.policy_revision,
-        payload_digest=hashlib.sha256(shown.body).hexdigest(),
+        payload_digest=None
+        if shown.refusal is not None
+        else hashlib.sha256(shown.body).hexdigest(),
     )

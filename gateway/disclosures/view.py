@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.disclosures.flow import Decided, Shown
+from sqlalchemy.orm import Session
+
+from gateway.auth.access_tokens import Caller
+from gateway.disclosures.flow import Ask, Decided, Frame, Shown, named_subject
 from gateway.disclosures.render import render
 from gateway.disclosures.schemas import DisclosedCategory, DisclosureView, Withheld
 from gateway.identity.vault import pseudonym
 from gateway.policy.engine import Decision
+from gateway.runtime import Runtime
 from gateway.storage.service import latest_items
 
 NO_DATA = "data.none"
@@ -22,8 +26,11 @@ class CaseData:
 
     accept: str
 
+    def frame(self, session: Session, runtime: Runtime, caller: Caller, ask: Ask) -> Frame:
+        return named_subject(runtime, caller, ask)
+
     def show(self, decided: Decided) -> Shown:
-        disclosed = _assemble(decided)
+        disclosed = contributed(decided)
         participant = decided.case.participant
         view = DisclosureView(
             decision_id=decided.decision_id,
@@ -48,7 +55,7 @@ class CaseData:
         )
 
 
-def _assemble(decided: Decided) -> list[DisclosedCategory]:
+def contributed(decided: Decided) -> list[DisclosedCategory]:
     """The latest contribution per allowed category and source, cut to the allowed fields."""
     participant, decision = decided.case.participant, decided.decision
     if participant is None or not decision.categories:

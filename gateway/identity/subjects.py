@@ -24,6 +24,7 @@ from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.vault import (
     ID_BY_BSN_INDEX,
+    ID_BY_ID,
     ID_BY_PSEUDONYM,
     ParticipantRef,
     blind_index,
@@ -100,9 +101,18 @@ def resolve_subject(
     session: Session, keys: IdentityKeys, caller: Caller, subject: SubjectRef
 ) -> ParticipantRef | None:
     """The participant named, or None; callers answer 'unknown' and 'no consent' alike."""
-    query = subject_query(keys, caller, subject)
+    return resolve_query(session, subject_query(keys, caller, subject))
+
+
+def resolve_query(session: Session, query: SubjectQuery) -> ParticipantRef | None:
+    """The participant ``query`` finds, or None."""
     found: ParticipantRef | None = plain_rows(session, query.statement, query.parameters).first()
     return found
+
+
+def known_participant(participant_id: str) -> SubjectQuery:
+    """A participant the gateway already holds by id (a case on a conference's agenda)."""
+    return SubjectQuery(ID_BY_ID, {"participant_id": participant_id})
 
 
 def resolve_or_enrol_subject(

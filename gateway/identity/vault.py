@@ -51,6 +51,7 @@ class ParticipantId:
 # Built once, with bound parameters: partner requests resolve a participant on every call.
 _BY_BSN_INDEX = select(Participant).where(Participant.bsn_index == bindparam("index"))
 ID_BY_BSN_INDEX = select(Participant.id).where(Participant.bsn_index == bindparam("index"))
+ID_BY_ID = select(Participant.id).where(Participant.id == bindparam("participant_id"))
 ID_BY_PSEUDONYM = (
     select(Participant.id)
     .join(DomainPseudonym, DomainPseudonym.participant_id == Participant.id)
@@ -107,6 +108,31 @@ def enrol(
             raise
         return found
     return participant
+
+
+def ensure_pseudonyms(
+    *, session: Session, keys: IdentityKeys, participant_id: str, domains: Iterable[str]
+) -> None:
+    """The domain pseudonyms of a participant enrolled before a domain joined the catalogue, so
+    that a party of that domain can name them too."""
+    held = set(
+        session.scalars(
+            select(DomainPseudonym.domain).where(DomainPseudonym.participant_id == participant_id)
+        )
+    )
+    for domain in sorted(set(domains) - held):
+        try:
+            with session.begin_nested():
+                session.add(
+                    DomainPseudonym(
+                        domain=domain,
+                        pseudonym=pseudonym(keys, domain, participant_id),
+                        participant_id=participant_id,
+                    )
+                )
+                session.flush()
+        except IntegrityError:
+            continue  # added by a concurrent request meanwhile
 
 
 def reveal_bsn(keys: IdentityKeys, participant: Participant) -> str:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-HEADS = frozenset({"gateway_0005", "consent_0002", "audit_0005", "plan_0002", "notice_0001"})
+HEADS = frozenset(
+    {
+        "gateway_0006",
+        "consent_0002",
+        "audit_0005",
+        "plan_0002",
+        "notice_0001",
+        "conference_0001",
+        "monitoring_0001",
+    }
+)
 
 
 def schema_is_current(connection: Connection) -> bool:

@@ -16,6 +16,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent
 def target_metadata() -> list[MetaData]:
     """Every package's tables, so ``alembic revision --autogenerate`` sees them all."""
     from audit.models import AuditBase
+    from conference.models import ConferenceBase
     from consent.models import ConsentBase
     from gateway.contributions import models as _ingest  # noqa: F401 - registers the tables
     from gateway.core import models as _core  # noqa: F401 - registers the tables
@@ -23,6 +24,8 @@ def target_metadata() -> list[MetaData]:
     from gateway.identity import models as _identity  # noqa: F401 - registers the tables
     from gateway.registry import models as _registry  # noqa: F401 - registers the tables
     from gateway.storage import models as _storage  # noqa: F401 - registers the tables
+    from gateway.web import models as _web  # noqa: F401 - registers the tables
+    from monitoring.models import MonitoringBase
     from notice.models import NoticeBase
     from plan.models import PlanBase
 
@@ -31,7 +34,9 @@ def target_metadata() -> list[MetaData]:
         ConsentBase.metadata,
         AuditBase.metadata,
         PlanBase.metadata,
+        ConferenceBase.metadata,
         NoticeBase.metadata,
+        MonitoringBase.metadata,
     ]
 
 

@@ -10,7 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 
-from gateway.deps import BearerDep, ParticipantDep, PartnerDep, RuntimeDep, SessionDep, TraceDep
+from gateway.deps import (
+    ActingUserDep,
+    BearerDep,
+    ParticipantDep,
+    PartnerDep,
+    RuntimeDep,
+    SessionDep,
+    TraceDep,
+)
 from gateway.disclosures.flow import Ask, disclose
 from gateway.plans import flow
 from gateway.plans.schemas import (
@@ -173,14 +181,22 @@ def propose_director(
     },
 )
 async def query_plan(
-    body: PlanQuery, bearer: BearerDep, runtime: RuntimeDep, trace_id: TraceDep
+    body: PlanQuery,
+    bearer: BearerDep,
+    runtime: RuntimeDep,
+    trace_id: TraceDep,
+    acting_user: ActingUserDep,
 ) -> Response:
     """The same disclosure flow as ``/v1/disclosures``: every answer and refusal is audited."""
     shown = await disclose(
         runtime=runtime,
         bearer=bearer,
         ask=Ask(
-            subject=body.subject, purpose=body.purpose, categories=PLAN_CATEGORIES, role=body.role
+            subject=body.subject,
+            purpose=body.purpose,
+            categories=PLAN_CATEGORIES,
+            role=body.role,
+            acting_user=acting_user,
         ),
         reader=PlanReader(),
         trace_id=trace_id,

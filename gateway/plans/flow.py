@@ -128,7 +128,7 @@ def own_plan(session: Session, runtime: Runtime, participant: ParticipantRef) ->
 # --- partners' goals and actions --------------------------------------------------------------
 
 
-def _audit_item(
+def audit_item(
     session: Session,
     runtime: Runtime,
     trace_id: str | None,
@@ -136,6 +136,7 @@ def _audit_item(
     participant: ParticipantRef,
     item: PlanItem,
 ) -> ItemView:
+    """Every new version of a goal or action is on record, by the party that wrote it."""
     view = service.item_view(item)
     runtime.trail.record(
         session, trace_id=trace_id, actor_party=caller.party, actor_domain=caller.domain,
@@ -163,7 +164,7 @@ def add_goal(
         session=session, participant_id=reached.participant.id, draft=draft,
         party=caller.party, domain=caller.domain, clock=runtime.clock,
     )  # fmt: skip
-    return _audit_item(session, runtime, trace_id, caller, reached.participant, goal)
+    return audit_item(session, runtime, trace_id, caller, reached.participant, goal)
 
 
 def add_action(
@@ -180,7 +181,7 @@ def add_action(
         session=session, participant_id=reached.participant.id, draft=draft,
         party=caller.party, domain=caller.domain, clock=runtime.clock,
     )  # fmt: skip
-    return _audit_item(session, runtime, trace_id, caller, reached.participant, action)
+    return audit_item(session, runtime, trace_id, caller, reached.participant, action)
 
 
 def change_item(
@@ -201,7 +202,7 @@ def change_item(
         session=session, participant_id=participant.id, item_id=item_id, change=change,
         party=caller.party, is_director=reached.directed_by(caller.party), clock=runtime.clock,
     )  # fmt: skip
-    return _audit_item(session, runtime, trace_id, caller, participant, changed)
+    return audit_item(session, runtime, trace_id, caller, participant, changed)
 
 
 # --- the director -----------------------------------------------------------------------------

@@ -7,12 +7,16 @@ the ``director.overview``.
 
 from __future__ import annotations
 
-from gateway.disclosures.flow import Decided, Shown
+from sqlalchemy.orm import Session
+
+from gateway.auth.access_tokens import Caller
+from gateway.disclosures.flow import Ask, Decided, Frame, Shown, named_subject
 from gateway.disclosures.schemas import Withheld
 from gateway.identity.vault import pseudonym
 from gateway.plans.flow import director_view, involvement_views, items_of_kind
 from gateway.plans.schemas import PlanDisclosure
 from gateway.policy.engine import Decision
+from gateway.runtime import Runtime
 from plan import service
 from plan.schemas import ItemKind
 
@@ -25,6 +29,9 @@ REFUSED = "request.refused"
 
 class PlanReader:
     """A reader of the shared plan: goals and actions as far as the decision allows."""
+
+    def frame(self, session: Session, runtime: Runtime, caller: Caller, ask: Ask) -> Frame:
+        return named_subject(runtime, caller, ask)
 
     def show(self, decided: Decided) -> Shown:
         decision, participant = decided.decision, decided.case.participant

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from consent.service import Grant
@@ -19,13 +19,21 @@ def decision_input(
     consents: Iterable[Grant],
     director: str | None,
     now: datetime,
+    context: Mapping[str, Any] | None = None,
+    subject_context: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Only consents in force are passed; the policy checks grantee, purpose and categories."""
+    """Only consents in force are passed; the policy checks grantee, purpose and categories.
+
+    ``context`` adds members at the top (``conference``), ``subject_context`` under ``subject``
+    (``conference_consents``): what a reader's frame read besides the case.
+    """
     return {
+        **(context or {}),
         "requester": {"party": party, "domain": domain, "role": role},
         "purpose": purpose,
         "categories": sorted(set(categories)),
         "subject": {
+            **(subject_context or {}),
             "consents": [
                 {
                     "id": consent.id,
@@ -38,5 +46,10 @@ def decision_input(
             ],
             "director": director,
         },
-        "now": now.isoformat().replace("+00:00", "Z"),
+        "now": rfc3339(now),
     }
+
+
+def rfc3339(at: datetime) -> str:
+    """An instant as the policy input writes it: RFC 3339 in UTC, ``Z`` for the offset."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -29,7 +29,11 @@ class Contribution(Base):
     """One item of case data a partner contributed, sealed under the participant's data key."""
 
     __tablename__ = "contributions"
-    __table_args__ = (Index("ix_contributions_participant_category", "participant_id", "category"),)
+    __table_args__ = (
+        Index("ix_contributions_participant_category", "participant_id", "category"),
+        # An officer's scope: the participants the officer's organisation contributed about.
+        Index("ix_contributions_source_party_participant", "source_party", "participant_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     participant_id: Mapped[str] = mapped_column(String(36), ForeignKey("participants.id"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -88,9 +88,11 @@ def store_contribution(
     observed_at: datetime,
     fields: dict[str, Any],
     now: datetime,
+    key: bytes | None = None,
 ) -> Contribution:
-    """Seal and add one contribution in the caller's transaction."""
-    key = data_key(session, keks, participant_id, now)
+    """Seal and add one contribution in the caller's transaction; ``key``, when the caller
+    already holds the participant's data key (several contributions at once)."""
+    key = key or data_key(session, keks, participant_id, now)
     contribution_id = str(uuid.uuid4())
     nonce = os.urandom(12)
     plaintext = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -185,6 +187,40 @@ def _open(cipher: AESGCM, row: _SealedRow) -> CaseItem:
         observed_at=row.observed_at,
         fields=json.loads(plaintext),
     )
+
+
+def items_in_categories(
+    *,
+    session: Session,
+    keks: KekRing,
+    categories: Sequence[str],
+    participant_ids: Collection[str] | None = None,
+) -> dict[str, list[CaseItem]]:
+    """Every contribution in ``categories`` of every participant (or of ``participant_ids``),
+    decrypted, by participant; participants who were erased are left out (their key is gone)."""
+    query = (
+        select(
+            Contribution.id, Contribution.participant_id, Contribution.category,
+            Contribution.source_party, Contribution.source_domain, Contribution.observed_at,
+            Contribution.sealed_fields, DataKey.wrapped_key, DataKey.kek_id,
+        )
+        .join(DataKey, DataKey.participant_id == Contribution.participant_id)
+        .where(Contribution.category.in_(list(categories)))
+        .where(DataKey.wrapped_key.is_not(None))
+        .order_by(Contribution.participant_id, Contribution.observed_at, Contribution.received_at)
+    )  # fmt: skip
+    if participant_ids is not None:
+        query = query.where(Contribution.participant_id.in_(list(participant_ids)))
+    found: dict[str, list[CaseItem]] = {}
+    ciphers: dict[str, AESGCM] = {}
+    for row in plain_rows(session, query).all():
+        cipher = ciphers.get(row.participant_id)
+        if cipher is None:
+            assert row.wrapped_key is not None and row.kek_id is not None
+            key = keks.for_id(row.kek_id).unwrap(row.wrapped_key, row.participant_id)
+            cipher = ciphers[row.participant_id] = AESGCM(key)
+        found.setdefault(row.participant_id, []).append(_open(cipher, row))
+    return found
 
 
 def erase_participant(*, session: Session, participant_id: str, now: datetime) -> bool:

@@ -6,9 +6,22 @@ Catalogue names (purposes, categories) get a plain label here; an unknown name i
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from gateway.web.conference_words import CONFERENCE, CONFERENCE_LABELS
+from gateway.web.officer_words import OFFICER
+from gateway.web.portal_words import PORTAL, WHY
+from gateway.web.steering_words import STEERING, STEERING_LABELS
 
 LANGUAGES = ("nl", "en")
 DEFAULT = "nl"
+# People read times on the clock on their wall; UTC stays in tooltips and exports.
+LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
+MONTHS = {
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nl": {
@@ -21,6 +34,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login_demo_intro": "Dit is een demo. Vul het demo-BSN in van een testpersoon.",
         "login_bsn": "Demo-BSN (9 cijfers)",
         "login_production": "Inloggen met DigiD kan hier nog niet. Gebruik de app of website van uw gemeente.",
+        "signed_in": "U bent ingelogd",
+        "continue": "Verder",
+        "sign_in_refused": "Inloggen is niet gelukt",
+        "sign_in_again": "Opnieuw inloggen",
+        "sign_in_failed": "Inloggen is niet gelukt. Probeer het opnieuw.",
+        "sign_in_unavailable": "Inloggen kan nu even niet. Probeer het later nog eens.",
+        "acr_too_low": "U bent ingelogd op een te laag niveau. Voor deze gegevens is DigiD Substantieel nodig. Log opnieuw in met de DigiD app met een gecontroleerd identiteitsbewijs.",
+        "officer_no_role": "Uw organisatie geeft u bij Schakel geen rol. Vraag uw beheerder om toegang.",
+        "officer_sign_in_with": "Inloggen via {name}",
+        "officer_login_choose": "Kies uw organisatie. U logt in bij uw eigen organisatie.",
         "login_failed": "Dit is geen demo-BSN. Probeer het opnieuw.",
         "officer_login_intro": "Dit is een demo. Vul de code in van een organisatie met de rol privacy-functionaris.",
         "officer_party": "Code van de organisatie",
@@ -129,6 +152,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "officer_party": "Organisation id",
         "officer_login_failed": "This organisation has no privacy officer role.",
         "officer_login_production": "Logging in as a privacy officer is not possible here yet. Use the API with your organisation's key.",
+        "signed_in": "You are signed in",
+        "continue": "Continue",
+        "sign_in_refused": "Signing in did not work",
+        "sign_in_again": "Sign in again",
+        "sign_in_failed": "Signing in did not work. Please try again.",
+        "sign_in_unavailable": "Signing in is not possible right now. Please try again later.",
+        "acr_too_low": "You signed in at too low a level. This data needs DigiD Substantieel. Sign in again with the DigiD app with a checked identity document.",
+        "officer_no_role": "Your organisation gives you no role at Schakel. Ask your administrator for access.",
+        "officer_sign_in_with": "Sign in via {name}",
+        "officer_login_choose": "Choose your organisation. You sign in at your own organisation.",
         "consents": "Consents in force now",
         "no_consents": "You have not given any consent right now.",
         "consent_sentence": "{grantee} may see {categories}, for {purpose}.",
@@ -279,8 +312,16 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
     return DEFAULT
 
 
+def words(language: str) -> dict[str, str]:
+    """Every message of a language: the shared ones and each area's."""
+    return {
+        **MESSAGES[language], **PORTAL[language], **OFFICER[language],
+        **CONFERENCE[language], **STEERING[language],
+    }  # fmt: skip
+
+
 def translator(language: str) -> Callable[..., str]:
-    messages = MESSAGES[language]
+    messages = words(language)
 
     def translate(key: str, **values: str) -> str:
         return messages[key].format(**values) if values else messages[key]
@@ -290,4 +331,30 @@ def translator(language: str) -> Callable[..., str]:
 
 def plain(language: str, name: str) -> str:
     """A catalogue name in plain words, or the name itself when there is no label."""
-    return LABELS[language].get(name, name)
+    return (
+        LABELS[language].get(name)
+        or CONFERENCE_LABELS[language].get(name)
+        or STEERING_LABELS[language].get(name, name)
+    )
+
+
+def why_needed(language: str, purpose: str, category: str) -> str:
+    """Why an organisation needs ``category`` for ``purpose``; empty when we have no text."""
+    return WHY[language].get((purpose, category), "")
+
+
+def local_day(language: str, moment: datetime | date) -> str:
+    """``12 nov 2026``: the day on the clock in the Netherlands (a date is taken as it is)."""
+    here = moment.astimezone(LOCAL_ZONE) if isinstance(moment, datetime) else moment
+    return f"{here.day} {MONTHS[language][here.month - 1]} {here.year}"
+
+
+def local_time(language: str, moment: datetime) -> str:
+    """``12 nov 2026 14:03``: the moment on the clock in the Netherlands, to the minute."""
+    here = moment.astimezone(LOCAL_ZONE)
+    return f"{local_day(language, moment)} {here:%H:%M}"
+
+
+def utc_time(moment: datetime) -> str:
+    """The moment in UTC to the second, for a tooltip beside the local time."""
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S UTC")

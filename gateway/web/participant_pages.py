@@ -1,4 +1,5 @@
-"""The participant portal under /portal: consents, receipts, the access log and the plan.
+"""The participant portal under /portal: the overview of consents, the access log and the plan.
+Giving, narrowing and withdrawing a consent, its history and receipt: ``consent_pages``.
 
 Pages act for the session's participant only, through the areas' flows (``gateway.consents.flow``,
 ``gateway.audit_log.access_log``, ``gateway.plans.flow``) as the API does: same rules, same audit
@@ -7,19 +8,19 @@ entries. A consent of another participant is 'not found', exactly as in the API.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
-from consent.schemas import ConsentAmendment, ConsentStatus, ConsentTerms
+from consent.errors import ConsentClosed, ConsentNotFound
+from consent.schemas import ConsentStatus
 from gateway.audit_log.access_log import access_log as read_access_log
 from gateway.audit_log.access_log import own_entry_proof
+from gateway.auth import flow as auth_flow
+from gateway.auth.oidc import SignInRefused
 from gateway.consents import flow as consents
 from gateway.core.db import transaction
 from gateway.demo.flow import demo_participant_token
@@ -28,40 +29,47 @@ from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.plans.flow import own_plan
 from gateway.registry.service import list_parties
+from gateway.web import session_records, sign_in
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
+from gateway.web.forms import FormErrors
 from gateway.web.rendering import Page, PageDep
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 Action = Callable[[Session, Participant], object]
 IN_FORCE = {ConsentStatus.ACTIVE, ConsentStatus.PENDING}
+CLOSED = {ConsentStatus.REVOKED, ConsentStatus.EXPIRED}
 DONE = {"grant": "done_grant", "narrow": "done_narrow", "revoke": "done_revoke"}
 LOGIN = "/portal/login"
-WITHDRAWN_IN_PORTAL = "withdrawn in the participant portal"
+CALLBACK = "/portal/callback"
 
 
 def own_participant(page: Page, session: Session) -> Participant | None:
-    """The session's participant; nobody else's pages are ever reachable from a session."""
-    if page.session is None or page.session.kind != "participant":
+    """The session's participant while its record is open; nobody else's pages are ever
+    reachable from a session."""
+    runtime = page.runtime
+    record = session_records.current(
+        session, page.session, now=runtime.clock(), settings=runtime.settings
+    )
+    if record is None or record.kind != "participant":
         return None
-    return session.get(Participant, page.session.subject)
+    return session.get(Participant, record.subject)
 
 
 def refusal(page: Page, error: Exception) -> Response:
-    """A domain error as a page: the API's status, in plain words where we have them."""
+    """A refusal as a page with the portal's menu: the API's status, always in plain words."""
     if isinstance(error, ConsentNotFound):
         return page.render("message.html", status=404, message=page.text("not_found"))
     if isinstance(error, CsrfRefused):
         return page.render("message.html", status=403, message=page.text("csrf"))
-    status = {ConsentClosed: 409, InvalidConsent: 422, ValidationError: 422}.get(type(error))
-    if isinstance(error, GatewayError):
-        status = error.status
-    detail = error.detail if isinstance(error, GatewayError) else str(error).splitlines()[0]
-    return page.render("message.html", status=status or 400, message=detail)
+    if isinstance(error, ConsentClosed):
+        return page.render("message.html", status=409, message=page.text("err_closed"))
+    status = error.status if isinstance(error, GatewayError) else 400
+    return page.render("message.html", status=status, message=page.text("error_generic"))
 
 
 def act(page: Page, fields: dict[str, list[str]], action: Action, done: str) -> Response:
-    """A form post: check CSRF, run the API handler in one transaction, then redirect (PRG)."""
+    """A form post: check CSRF, run the flow in one transaction, then redirect (PRG)."""
     try:
         check_csrf(page.session, fields)
         with transaction(page.runtime.sessions) as session:
@@ -69,9 +77,7 @@ def act(page: Page, fields: dict[str, list[str]], action: Action, done: str) -> 
             if participant is None:
                 return page.redirect(LOGIN)
             action(session, participant)
-    except (CsrfRefused, ConsentNotFound, ConsentClosed, InvalidConsent, ValidationError) as error:
-        return refusal(page, error)
-    except GatewayError as error:
+    except (CsrfRefused, ConsentNotFound, ConsentClosed, GatewayError) as error:
         return refusal(page, error)
     return page.redirect(f"/portal?done={done}")
 
@@ -82,7 +88,34 @@ def values(fields: dict[str, list[str]], name: str) -> list[str]:
 
 @router.get("/login")
 def login_form(page: PageDep) -> Response:
+    """With a DigiD broker configured, straight to it; otherwise the demo login (if on)."""
+    provider = page.runtime.sign_in.participant
+    if provider is not None:
+        return sign_in.to_provider(page, provider, CALLBACK, LOGIN)
     return page.render("portal_login.html", demo=page.runtime.settings.demo_login, failed=False)
+
+
+@router.get("/callback")
+def callback(page: PageDep) -> Response:
+    """The provider's redirect back: the code for an ID token, the ID token for a session."""
+    runtime = page.runtime
+    provider = runtime.sign_in.participant
+    if provider is None:
+        return page.render("message.html", status=404, message=page.text("not_found"))
+    try:
+        claims = provider.finish(
+            sign_in.pending(page), sign_in.callback_query(page),
+            redirect_uri=runtime.settings.public_url + CALLBACK, now=runtime.clock(),
+        )  # fmt: skip
+        with transaction(runtime.sessions) as session:
+            participant = auth_flow.participant_of(session, runtime, claims)
+            signed_in = page.web.sessions.signed_in("participant", participant.id)
+            session_records.open_session(
+                session, signed_in, now=runtime.clock(), user_id=None, roles=[]
+            )
+    except SignInRefused as error:
+        return sign_in.refused(page, error, again=LOGIN)
+    return sign_in.signed_in(page, signed_in, target="/portal")
 
 
 @router.post("/login")
@@ -105,8 +138,11 @@ def login(page: PageDep, fields: FormDep) -> Response:
             session=session, keys=runtime.identity_keys, bsn=identity.bsn,
             domains=runtime.catalogue.domains, now=runtime.clock(),
         )  # fmt: skip
-        participant_id = participant.id
-    page.start(page.web.sessions.issue("participant", participant_id))
+        signed_in = page.web.sessions.signed_in("participant", participant.id)
+        session_records.open_session(
+            session, signed_in, now=runtime.clock(), user_id=None, roles=[]
+        )
+    page.start(signed_in)
     return page.redirect("/portal")
 
 
@@ -116,12 +152,22 @@ def logout(page: PageDep, fields: FormDep) -> Response:
         check_csrf(page.session, fields)
     except CsrfRefused as error:
         return refusal(page, error)
-    page.start(page.web.sessions.issue("anonymous", "-"))
+    with transaction(page.runtime.sessions) as session:
+        session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
+    page.sign_out()
     return page.redirect(LOGIN)
 
 
 @router.get("")
 def overview(page: PageDep, done: Annotated[str | None, Query(max_length=16)] = None) -> Response:
+    return overview_page(page, done=DONE.get(done or ""))
+
+
+def overview_page(
+    page: Page, *, done: str | None = None, errors: FormErrors | None = None, status: int = 200
+) -> Response:
+    """The consents in force with their forms, the grant forms and the earlier consents; a form
+    that failed is shown again with its errors beside its fields and the choices kept."""
     runtime = page.runtime
     with transaction(runtime.sessions) as session:
         participant = own_participant(page, session)
@@ -129,112 +175,38 @@ def overview(page: PageDep, done: Annotated[str | None, Query(max_length=16)] = 
             return page.redirect(LOGIN)
         given = consents.own_consents(session, runtime, participant)
         parties = [party for party in list_parties(session) if party.enabled]
-    names = {party.id: party.display_name for party in parties}
-    grantees = [(party.id, party.display_name) for party in parties] + [
-        (domain, "") for domain in sorted(runtime.catalogue.domains)
-    ]
-    purposes = {name: sorted(categories) for name, categories in runtime.catalogue.purposes.items()}
+    purposes = {
+        name: sorted(categories) for name, categories in runtime.catalogue.standing_purposes.items()
+    }
     return page.render(
         "portal_overview.html",
+        status=status,
         consents=[consent for consent in given if consent.status in IN_FORCE],
-        names=names,
-        grantees=grantees,
+        earlier=[consent for consent in reversed(given) if consent.status in CLOSED],
+        names={party.id: party.display_name for party in parties},
+        offices=sorted(((party.id, party.display_name) for party in parties), key=lambda p: p[1]),
+        domains=sorted(runtime.catalogue.domains),
         purposes=purposes,
-        done=DONE.get(done or ""),
-    )
-
-
-@router.post("/consents")
-def grant(page: PageDep, fields: FormDep) -> Response:
-    def give(session: Session, participant: Participant) -> object:
-        terms = ConsentTerms(
-            grantee=(fields.get("grantee") or [""])[0],
-            purpose=(fields.get("purpose") or [""])[0],
-            categories=values(fields, "categories"),
-        )
-        return consents.give(session, page.runtime, page.trace_id, participant, terms)
-
-    return act(page, fields, give, "grant")
-
-
-@router.post("/consents/{consent_id}/narrow")
-def narrow(consent_id: str, page: PageDep, fields: FormDep) -> Response:
-    def amend(session: Session, participant: Participant) -> object:
-        amendment = ConsentAmendment(categories=values(fields, "categories"))
-        return consents.amend(
-            session, page.runtime, page.trace_id, participant, consent_id, amendment
-        )
-
-    return act(page, fields, amend, "narrow")
-
-
-@router.post("/consents/{consent_id}/revoke")
-def revoke(consent_id: str, page: PageDep, fields: FormDep) -> Response:
-    def withdraw(session: Session, participant: Participant) -> object:
-        return consents.revoke(
-            session, page.runtime, page.trace_id, participant, consent_id, WITHDRAWN_IN_PORTAL
-        )
-
-    return act(page, fields, withdraw, "revoke")
-
-
-@router.get("/consents/{consent_id}")
-def consent_details(consent_id: str, page: PageDep) -> Response:
-    runtime = page.runtime
-    try:
-        with transaction(runtime.sessions) as session:
-            participant = own_participant(page, session)
-            if participant is None:
-                return page.redirect(LOGIN)
-            consent = consents.own_consent(session, runtime, participant, consent_id)
-            events = consents.history(session, runtime, participant, consent_id)
-            names = {party.id: party.display_name for party in list_parties(session)}
-    except ConsentNotFound as error:
-        return refusal(page, error)
-    return page.render(
-        "portal_consent.html",
-        consent=consent,
-        events=events,
-        names=names,
-        in_force=consent.status in IN_FORCE,
-        purposes={consent.purpose: sorted(runtime.catalogue.purposes.get(consent.purpose, ()))},
-    )
-
-
-@router.get("/consents/{consent_id}/receipt")
-def receipt(consent_id: str, page: PageDep) -> Response:
-    runtime = page.runtime
-    try:
-        with transaction(runtime.sessions) as session:
-            participant = own_participant(page, session)
-            if participant is None:
-                return page.redirect(LOGIN)
-            signed = consents.receipt(session, runtime, participant, consent_id)
-    except ConsentNotFound as error:
-        return refusal(page, error)
-    body = json.dumps(signed.model_dump(), indent=2, ensure_ascii=False)
-    return page.finish(
-        Response(
-            body,
-            media_type="application/json",
-            headers={
-                "Content-Disposition": f'attachment; filename="consent-receipt-{consent_id}.json"'
-            },
-        )
+        done=done,
+        errors=errors,
     )
 
 
 @router.get("/access-log")
 def access_log(
-    page: PageDep, after_seq: Annotated[int, Query(alias="afterSeq", ge=0)] = 0
+    page: PageDep, before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1)] = None
 ) -> Response:
+    """Newest first; each older page starts before the last entry shown."""
     runtime = page.runtime
     with transaction(runtime.sessions) as session:
         participant = own_participant(page, session)
         if participant is None:
             return page.redirect(LOGIN)
-        log = read_access_log(session, runtime, participant, after_seq=after_seq, limit=50)
-    return page.render("portal_access_log.html", log=log)
+        log = read_access_log(
+            session, runtime, participant, before_seq=before_seq, newest_first=True, limit=50
+        )
+        names = {party.id: party.display_name for party in list_parties(session)}
+    return page.render("portal_access_log.html", log=log, names=names)
 
 
 @router.get("/access-log/{seq}/proof")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -12,8 +13,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from gateway.deps import RuntimeDep
 from gateway.runtime import Runtime
 from gateway.web.csrf import FIELD
-from gateway.web.i18n import choose_language, plain, translator
-from gateway.web.sessions import COOKIE, LIFETIME, SessionCodec, WebSession, session_key
+from gateway.web.i18n import (
+    choose_language,
+    local_day,
+    local_time,
+    plain,
+    translator,
+    utc_time,
+    why_needed,
+    words,
+)
+from gateway.web.sessions import COOKIE, SessionCodec, WebSession
 
 LANGUAGE_COOKIE = "schakel_lang"
 CONTENT_SECURITY_POLICY = (
@@ -46,7 +56,11 @@ def build_web(runtime: Runtime) -> Web:
     )
     return Web(
         templates=templates,
-        sessions=SessionCodec(session_key(runtime.token_key), runtime.clock),
+        sessions=SessionCodec(
+            runtime.session_key,
+            runtime.clock,
+            lifetime=timedelta(minutes=runtime.settings.web_session_absolute_minutes),
+        ),
         secure_cookies=runtime.settings.public_url.startswith("https://"),
     )
 
@@ -65,12 +79,16 @@ class Page:
     def form_session(self) -> WebSession:
         """The session whose CSRF token the page's forms carry; an anonymous one if needed."""
         if self.session is None:
-            self.session = self.new_session = self.web.sessions.issue("anonymous", "-")
+            self.session = self.new_session = self.web.sessions.anonymous()
         return self.session
 
     def start(self, session: WebSession) -> None:
-        """Log in (or out): a fresh session, with a fresh CSRF token, replaces the old one."""
+        """Sign in (or out): a fresh session, with a fresh CSRF token, replaces the old one."""
         self.session = self.new_session = session
+
+    def sign_out(self) -> None:
+        """The cookie becomes anonymous; the caller ends the server-side record."""
+        self.start(self.web.sessions.anonymous())
 
     @property
     def trace_id(self) -> str | None:
@@ -78,8 +96,8 @@ class Page:
         trace_id: str | None = getattr(self.request.state, "trace_id", None)
         return trace_id
 
-    def text(self, key: str) -> str:
-        return translator(self.language)(key)
+    def text(self, key: str, **values: str) -> str:
+        return translator(self.language)(key, **values)
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> Response:
         csrf = self.form_session().csrf
@@ -87,6 +105,11 @@ class Page:
             t=translator(self.language),
             label=lambda name: plain(self.language, name),
             labels=lambda names: ", ".join(plain(self.language, name) for name in names),
+            when=lambda moment: local_time(self.language, moment),
+            day=lambda moment: local_day(self.language, moment),
+            utc=utc_time,
+            has=lambda key: key in words(self.language),
+            why=lambda purpose, category: why_needed(self.language, purpose, category),
             lang=self.language,
             other_lang="en" if self.language == "nl" else "nl",
             path=self.request.url.path,
@@ -106,7 +129,7 @@ class Page:
             response.set_cookie(
                 COOKIE,
                 self.web.sessions.encode(self.new_session),
-                max_age=int(LIFETIME.total_seconds()),
+                max_age=max(0, self.new_session.expires - int(self.runtime.clock().timestamp())),
                 path="/",
                 secure=self.web.secure_cookies,
                 httponly=True,

@@ -1,8 +1,12 @@
-"""Signed, server-checked session cookies (HMAC-SHA256, RFC 2104): who, what kind, until when.
+"""Signed session cookies (HMAC-SHA256, RFC 2104) that point at a server-side session record.
 
-The cookie holds a small JSON document and its MAC; nothing else is stored. The key is derived
-from the gateway's token-signing key, so no new secret has to be provisioned. The CSRF token of
-the session lives in the same document (a session-bound synchroniser token).
+The cookie holds a small JSON document and its MAC, under the session key (a key of its own,
+``SCHAKEL_SESSION_KEY_FILE``). A signed-in cookie names a session id whose record
+(``gateway.web.session_records``) must still be open at every request: logout, a time-out, a
+disabled party or a withdrawn role end the record, and a copy of the cookie is then worthless.
+An anonymous cookie carries the CSRF token of the login form. An OpenID Connect sign-in under
+way keeps its ``state``, ``nonce`` and PKCE verifier in a second cookie, ``SameSite=Lax`` so the
+provider's redirect back brings it along, for ten minutes and for that one callback.
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from joserfc.jwk import OKPKey
+from gateway.auth.oidc import PendingSignIn
 
 COOKIE = "schakel_web"
-LIFETIME = timedelta(hours=1)
-KEY_LABEL = b"schakel web session v1"
+SIGN_IN_COOKIE = "schakel_sign_in"
+ANONYMOUS_LIFETIME = timedelta(hours=1)
+SIGN_IN_LIFETIME = timedelta(minutes=10)
 
-Kind = Literal["anonymous", "participant", "officer"]
+Kind = Literal["anonymous", "participant", "officer", "chair", "steering"]
+KINDS = ("anonymous", "participant", "officer", "chair", "steering")
 TokenSource = Callable[[], str]
 
 
@@ -33,59 +39,104 @@ def new_token() -> str:
 
 @dataclass(frozen=True)
 class WebSession:
-    """``subject`` is a participant id (never a BSN) or an officer's party id."""
+    """``subject`` is a participant id (never a BSN), or the party id of an officer, a
+    conference chair or a steering group; ``sid`` names the server-side record of a signed-in
+    session."""
 
     kind: Kind
     subject: str
     expires: int
     csrf: str
+    sid: str | None = None
 
 
-def session_key(token_key: OKPKey) -> bytes:
-    """A key of its own for cookies, derived from the token-signing key (HMAC as a KDF)."""
-    private = str(token_key.as_dict(private=True)["d"]).encode("ascii")
-    return hmac.new(private, KEY_LABEL, hashlib.sha256).digest()
+def record_id(sid: str) -> str:
+    """The key of a session's record: a digest, so the table alone opens no session."""
+    return hashlib.sha256(sid.encode("ascii")).hexdigest()
 
 
 class SessionCodec:
     """Issues and checks session cookies against a clock and a token source."""
 
     def __init__(
-        self, key: bytes, clock: Callable[[], datetime], tokens: TokenSource = new_token
+        self,
+        key: bytes,
+        clock: Callable[[], datetime],
+        tokens: TokenSource = new_token,
+        lifetime: timedelta = ANONYMOUS_LIFETIME,
     ) -> None:
         self.key = key
         self.clock = clock
         self.tokens = tokens
+        self.lifetime = lifetime
 
-    def issue(self, kind: Kind, subject: str) -> WebSession:
-        expires = int((self.clock() + LIFETIME).timestamp())
-        return WebSession(kind=kind, subject=subject, expires=expires, csrf=self.tokens())
+    def anonymous(self) -> WebSession:
+        expires = int((self.clock() + ANONYMOUS_LIFETIME).timestamp())
+        return WebSession("anonymous", "-", expires, self.tokens())
+
+    def signed_in(self, kind: Kind, subject: str) -> WebSession:
+        """A new session id and CSRF token; its record is written by the caller."""
+        expires = int((self.clock() + self.lifetime).timestamp())
+        return WebSession(kind, subject, expires, self.tokens(), sid=self.tokens())
 
     def encode(self, session: WebSession) -> str:
-        body = json.dumps(
-            {"k": session.kind, "s": session.subject, "e": session.expires, "c": session.csrf},
-            separators=(",", ":"),
-        ).encode("utf-8")
+        document: dict[str, Any] = {
+            "k": session.kind, "s": session.subject, "e": session.expires, "c": session.csrf,
+        }  # fmt: skip
+        if session.sid is not None:
+            document["i"] = session.sid
+        return self._signed(document)
+
+    def encode_pending(self, pending: PendingSignIn) -> str:
+        expires = int((self.clock() + SIGN_IN_LIFETIME).timestamp())
+        flow = [pending.provider, pending.state, pending.nonce, pending.code_verifier]
+        return self._signed({"k": "sign-in", "e": expires, "f": flow})
+
+    def decode_pending(self, cookie: str | None) -> PendingSignIn | None:
+        """The sign-in under way, if the cookie is ours and not older than ten minutes."""
+        document = self._verified(cookie)
+        try:
+            if document is None or document["k"] != "sign-in":
+                return None
+            if document["e"] <= self.clock().timestamp():
+                return None
+            return PendingSignIn(*document["f"])
+        except (KeyError, TypeError):
+            return None
+
+    def _signed(self, document: dict[str, Any]) -> str:
+        body = json.dumps(document, separators=(",", ":")).encode("utf-8")
         payload = base64.urlsafe_b64encode(body).rstrip(b"=").decode("ascii")
         return f"{payload}.{self._mac(payload)}"
 
-    def decode(self, cookie: str | None) -> WebSession | None:
-        """The session if the MAC is right and it has not expired; otherwise none."""
+    def _verified(self, cookie: str | None) -> dict[str, Any] | None:
         if not cookie or cookie.count(".") != 1 or not cookie.isascii():
             return None
         payload, mac = cookie.split(".")
         if not hmac.compare_digest(mac, self._mac(payload)):
             return None
         try:
-            raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-            document = json.loads(raw)
-            session = WebSession(
-                kind=document["k"], subject=document["s"], expires=document["e"], csrf=document["c"]
-            )
-        except (ValueError, KeyError, TypeError):
+            document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
             return None
-        valid_kind = session.kind in ("anonymous", "participant", "officer")
-        if not valid_kind or session.expires <= self.clock().timestamp():
+        return document if isinstance(document, dict) else None
+
+    def decode(self, cookie: str | None) -> WebSession | None:
+        """The session if the MAC is right and it has not expired; otherwise none."""
+        document = self._verified(cookie)
+        if document is None:
+            return None
+        try:
+            session = WebSession(
+                kind=document["k"], subject=document["s"], expires=document["e"],
+                csrf=document["c"], sid=document.get("i"),
+            )  # fmt: skip
+        except (KeyError, TypeError):
+            return None
+        signed_in = session.kind != "anonymous"
+        if session.kind not in KINDS or signed_in != (session.sid is not None):
+            return None
+        if session.expires <= self.clock().timestamp():
             return None
         return session
 

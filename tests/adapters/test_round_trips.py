@@ -21,6 +21,7 @@ SAMPLES = [
     ("uwv-xml", "uwv-message.xml"),
     ("uwv-json", "uwv-message.json"),
     ("gemeente-zgw", "gemeente-zaken.json"),
+    ("trajectory-json", "trajectory-message.json"),
 ]
 
 

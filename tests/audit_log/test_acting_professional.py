@@ -29,7 +29,7 @@ def gateway(settings: Settings) -> Iterator[Gateway]:
 
 
 def test_officers_filter_entries_by_the_acting_professional(gateway: Gateway) -> None:
-    officer = gateway.token("gemeente-leiden", "gemeente", ("privacy-officer",))
+    officer = gateway.token("gemeente-leiden", "gemeente", ("regional-privacy-officer",))
     found = gateway.client.get(
         "/v1/audit/entries", params={"actorUser": "u-4711"}, headers=officer
     ).json()
@@ -42,7 +42,7 @@ def test_officers_filter_entries_by_the_acting_professional(gateway: Gateway) ->
 
 
 def test_the_audit_event_names_the_professional_as_requestor(gateway: Gateway) -> None:
-    officer = gateway.token("gemeente-leiden", "gemeente", ("privacy-officer",))
+    officer = gateway.token("gemeente-leiden", "gemeente", ("regional-privacy-officer",))
     event = gateway.client.get("/v1/audit/entries/1/fhir", headers=officer).json()
     professional, organisation = event["agent"]
     assert professional["who"]["identifier"]["value"] == "u-4711"

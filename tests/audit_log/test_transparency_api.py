@@ -26,9 +26,12 @@ FREQUENT = {"audit_checkpoint_every_entries": 2, "audit_checkpoint_interval_seco
 @pytest.fixture
 def world(settings: Settings) -> Iterator[World]:
     with running_world(settings.model_copy(update=FREQUENT)) as running:
-        officer = new_partner("officer-leiden", "gemeente", roles=("privacy-officer",))
-        register(running.runtime, officer)
-        running.partners["officer-leiden"] = officer
+        # The operator's officer, who oversees the whole log; and one organisation's officer.
+        officer = new_partner("officer-leiden", "gemeente", roles=("regional-privacy-officer",))
+        own = new_partner("privacy-ggz", "ggz", roles=("privacy-officer",))
+        for partner in (officer, own):
+            register(running.runtime, partner)
+            running.partners[partner.party_id] = partner
         yield running
 
 
@@ -147,3 +150,15 @@ def test_an_officer_gets_any_entry_proof_on_record_also_as_a_tlog_proof(world: W
         "/v1/audit/entries/2/proof", headers=world.partner_headers("uwv-leiden")
     )
     assert refused.status_code == 403
+
+
+def test_an_organisations_officer_gets_proofs_of_its_own_part_of_the_log_only(
+    world: World,
+) -> None:
+    _story(world)
+    headers = world.partner_headers("privacy-ggz")
+    outside = world.client.get("/v1/audit/entries/2/proof", headers=headers)
+    assert outside.status_code == 403
+    assert "outside the part of the log" in outside.json()["detail"]
+    refusals = [e for e in world.audit_entries() if e.actor_party == "privacy-ggz"]
+    assert [e.outcome for e in refusals] == ["deny"]

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
-from joserfc.jwk import OctKey
+from joserfc.jwk import OctKey, OKPKey
 from sqlalchemy.orm import Session
 
 from gateway.auth import access_tokens
 from gateway.auth.access_tokens import VerifiedToken, caller_of
+from gateway.auth.key_ring import rotate
 from gateway.core.db import transaction
 from gateway.errors import GatewayError
 from gateway.registry.service import PartyStanding, disable_party
@@ -339,3 +344,94 @@ def test_a_party_is_read_once_per_transaction_and_again_in_the_next(
     ):
         caller_of(session, token)
     assert reads == [uwv.party_id] * 2
+
+
+@pytest.mark.parametrize(("registered", "signed"), [("EdDSA", "Ed25519"), ("Ed25519", "EdDSA")])
+def test_ed25519_and_eddsa_name_one_algorithm_whatever_the_registered_key_says(
+    gateway: tuple[Runtime, TestClient], clock: SettableClock, registered: str, signed: str
+) -> None:
+    key = OKPKey.generate_key(
+        "Ed25519", parameters={"kid": "ggz-1", "alg": registered, "use": "sig"}, private=True
+    )
+    partner = Partner("ggz-leiden", "ggz", key, roles=("care-coordinator",))
+    register(gateway[0], partner)
+    # The partner's own library signs under the other name (joserfc needs a key without "alg").
+    unnamed = {name: value for name, value in key.as_dict(private=True).items() if name != "alg"}
+    signer = Partner("ggz-leiden", "ggz", OKPKey.import_key(unnamed))
+    assertion = signer.assertion(audience=AUDIENCE, now=clock(), header={"alg": signed})
+    response = token_request(gateway[1], assertion)
+    assert response.status_code == 200, response.text
+
+
+def test_an_audience_array_is_refused_even_when_it_names_the_token_endpoint(
+    gateway: tuple[Runtime, TestClient], clock: SettableClock, uwv: Partner
+) -> None:
+    assertion = uwv.assertion(audience=[AUDIENCE], now=clock())
+    assert_unauthorized(token_request(gateway[1], assertion), '"aud" must be a single string')
+
+
+def test_the_issuer_as_a_single_audience_is_accepted(
+    gateway: tuple[Runtime, TestClient], clock: SettableClock, uwv: Partner
+) -> None:
+    assertion = uwv.assertion(audience="http://testserver", now=clock())
+    assert token_request(gateway[1], assertion).status_code == 200
+
+
+# The names of the IANA "OAuth Authorization Server Metadata" registry (RFC 8414 §7.1) that a
+# server with a token endpoint only could use.
+REGISTERED_METADATA = {
+    "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint",
+    "scopes_supported", "response_types_supported", "response_modes_supported",
+    "grant_types_supported", "token_endpoint_auth_methods_supported",
+    "token_endpoint_auth_signing_alg_values_supported", "service_documentation",
+    "ui_locales_supported", "op_policy_uri", "op_tos_uri", "revocation_endpoint",
+    "introspection_endpoint", "code_challenge_methods_supported",
+}  # fmt: skip
+
+
+def test_metadata_is_complete_and_uses_registered_names_only(
+    gateway: tuple[Runtime, TestClient],
+) -> None:
+    metadata = gateway[1].get("/.well-known/oauth-authorization-server").json()
+    assert set(metadata) <= REGISTERED_METADATA, set(metadata) - REGISTERED_METADATA
+    for required in ("issuer", "response_types_supported", "token_endpoint", "jwks_uri"):
+        assert required in metadata
+    assert {"EdDSA", "Ed25519"} <= set(metadata["token_endpoint_auth_signing_alg_values_supported"])
+
+
+def test_the_cli_prints_no_deprecation_warning_for_an_eddsa_key(tmp_path: Path) -> None:
+    environment = {**os.environ, "SCHAKEL_DATA_DIR": str(tmp_path)}
+    schakel = str(Path(sys.executable).with_name("schakel"))
+    subprocess.run(
+        [schakel, "keys", "generate", "--out", str(tmp_path / "k"), "--kid", "k1", "--alg", "EdDSA"],
+        check=True, capture_output=True, env=environment,
+    )  # fmt: skip
+    signed = subprocess.run(
+        [schakel, "client-assertion", "ggz-leiden", "--key", str(tmp_path / "k/private.jwk.json")],
+        check=True, capture_output=True, text=True, env=environment,
+    )  # fmt: skip
+    assert signed.stdout.count(".") == 2
+    assert "deprecated" not in signed.stderr.lower(), signed.stderr
+
+
+def test_a_rotated_token_key_is_published_and_accepted_until_its_tokens_expire(
+    settings: Settings, clock: SettableClock
+) -> None:
+    uwv = new_partner("uwv-leiden", "uwv", purposes=("reintegration",))
+    with running_gateway(settings, clock) as (runtime, client):
+        register(runtime, uwv)
+        old = token_request(client, uwv.assertion(audience=AUDIENCE, now=clock())).json()
+    keys = settings.data_dir / "keys"
+    rotate(keys / "token-signing.pem", keys / "token-retired.json", clock())
+    with running_gateway(settings, clock) as (runtime, client):
+        bearer = {"Authorization": f"Bearer {old['access_token']}"}
+        assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
+        assert client.get("/v1/whoami", headers=bearer).status_code == 200
+        new = token_request(client, uwv.assertion(audience=AUDIENCE, now=clock())).json()
+        clock.advance(runtime.settings.access_token_ttl_seconds + 31)
+        assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 1
+        assert_unauthorized(client.get("/v1/whoami", headers=bearer), "no longer uses")
+        fresh = token_request(client, uwv.assertion(audience=AUDIENCE, now=clock())).json()
+        assert new["access_token"] != fresh["access_token"]
+        fresh_bearer = {"Authorization": f"Bearer {fresh['access_token']}"}
+        assert client.get("/v1/whoami", headers=fresh_bearer).status_code == 200

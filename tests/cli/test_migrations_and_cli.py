@@ -198,19 +198,24 @@ def test_party_add_refuses_unusable_key_sets(
     assert message in result.output
 
 
-def test_demo_seeds_four_parties_once_and_prints_how_to_call(
+def test_demo_seeds_the_demo_parties_once_and_prints_how_to_call(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     _env(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
-    assert "4 added" in first.output
-    assert "/oauth/token" in first.output
-    assert runner.invoke(app, ["demo"]).output.count("0 added") == 1
+    assert "demo parties: 10 added" in first.output
+    assert "demo trajectories: 480 added" in first.output
+    assert "/oauth/token" in first.output and "demo conference" in first.output
+    again = runner.invoke(app, ["demo"]).output
+    assert again.count("0 added") == 1 and "demo trajectories: there already" in again
     domains = {
         row["domain"] for row in json.loads(runner.invoke(app, ["party", "list", "--json"]).output)
     }
-    assert domains == {"ggz", "uwv", "gemeente", "client-support"}
+    assert domains == {
+        "ggz", "uwv", "gemeente", "client-support", "reintegration-provider", "peer-support",
+        "shelter", "employer", "region",
+    }  # fmt: skip
     assertion = runner.invoke(
         app, ["client-assertion", "uwv-leiden", "--key", "var/demo/uwv-leiden/private.jwk.json"]
     )
@@ -221,6 +226,7 @@ def test_demo_seeds_four_parties_once_and_prints_how_to_call(
 def test_production_keys_from_keys_init_start_a_gateway_that_generates_nothing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from gateway.cli.keys import KEY_FILES
     from gateway.runtime import build_runtime
     from gateway.settings import Settings
 
@@ -228,7 +234,7 @@ def test_production_keys_from_keys_init_start_a_gateway_that_generates_nothing(
     made = runner.invoke(app, ["keys", "init", "--out", "secrets"])
     assert made.exit_code == 0, made.output
     assert runner.invoke(app, ["keys", "init", "--out", "secrets"]).exit_code == 2
-    for name in ("token-signing.pem", "audit-signing.pem", "identity.json", "kek.b64"):
+    for name in KEY_FILES:
         assert (tmp_path / "secrets" / name).stat().st_mode & 0o077 == 0
     secrets = tmp_path / "secrets"
     settings = Settings(
@@ -237,6 +243,8 @@ def test_production_keys_from_keys_init_start_a_gateway_that_generates_nothing(
         generate_missing_keys=False,
         token_signing_key_file=secrets / "token-signing.pem",
         audit_signing_key_file=secrets / "audit-signing.pem",
+        receipt_signing_key_file=secrets / "receipt-signing.pem",
+        session_key_file=secrets / "session.key",
         identity_keys_file=secrets / "identity.json",
         kek_file=secrets / "kek.b64",
     )

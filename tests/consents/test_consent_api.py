@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -367,7 +371,10 @@ def test_receipt_verifies_with_only_the_published_jwks(world: World) -> None:
     body = world.client.get(
         f"/v1/me/consents/{consent['id']}/receipt", headers=world.as_participant(SAM)
     ).json()
-    published = world.client.get("/.well-known/jwks.json").json()
+    assert body["jwks_uri"] == "http://testserver/v1/receipt-keys"
+    published = world.client.get("/v1/receipt-keys").json()
+    token_kids = {key["kid"] for key in world.client.get("/.well-known/jwks.json").json()["keys"]}
+    assert token_kids.isdisjoint(key["kid"] for key in published["keys"])  # a key for each job
     verified = jws.deserialize_compact(
         body["receipt"], KeySet.import_key_set(published), algorithms=["EdDSA"]
     )
@@ -376,6 +383,33 @@ def test_receipt_verifies_with_only_the_published_jwks(world: World) -> None:
     assert claims["purposes"][0]["pii_categories"] == ["care.involvement"]
     assert claims["schema_version"].startswith("ISO/IEC TS 27560")
     assert SAM not in verified.payload.decode()
+
+
+def test_a_receipt_issued_before_the_receipt_key_rotates_still_verifies_afterwards(
+    world: World, settings: Settings
+) -> None:
+    consent = world.grant()
+    before = world.client.get(
+        f"/v1/me/consents/{consent['id']}/receipt", headers=world.as_participant(SAM)
+    ).json()["receipt"]
+    rotated = subprocess.run(
+        [str(Path(sys.executable).with_name("schakel")), "keys", "rotate-receipt-key"],
+        env={**os.environ, "SCHAKEL_DATA_DIR": str(settings.data_dir)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "receipts are signed by" in rotated.stdout
+    configured = settings.model_copy(update={"participant_oidc_issuer": world.issuer.url})
+    with running_gateway(configured, world.clock) as (_, restarted):
+        published = KeySet.import_key_set(restarted.get("/v1/receipt-keys").json())
+        after = restarted.get(
+            f"/v1/me/consents/{consent['id']}/receipt", headers=world.as_participant(SAM)
+        ).json()["receipt"]
+    assert len(published.keys) == 2
+    for receipt in (before, after):
+        verified = jws.deserialize_compact(receipt, published, algorithms=["EdDSA"])
+        assert json.loads(verified.payload)["record_id"] == f"{consent['id']}#v1"
+    kid = jws.extract_compact(before.encode()).protected["kid"]
+    assert jws.extract_compact(after.encode()).protected["kid"] != kid
 
 
 def test_professional_records_a_paper_consent_and_reads_only_its_own(world: World) -> None:
@@ -478,3 +512,11 @@ def test_every_consent_change_is_audited_without_a_bsn(world: World) -> None:
     assert actions == ["consent.grant", "consent.amend"]
     assert len(subjects) == 1 and None not in subjects
     assert SAM not in dumped
+
+
+def test_an_id_token_is_never_accepted_as_a_bearer(world: World) -> None:
+    with_nonce = world.issuer.headers(SAM, nonce="n-1")
+    refused = world.client.get("/v1/me/consents", headers=with_nonce)
+    assert refused.status_code == 401
+    assert "ID token is not an access token" in refused.json()["detail"]
+    assert world.client.get("/v1/me/consents", headers=world.as_participant(SAM)).status_code == 200

@@ -118,7 +118,10 @@ def test_two_gateway_processes_on_one_database_keep_one_gap_free_chain(
                             "purpose": "reintegration",
                             "categories": ["care.involvement", "work.capacity"],
                         },
-                        headers={"Authorization": f"Bearer {tokens[url]}"},
+                        headers={
+                            "Authorization": f"Bearer {tokens[url]}",
+                            "X-Schakel-User": "uwv/load-test",
+                        },
                     )
                     statuses.append(response.status_code)
             return statuses

@@ -20,6 +20,7 @@ CATALOGUE: dict[str, Any] = json.loads(
 )
 CATEGORIES = sorted(CATALOGUE["categories"])
 PURPOSES = sorted(CATALOGUE["purposes"])
+STANDING_PURPOSES = [p for p in PURPOSES if not CATALOGUE["purposes"][p].get("conference")]
 CONSENT_STATES = ("none", "domain", "party", "revoked", "other-purpose")
 SOURCE = {"care": "ggz-leiden", "work": "uwv-leiden", "income": "gemeente-leiden", "social": "gemeente-leiden", "plan": "gemeente-leiden"}  # fmt: skip
 
@@ -34,14 +35,20 @@ def bsns() -> Iterator[str]:
 
 
 def expected(domain: str, role: str, purpose: str, category: str, state: str) -> bool:
-    """Disclosed iff the purpose admits the requester and the category and a consent covers it."""
+    """Disclosed iff the purpose admits the requester and the category and a consent covers it;
+    a case conference's purpose never outside a conference, and never beyond a domain's reach."""
     entry = CATALOGUE["purposes"][purpose]
-    if role not in entry["requesters"].get(domain, []):
+    if entry.get("conference") or role not in entry["requesters"].get(domain, []):
         return False
     if category not in entry["categories"]:
         return False
     spec = CATALOGUE["categories"][category]
     if spec["sensitivity"] == "clinical" and domain not in spec["sources"]:
+        return False
+    profile = CATALOGUE["domains"][domain]
+    if profile.get("care_data") == "never" and spec.get("care_data"):
+        return False
+    if "reach" in profile and category not in profile["reach"]:
         return False
     if state == "party":
         return True
@@ -78,10 +85,19 @@ def _set_state(world: World, bsn: str, party: str, domain: str, purpose: str, st
     if state == "none":
         return
     if state == "other-purpose":
-        other = next(p for p in PURPOSES if p != purpose)
+        other = next(p for p in STANDING_PURPOSES if p != purpose)
         world.consent(bsn, domain, other, sorted(set(CATALOGUE["purposes"][other]["categories"])))
         return
     grantee = party if state in {"party", "revoked"} else domain
+    if purpose not in STANDING_PURPOSES:
+        # A case conference asks consent for itself: a standing one is refused.
+        refused = world.client.post(
+            "/v1/me/consents",
+            json={"grantee": grantee, "purpose": purpose, "categories": consentable},
+            headers=world.issuer.headers(bsn),
+        )
+        assert refused.status_code == 422, refused.text
+        return
     consent = world.consent(bsn, grantee, purpose, consentable)
     if state == "revoked":
         response = world.client.post(

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from gateway.core.db import transaction
+from gateway.registry.service import find_party
 from gateway.settings import PolicyEngineKind, Settings
 from tests.disclosures.world import NOOR, SAM, UNKNOWN, World, running_world
 
@@ -326,3 +328,51 @@ def test_no_bsn_in_any_response_audit_entry_or_log_line(
         logging.getLogger().handlers.clear()
     for bsn in (SAM, UNKNOWN):
         assert all(bsn not in text for text in texts)
+
+
+@pytest.mark.parametrize("path", ["/v1/disclosures", "/v1/plans/query"])
+@pytest.mark.parametrize("given", [None, "", "two words", "x" * 65, "999900006"])
+def test_a_read_without_the_acting_professional_is_refused_naming_the_header(
+    world: World, path: str, given: str | None
+) -> None:
+    _prepared(world)
+    headers = world.partner_headers("uwv-leiden")
+    del headers["X-Schakel-User"]
+    if given is not None:
+        headers["X-Schakel-User"] = given
+    body: dict[str, Any] = {"subject": {"bsn": SAM}, "purpose": "reintegration"}
+    if path == "/v1/disclosures":
+        body["categories"] = ["care.involvement"]
+    entries_before = len(world.audit_entries())
+    response = world.client.post(path, json=body, headers=headers)
+    assert response.status_code == (422 if given == "999900006" else 400), response.text
+    problem = response.json()
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "X-Schakel-User" in problem["detail"]
+    assert problem["errors"][0]["parameter"] == "header:X-Schakel-User"
+    assert len(world.audit_entries()) == entries_before  # nothing was asked, nothing decided
+
+
+@pytest.mark.parametrize("path", ["/v1/disclosures", "/v1/plans/query"])
+def test_the_acting_professional_is_kept_in_the_entry_and_found_by_the_officer(
+    world: World, path: str
+) -> None:
+    _prepared(world)
+    headers = {**world.partner_headers("uwv-leiden"), "X-Schakel-User": "uwv/ad-jansen"}
+    body: dict[str, Any] = {"subject": {"bsn": SAM}, "purpose": "reintegration"}
+    if path == "/v1/disclosures":
+        body["categories"] = ["care.involvement"]
+    assert world.client.post(path, json=body, headers=headers).status_code == 200
+    newest = world.audit_entries()[-1]
+    assert (newest.actor_party, newest.actor_user) == ("uwv-leiden", "uwv/ad-jansen")
+    # UWV's privacy officer (its own part of the log) finds everything that employee did.
+    with transaction(world.runtime.sessions) as session:
+        party = find_party(session, "uwv-leiden")
+        assert party is not None
+        party.roles = [*party.roles, "privacy-officer"]
+    found = world.client.get(
+        "/v1/audit/entries", params={"actorUser": "uwv/ad-jansen"},
+        headers=world.partner_headers("uwv-leiden"),
+    )  # fmt: skip
+    assert found.status_code == 200, found.text
+    assert [entry["seq"] for entry in found.json()["entries"]] == [newest.seq]

@@ -55,7 +55,10 @@ class World:
             self.client, partner.assertion(audience=TOKEN_AUDIENCE, now=self.clock()), **extra
         )
         assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return {
+            "Authorization": f"Bearer {response.json()['access_token']}",
+            "X-Schakel-User": f"{name}/medewerker-1",  # the professional acting (NEN 7513)
+        }
 
     def consent(
         self, bsn: str, grantee: str, purpose: str, categories: list[str]
@@ -128,7 +131,7 @@ def running_world(
                         domain,
                         alg,
                         roles=roles,
-                        purposes=("reintegration", "case-coordination"),
+                        purposes=("reintegration", "case-coordination", "case-conference"),
                     )
                     register(runtime, partner)
                     partners[party] = partner

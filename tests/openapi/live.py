@@ -19,7 +19,7 @@ from tests.support import free_port, new_partner, register, serving, token_reque
 
 # The four kinds of caller the API tells apart, each with the roles that open its operations.
 PARTNER = ("uwv-leiden", "uwv", ("reintegration-advisor",))
-OFFICER = ("gemeente-leiden", "gemeente", ("case-manager", "privacy-officer"))
+OFFICER = ("gemeente-leiden", "gemeente", ("case-manager", "regional-privacy-officer"))
 OPERATOR = ("beheer-schakel", "gemeente", ("operator",))
 
 
@@ -74,7 +74,10 @@ def _partner_token(
     runtime: Runtime, base_url: str, party: str, domain: str, roles: tuple[str, ...]
 ) -> str:
     partner = new_partner(
-        party, domain, roles=roles, purposes=("reintegration", "case-coordination")
+        party,
+        domain,
+        roles=roles,
+        purposes=("reintegration", "case-coordination", "case-conference"),
     )
     register(runtime, partner)
     assertion = partner.assertion(audience=runtime.settings.token_endpoint, now=runtime.clock())

@@ -85,7 +85,13 @@ def test_another_participants_consent_is_a_not_found_page(client: TestClient) ->
     sams_consent = give_consent(client)
     other = TestClient(client.app)
     log_in(other, NOOR)
-    for url in (f"/portal/consents/{sams_consent}", f"/portal/consents/{sams_consent}/receipt"):
+    for url in (
+        f"/portal/consents/{sams_consent}",
+        f"/portal/consents/{sams_consent}/receipt",
+        f"/portal/consents/{sams_consent}/receipt.json",
+        f"/portal/consents/{sams_consent}/receipt.pdf",
+        f"/portal/consents/{sams_consent}/revoke",
+    ):
         response = other.get(url)
         assert response.status_code == 404
         assert "text/html" in response.headers["content-type"]
@@ -99,9 +105,11 @@ def test_revoking_in_the_portal_removes_the_consent_and_is_audited(client: TestC
     consent_id = give_consent(client)
     response = post_form(client, f"/portal/consents/{consent_id}/revoke", "/portal")
     assert response.status_code == 303
-    assert consent_id not in client.get("/portal").text
+    overview = client.get("/portal").text
+    assert f"/portal/consents/{consent_id}/revoke" not in overview
+    assert f'href="/portal/consents/{consent_id}"' in overview.split("Eerdere toestemmingen")[1]
     assert "consent.revoke" not in client.get("/portal/access-log").text  # plain words, not codes
-    assert "introk" in client.get("/portal/access-log").text
+    assert "trok uw toestemming" in client.get("/portal/access-log").text
 
 
 def test_narrowing_keeps_only_the_ticked_categories(client: TestClient) -> None:
@@ -119,7 +127,7 @@ def test_narrowing_keeps_only_the_ticked_categories(client: TestClient) -> None:
 def test_receipt_downloads_a_signed_jws(client: TestClient) -> None:
     log_in(client, SAM)
     consent_id = give_consent(client)
-    response = client.get(f"/portal/consents/{consent_id}/receipt")
+    response = client.get(f"/portal/consents/{consent_id}/receipt.json")
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     assert response.json()["receipt"].count(".") == 2
@@ -144,21 +152,25 @@ def test_no_page_shows_a_bsn(client: TestClient) -> None:
         "/portal/access-log", "/portal/plan")]  # fmt: skip
     post_form(client, "/officer/login", "/officer/login", party="gemeente-leiden")
     pages.append(client.get("/officer"))
-    pages.append(client.get("/officer", params={"subjectRef": SAM}))
-    pages.append(client.get("/officer/export", params={"subjectRef": SAM, "format": "csv"}))
+    pages.append(post_form(client, "/officer", "/officer", subject=SAM))
+    pages.append(post_form(client, "/officer/participant", "/officer/participant", subject=SAM))
     for response in pages:
         assert response.status_code == 200, response.text
         assert not BSN_LIKE.search(response.text), response.url
+    pseudonym = re.search(r"/officer/participant\?subject=([0-9a-f]{64})", pages[-2].text)
+    assert pseudonym, "the answer names the participant by pseudonym"
+    exported = client.get("/officer/export", params={"subject": pseudonym[1], "format": "csv"})
+    assert exported.status_code == 200 and not BSN_LIKE.search(exported.text)
 
 
 def test_officer_search_by_bsn_is_recorded_without_the_bsn(client: TestClient) -> None:
     log_in(client, SAM)
     give_consent(client)
     post_form(client, "/officer/login", "/officer/login", party="gemeente-leiden")
-    page = client.get("/officer", params={"subjectRef": SAM, "action": "consent.grant"})
-    assert "consent.grant" in page.text
-    queries = client.get("/officer", params={"action": "audit.query"}).text
-    assert "[redacted]" in queries and "gemeente-leiden" in queries
+    page = post_form(client, "/officer", "/officer", subject=SAM, action="consent.grant")
+    assert "toestemming gegeven" in page.text
+    queries = post_form(client, "/officer", "/officer", action="audit.query", own="1").text
+    assert "[redacted]" in queries and "Gemeente Leiden" in queries
 
 
 def test_language_follows_the_query_then_the_cookie(client: TestClient) -> None:
@@ -174,7 +186,7 @@ def test_a_forged_or_garbled_session_cookie_is_no_session() -> None:
     from gateway.web.sessions import SessionCodec
 
     codec = SessionCodec(b"k" * 32, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC))
-    good = codec.encode(codec.issue("participant", "p-1"))
+    good = codec.encode(codec.signed_in("participant", "p-1"))
     assert codec.decode(good) is not None
     for cookie in ("é.x", good[:-2] + "xx", good.replace(".", ""), "a.b.c"):
         assert codec.decode(cookie) is None

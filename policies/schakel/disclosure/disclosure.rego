@@ -99,12 +99,22 @@ requester_is_director if {
 # title: Category verdict
 # description: >-
 #   One code per category asked, first matching rule wins. Allowing codes are in allow_codes.
+#   What may never be disclosed (care data to an employer, clinical data outside its source,
+#   anything beyond a domain's reach) is decided before any consent is looked at; in a case
+#   conference only a consent for that conference counts; in a release an objection excludes
+#   the participant, and a region counting on its own agreement needs no consent.
 # custom:
 #   reason_codes:
 #     - request.refused
 #     - category.unknown
+#     - category.care_data_barred
 #     - category.medical_secrecy
+#     - category.beyond_reach
 #     - category.not_for_purpose
+#     - conference.consented
+#     - conference.consent_missing
+#     - monitoring.objected
+#     - monitoring.agreement
 #     - director.overview
 #     - consent.covered
 #     - consent.party_required
@@ -113,10 +123,25 @@ verdict(category) := "request.refused" if {
 	request_refused
 } else := "category.unknown" if {
 	not catalogue.categories[category]
+} else := "category.care_data_barred" if {
+	care_data_barred(category)
 } else := "category.medical_secrecy" if {
 	confined_outside_source(category)
+} else := "category.beyond_reach" if {
+	beyond_reach(category)
 } else := "category.not_for_purpose" if {
 	not category in purpose.categories
+} else := "conference.consented" if {
+	conference_purpose
+	category in conference_consented_categories
+} else := "conference.consent_missing" if {
+	conference_purpose
+} else := "monitoring.objected" if {
+	statistics_purpose
+	objected
+} else := "monitoring.agreement" if {
+	statistics_purpose
+	counted_under_agreement
 } else := "director.overview" if {
 	director_overview(category)
 } else := "consent.covered" if {
@@ -133,7 +158,7 @@ verdicts[category] := verdict(category) if some category in asked
 # METADATA
 # title: Allowing codes
 # description: The verdict codes that disclose a category.
-allow_codes := {"director.overview", "consent.covered"}
+allow_codes := {"director.overview", "consent.covered", "conference.consented", "monitoring.agreement"}
 
 # METADATA
 # title: Allowed categories
@@ -179,8 +204,21 @@ reason_text := {
 	"requester.not_allowed_for_purpose": "the requester's domain and role may not ask for this purpose",
 	"request.refused": "the request as a whole is refused",
 	"category.unknown": "the category is not in the catalogue",
+	"category.care_data_barred": "care data never goes to this kind of party, whatever a consent says",
 	"category.medical_secrecy": "clinical data never leaves its source domain (medical secrecy)",
+	"category.beyond_reach": "this kind of party may never receive this category",
 	"category.not_for_purpose": "the category is not part of this purpose",
+	"conference.missing": "a case-conference read names no conference",
+	"conference.not_invited": "the requester neither chairs nor is invited to this conference",
+	"conference.not_open": "the conference's time window has not begun",
+	"conference.closed": "the conference's time window has ended: its views are closed",
+	"conference.consented": "the participant's consent for this conference names this party and covers this category",
+	"conference.consent_missing": "no consent for this conference names this party and covers this category: the participant is discussed anonymously",
+	"release.missing": "this purpose is only ever counted in a protected release, never disclosed about one person",
+	"release.region_unknown": "the release names a region that keeps no monitoring",
+	"release.not_recipient": "the region does not name this party as a recipient of its releases",
+	"monitoring.objected": "the participant objected to being counted: not counted in any release",
+	"monitoring.agreement": "the region counts this category under its own agreement (GDPR Art. 89); the participant did not object",
 	"director.overview": "the requester is the participant's director and this category is part of the director's overview",
 	"consent.covered": "a consent in force covers this category for this requester and purpose",
 	"consent.party_required": "only a consent naming the requesting party itself counts here, not a domain-wide consent",
@@ -218,6 +256,11 @@ category_reasons := [reason |
 disclosing_consent_ids[category] := covering_consent_ids(category) if {
 	some category, code in verdicts
 	code == "consent.covered"
+}
+
+disclosing_consent_ids[category] := conference_consent_ids(category) if {
+	some category, code in verdicts
+	code == "conference.consented"
 }
 
 # METADATA

@@ -1,0 +1,73 @@
+"""Demo sign-in of a party's staff page (a conference chair, a steering group): the same
+server-side session record, audit entry and ending rules as an officer's sign-in.
+
+A party's page is only reachable while the record is open, the party is enabled and it still
+may use the page; otherwise the record ends at that request, so logout, a disabled party or a
+withdrawn role or purpose ends a copied cookie too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from audit.schemas import Outcome
+from gateway.auth import flow as auth_flow
+from gateway.auth.access_tokens import Caller
+from gateway.registry.models import Party
+from gateway.registry.service import find_party
+from gateway.web import session_records
+from gateway.web.rendering import Page
+from gateway.web.sessions import Kind, WebSession
+
+MayUse = Callable[[Party], bool]
+
+
+def demo_sign_in(
+    page: Page, session: Session, *, kind: Kind, party_id: str, may_use: MayUse
+) -> WebSession | None:
+    """A signed-in session for the party if it may use the page, its record and the audit
+    entry of the sign-in (or of its refusal) in the caller's transaction; none if refused."""
+    party = find_party(session, party_id)
+    if party is None:
+        return None
+    allowed = party.enabled and may_use(party)
+    signed_in = page.web.sessions.signed_in(kind, party.id) if allowed else None
+    if signed_in is not None:
+        session_records.open_session(
+            session, signed_in, now=page.runtime.clock(), user_id="demo", roles=list(party.roles)
+        )
+    auth_flow.record_sign_in(
+        session, page.runtime, party=party.id, trace_id=page.trace_id,
+        outcome=Outcome.OK if signed_in else Outcome.DENY,
+        reason=f"demo login to the {kind} pages" if signed_in else f"may not use the {kind} pages",
+        user="demo",
+    )  # fmt: skip
+    return signed_in
+
+
+def party_caller(page: Page, session: Session, *, kind: Kind, may_use: MayUse) -> Caller | None:
+    """The signed-in party as a caller, while its record is open and it may use the page."""
+    runtime = page.runtime
+    now = runtime.clock()
+    record = session_records.current(session, page.session, now=now, settings=runtime.settings)
+    if record is None or record.kind != kind:
+        return None
+    party = find_party(session, record.subject)
+    if party is None or not party.enabled:
+        session_records.end(session, record, now=now, reason="party-disabled")
+        return None
+    if not may_use(party):
+        session_records.end(session, record, now=now, reason="role-withdrawn")
+        return None
+    return Caller(
+        party=party.id, domain=party.domain, roles=tuple(party.roles),
+        purposes=tuple(party.purposes), token_id="web-session",  # noqa: S106 - a label
+    )  # fmt: skip
+
+
+def sign_out(page: Page, session: Session) -> None:
+    """Logout: the record ends (every copy of the cookie with it), the cookie turns anonymous."""
+    session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
+    page.sign_out()
