@@ -106,7 +106,15 @@ def read_release(
     return Response(flow.body(runtime, stored), media_type="application/json")
 
 
-@router.get("/budget", summary="Your region's privacy budget for a year, and its ledger")
+@router.get(
+    "/budget",
+    summary="Your region's privacy budget for a year, and its ledger",
+    responses={
+        404: _problem(
+            "Not one of your regions: one you may not read is not found, as an unknown one"
+        )
+    },
+)
 def read_budget(
     caller: PartnerDep,
     runtime: RuntimeDep,

@@ -22,7 +22,7 @@ CATEGORIES = sorted(CATALOGUE["categories"])
 PURPOSES = sorted(CATALOGUE["purposes"])
 STANDING_PURPOSES = [p for p in PURPOSES if not CATALOGUE["purposes"][p].get("conference")]
 CONSENT_STATES = ("none", "domain", "party", "revoked", "other-purpose")
-SOURCE = {"care": "ggz-leiden", "work": "uwv-leiden", "income": "gemeente-leiden", "social": "gemeente-leiden", "plan": "gemeente-leiden"}  # fmt: skip
+SOURCE = {"care": "ggz-leiden", "work": "uwv-leiden", "income": "gemeente-leiden", "social": "gemeente-leiden", "plan": "gemeente-leiden", "trajectory": "uwv-leiden"}  # fmt: skip
 
 
 def bsns() -> Iterator[str]:

@@ -59,4 +59,5 @@ def test_openapi_document_passes_the_adr_lint_with_only_the_stated_deviations(
         "nlgov:paths-kebab-case",
         "nlgov:paths-kebab-case",
         "nlgov:problem-invalid-input",
+        "nlgov:problem-invalid-input",
     ], published.stdout
