@@ -121,7 +121,11 @@ def test_unknown_purpose_is_refused_with_the_valid_values(world: World) -> None:
         headers=world.as_participant(SAM),
     )
     assert response.status_code == 422
-    assert response.json()["valid_values"] == ["case-coordination", "regional-monitoring", "reintegration"]
+    assert response.json()["valid_values"] == [
+        "case-coordination",
+        "regional-monitoring",
+        "reintegration",
+    ]
     assert response.json()["errors"][0]["pointer"] == "#/purpose"
 
 
