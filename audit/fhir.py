@@ -19,6 +19,7 @@ from fhirsystems import (
     PARTY,
     PROFESSIONAL,
     PURPOSE,
+    SECURITY_ROLE_TYPE,
     TRACE_ID_EXTENSION,
 )
 
@@ -59,7 +60,7 @@ FHIR_ACTIONS: dict[Action, str] = {
     Action.MONITORING_OBJECTION: "U",
 }
 HUMAN_USER = {
-    "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+    "system": SECURITY_ROLE_TYPE,
     "code": "humanuser",
     "display": "human user",
 }

@@ -58,13 +58,14 @@ PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType
 AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 AUDIT_ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
+SECURITY_ROLE_TYPE = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
 
 SYSTEMS = frozenset(
     {
         PARTY, CONSENT, DECISION, PROFESSIONAL, DOMAIN, PURPOSE, CATEGORY, FIELD, WITHHELD_REASON,
         AUDIT_ACTION, REPRESENTATIVE_ROLE, READINESS, IPS_STAGE,
         BSN, LOINC, CONSENT_SCOPE, ACT_CODE, PARTICIPATION_TYPE, AUDIT_EVENT_TYPE,
-        AUDIT_ENTITY_TYPE, OBJECT_ROLE,
+        AUDIT_ENTITY_TYPE, OBJECT_ROLE, SECURITY_ROLE_TYPE,
     }
 )  # fmt: skip
 """Every fixed system; the per-domain pseudonym systems come from ``participant_pseudonym``."""

@@ -19,7 +19,8 @@ CATALOGUE: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "policies/schakel/catalogue/data.json").read_text()
 )
 CATEGORIES = sorted(CATALOGUE["categories"])
-PURPOSES = sorted(CATALOGUE["purposes"])
+# A statistics purpose is never a disclosure (releases have tests of their own).
+PURPOSES = sorted(p for p, entry in CATALOGUE["purposes"].items() if not entry.get("statistics"))
 STANDING_PURPOSES = [p for p in PURPOSES if not CATALOGUE["purposes"][p].get("conference")]
 CONSENT_STATES = ("none", "domain", "party", "revoked", "other-purpose")
 SOURCE = {"care": "ggz-leiden", "work": "uwv-leiden", "income": "gemeente-leiden", "social": "gemeente-leiden", "plan": "gemeente-leiden", "trajectory": "uwv-leiden"}  # fmt: skip
