@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from audit.schemas import redact_bsns
 from gateway.auth.access_tokens import (
     Caller,
     VerifiedToken,
@@ -20,7 +21,6 @@ from gateway.auth.access_tokens import (
 from gateway.core.clock import Clock
 from gateway.core.db import read_transaction, transaction
 from gateway.errors import ActingUserRequired, InvalidInput
-from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.runtime import Runtime
@@ -142,10 +142,10 @@ async def get_acting_user(request: Request) -> str:
                 "detail": "missing" if given is None else "not 1 to 64 printable characters",
             }],
         )  # fmt: skip
-    if is_valid_bsn(given):
+    if redact_bsns(given) != given:
         raise InvalidInput(
             f"{ACTING_USER_HEADER}: a user id of your own system, not a BSN",
-            errors=[{"parameter": f"header:{ACTING_USER_HEADER}", "detail": "a BSN"}],
+            errors=[{"parameter": f"header:{ACTING_USER_HEADER}", "detail": "holds a BSN"}],
         )
     return given
 

@@ -46,14 +46,17 @@ def _rfc3339_text(value: object) -> object:
     """A date-time as RFC 3339 text only: pydantic would also read a number as Unix time."""
     if isinstance(value, str) and not RFC_3339.match(value):
         raise PydanticCustomError("datetime_format", "a date-time with offset (RFC 3339)")
+    if isinstance(value, str) and not "0002" <= value[:4] <= "9998":
+        # An offset at either end of the calendar would not fit a UTC timestamp.
+        raise PydanticCustomError("datetime_range", "a date-time between the years 2 and 9998")
     return value
 
 
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 
 OFFICERS_ONLY: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The caller's party does not hold the privacy-officer role; the "
-          "refusal is an audit entry"},
+    403: {"description": "The caller's party does not hold the privacy-officer role, or asks "
+          "outside its organisation's part of the log; the refusal is an audit entry"},
     422: {"description": "A filter names no registered party, or a BSN that fails the 11-proof"},
 }  # fmt: skip
 AfterSeq = Query(

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,7 +60,7 @@ from gateway.audit_log.unusual import Finding, Thresholds, find_unusual
 from gateway.auth.access_tokens import Caller
 from gateway.auth.roles import OFFICER_ROLE, OFFICER_ROLES, REGIONAL_OFFICER_ROLE
 from gateway.core.db import transaction
-from gateway.errors import Conflict, ForbiddenOnRecord, InvalidInput, NotFound
+from gateway.errors import Conflict, ForbiddenOnRecord, InvalidInput, NotFound, NotFoundOnRecord
 from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import DomainPseudonym, Participant
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
@@ -169,11 +170,18 @@ def officer_query(
         query = AuditQuery(**{**asdict(filters), "subject_ref": subject}, **paging)
     except InvalidAuditQuery as error:
         raise InvalidInput(str(error)) from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
     if query.party is not None and find_party(session, query.party) is None:
         raise InvalidInput(f"unknown party {query.party!r}", field="party")
     scope = oversight_scope(session, runtime, ask.caller)
     if scope is not None and subject is not None and subject not in scope.subject_refs:
-        acted = AuditQuery(subject_ref=subject, party=scope.party, limit=1)
+        # The organisation's own searches (a refusal of this very one too) are no part in the case.
+        acted = AuditQuery(
+            subject_ref=subject, party=scope.party, hide_queries_by=scope.party, limit=1
+        )
         if not find_entries(session=session, query=acted)[0]:
             _refuse_outside_scope(session, runtime, ask, subject, "this participant")
     return query.model_copy(update={"within": scope})
@@ -256,15 +264,23 @@ def search(
 
 def entry(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> dict[str, Any]:
     """One entry's document, if in the caller's scope; audited, a refusal too."""
+    found = _entry_in_scope(session, runtime, ask, seq)
+    answered(session, runtime, ask, found.subject_ref)
+    return entry_document(found)
+
+
+def _entry_in_scope(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> AuditEntry:
+    """Entry ``seq`` if it is in the caller's scope; a missing one and one outside the scope
+    are each refused on record."""
     query = officer_query(session, runtime, ask, Filters())
     try:
         found = entry_by_seq(session, seq)
     except EntryNotFound as error:
-        raise NotFound(str(error)) from None
+        _record_query(session, runtime, ask, Outcome.DENY, f"{error}: {ask.description}", None)
+        raise NotFoundOnRecord(str(error)) from None
     if not _in_scope(query.within, found.actor_party, found.subject_ref):
         _refuse_outside_scope(session, runtime, ask, found.subject_ref, f"entry {seq}")
-    answered(session, runtime, ask, found.subject_ref)
-    return entry_document(found)
+    return found
 
 
 def statistics(
@@ -478,13 +494,7 @@ def inclusion(
 def entry_proof(session: Session, runtime: Runtime, ask: OfficerAsk, seq: int) -> InclusionBundle:
     """An officer's inclusion proof of any entry in their scope; audited like every officer
     query, a refusal too."""
-    query = officer_query(session, runtime, ask, Filters())
-    try:
-        found = entry_by_seq(session, seq)
-    except EntryNotFound as error:
-        raise NotFound(str(error)) from None
-    if not _in_scope(query.within, found.actor_party, found.subject_ref):
-        _refuse_outside_scope(session, runtime, ask, found.subject_ref, f"entry {seq}")
+    found = _entry_in_scope(session, runtime, ask, seq)
     bundle = inclusion(session, runtime, seq, found)
     answered(session, runtime, ask, found.subject_ref)
     return bundle

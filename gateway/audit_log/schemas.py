@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.schemas import MAX_PAGE
+from dbtypes import MAX_JSON_INT
 from gateway.audit_log.grounds import ConsentGround
 from gateway.notices.schemas import ToldRecipient
 
@@ -52,7 +53,9 @@ class TimelineAsk(BaseModel):
     subject: str = Field(
         min_length=9, max_length=64, description="A BSN or a participant pseudonym (64 hex)"
     )
-    before_seq: int | None = Field(default=None, ge=1, description="next_before_seq of a page")
+    before_seq: int | None = Field(
+        default=None, ge=1, le=MAX_JSON_INT, description="next_before_seq of a page"
+    )
     limit: int = Field(default=100, ge=1, le=MAX_PAGE)
     show_own_queries: bool = Field(
         default=False, description="Include the calling party's own audit.query entries"

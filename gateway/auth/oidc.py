@@ -192,6 +192,8 @@ class RelyingParty:
             raise SignInRefused("id-token", "the ID token is meant for another client")
         if len(audiences) > 1 and claims.get("azp") != config.client_id:
             raise SignInRefused("id-token", 'the ID token names other audiences without "azp"')
+        if "azp" in claims and claims["azp"] != config.client_id:
+            raise SignInRefused("id-token", "the ID token was issued to another client (azp)")
         moment = now.timestamp()
         expires, issued = claims.get("exp"), claims.get("iat")
         if not isinstance(expires, int | float) or expires <= moment - self.leeway:

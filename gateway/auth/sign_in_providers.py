@@ -81,7 +81,8 @@ class OfficerProvider:
     def roles_of(self, claims: Mapping[str, Any]) -> list[str]:
         """The gateway roles whose group the claim names (a list of groups or one group)."""
         given = claims.get(self.roles_claim)
-        groups = set(given) if isinstance(given, list) else {given}
+        listed = given if isinstance(given, list) else [given]
+        groups = {group for group in listed if isinstance(group, str)}
         return sorted(role for role, group in self.roles.items() if group in groups)
 
 

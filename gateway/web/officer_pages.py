@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from audit.checkpoint import checkpoint_document, latest_checkpoint
 from audit.schemas import Outcome
 from audit.verify_database import verify_database
+from dbtypes import MAX_JSON_INT
 from gateway.audit_log import flow as audit_log
 from gateway.audit_log.flow import Filters, OfficerAsk
 from gateway.audit_log.grounds import ConsentGround, grounds
@@ -86,6 +87,11 @@ def officer_ask(page: Page, caller: Caller, given: dict[str, str]) -> OfficerAsk
         description=audit_log.describe(page.request.url.path, asked),
         trace_id=page.trace_id,
     )
+
+
+def refusal_text(page: Page, failure: GatewayError) -> str:
+    """A refused search in words: outside the organisation's part of the log, or a bad filter."""
+    return page.text("outside_scope" if failure.status == 403 else "search_error")
 
 
 def shown_subject(runtime: Runtime, session: Session, given: str) -> str:
@@ -215,7 +221,7 @@ def _local_day(text: str, name: str, *, inclusive_end: bool = False) -> datetime
         return None
     try:
         day = date.fromisoformat(text) + timedelta(days=1 if inclusive_end else 0)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidInput(f"{name}: a date such as 2026-11-24", field=name) from None
     return datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_ZONE)
 
@@ -254,7 +260,8 @@ def _bsn_in_address(given: dict[str, str]) -> bool:
 
 @router.get("")
 def dashboard(
-    page: PageDep, before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1)] = None
+    page: PageDep,
+    before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1, le=MAX_JSON_INT)] = None,
 ) -> Response:
     """The search from the address (never with a BSN), its answer, and the overview."""
     given = query_filters(page)
@@ -283,6 +290,7 @@ def _dashboard(page: Page, given: dict[str, str], *, before_seq: int | None) -> 
         )
     )
     error: str | None = None
+    error_status = 422
     documents: list[dict[str, Any]] = []
     cursor: int | None = None
     found: dict[str, ConsentGround] = {}
@@ -298,8 +306,8 @@ def _dashboard(page: Page, given: dict[str, str], *, before_seq: int | None) -> 
             )  # fmt: skip
             relied = [consent for document in documents for consent in document["consent_ids"]]
             found = grounds(session, relied)
-        except GatewayError:
-            error = page.text("search_error")
+        except GatewayError as failure:
+            error, error_status = refusal_text(page, failure), failure.status
         stats = audit_log.statistics(session, runtime, ask, window)
         unusual = audit_log.unusual_activity(session, runtime, ask)
         overdue = overdue_notices(session, runtime, caller)
@@ -316,7 +324,7 @@ def _dashboard(page: Page, given: dict[str, str], *, before_seq: int | None) -> 
     query = urlencode({name: value for name, value in given.items() if value})
     return page.render(
         "officer_dashboard.html",
-        status=422 if error else 200,
+        status=error_status if error else 200,
         officer=names.get(caller.party, caller.party),
         given=given,
         error=error,
@@ -367,9 +375,10 @@ def _participant(page: Page, subject: str) -> Response:
         ask = officer_ask(page, caller, {"subject": subject})
         try:
             found, given = audit_log.subject_access(session, runtime, ask, subject)
-        except GatewayError:
-            return page.render("officer_participant.html", status=422, subject="", rows=[],
-                               given=[], names=names, error=page.text("search_error"))  # fmt: skip
+        except GatewayError as failure:
+            return page.render("officer_participant.html", status=failure.status, subject="",
+                               rows=[], given=[], names=names,
+                               error=refusal_text(page, failure))  # fmt: skip
     known = frozenset(runtime.catalogue.categories)
     rows = [
         entry_row(page.language, document, names, found.grounds, known)
@@ -398,8 +407,10 @@ def export(
                 session, runtime, officer_ask(page, caller, given), page_filters(given, caller),
                 after_seq=0, as_format=export_format,
             )  # fmt: skip
-    except GatewayError:
-        return page.render("message.html", status=422, message=page.text("search_error"))
+    except GatewayError as failure:
+        return page.render(
+            "message.html", status=failure.status, message=refusal_text(page, failure)
+        )
     return page.finish(
         StreamingResponse(
             download.lines,

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from consent.errors import ConsentClosed, ConsentNotFound
 from consent.schemas import ConsentStatus
+from dbtypes import MAX_JSON_INT
 from gateway.audit_log.access_log import access_log as read_access_log
 from gateway.audit_log.access_log import own_entry_proof
 from gateway.auth import flow as auth_flow
@@ -194,7 +195,8 @@ def overview_page(
 
 @router.get("/access-log")
 def access_log(
-    page: PageDep, before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1)] = None
+    page: PageDep,
+    before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1, le=MAX_JSON_INT)] = None,
 ) -> Response:
     """Newest first; each older page starts before the last entry shown."""
     runtime = page.runtime
@@ -210,7 +212,7 @@ def access_log(
 
 
 @router.get("/access-log/{seq}/proof")
-def access_log_proof(seq: int, page: PageDep) -> Response:
+def access_log_proof(seq: Annotated[int, Path(ge=1, le=MAX_JSON_INT)], page: PageDep) -> Response:
     """The proof that the log holds this entry of the access log, as a file to keep or to give
     to anyone who checks it (`schakel audit check-proof`)."""
     runtime = page.runtime

@@ -130,6 +130,38 @@ def test_the_dashboard_and_its_export_keep_to_the_scope(world: World) -> None:
     actors = {json.loads(line)["actor_party"] for line in export.splitlines()}
     assert "gemeente-leiden" not in actors and "uwv-leiden" in actors
     refused = post_form(world.client, "/officer", "/officer", subject=NOOR)
-    assert refused.status_code == 422
+    assert refused.status_code == 403
     recorded = [(e.action, e.outcome, e.actor_party) for e in world.audit_entries()[-5:]]
     assert ("audit.query", "deny", "ggz-leiden") in recorded  # the refusal is on record
+
+
+def test_a_refused_search_asked_again_is_refused_again(world: World) -> None:
+    """The organisation's own refused search about a person is no part in that person's case."""
+    headers = world.partner_headers("ggz-leiden")
+    for _ in range(3):
+        again = world.client.get("/v1/audit/entries", params={"subjectRef": NOOR}, headers=headers)
+        assert again.status_code == 403
+    timeline = world.client.post("/v1/audit/timeline", json={"subject": NOOR}, headers=headers)
+    assert timeline.status_code == 403
+
+
+def test_a_missing_entry_is_refused_on_record(world: World) -> None:
+    headers = world.partner_headers("ggz-leiden")
+    for route in ("/v1/audit/entries/999999/fhir", "/v1/audit/entries/999999/proof"):
+        before = len(world.audit_entries())
+        assert world.client.get(route, headers=headers).status_code == 404
+        [entry] = world.audit_entries()[before:]
+        assert (entry.action, entry.outcome, entry.actor_party) == (
+            "audit.query",
+            "deny",
+            "ggz-leiden",
+        )
+
+
+def test_the_dashboard_answers_a_refusal_outside_the_scope_with_403(world: World) -> None:
+    post_form(world.client, "/officer/login", "/officer/login", party="ggz-leiden")
+    page = post_form(world.client, "/officer", "/officer", subject=NOOR)
+    assert page.status_code == 403
+    assert "buiten het deel van het logboek" in page.text
+    for far in ({"until": "9999-12-31"}, {"beforeSeq": str(2**60)}):
+        assert world.client.get("/officer", params=far).status_code in {400, 422}
