@@ -165,3 +165,17 @@ def test_the_dashboard_answers_a_refusal_outside_the_scope_with_403(world: World
     assert "buiten het deel van het logboek" in page.text
     for far in ({"until": "9999-12-31"}, {"beforeSeq": str(2**60)}):
         assert world.client.get("/officer", params=far).status_code in {400, 422}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"until": "9999-12-31T23:00:00-05:00"}, {"from": "0001-01-01T00:30:00+01:00"}],
+)
+def test_a_moment_at_the_calendars_edge_is_a_clear_400(
+    world: World, params: dict[str, str]
+) -> None:
+    response = world.client.get(
+        "/v1/audit/entries", params=params, headers=world.partner_headers("clientsteun-leiden")
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
