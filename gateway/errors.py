@@ -91,3 +91,18 @@ class InvalidOnRecord(InvalidInput, KeptDespiteError):
 
 class ConflictOnRecord(Conflict, KeptDespiteError):
     """A 409 whose refusal is on record (a release beyond the privacy budget)."""
+
+
+class ConferenceConflictOnRecord(ConflictOnRecord):
+    """A conference's 409 (its window over, a party invited twice), answered as before and on
+    record."""
+
+    slug = "conference-conflict"
+
+
+class PolicyEngineUnavailableOnRecord(ServiceUnavailable, KeptDespiteError):
+    """The fail-closed 503 of an engine that could not decide, with its deny entry kept; the
+    same problem as ``gateway.problems`` gives when no entry is written."""
+
+    slug = "policy-engine-unavailable"
+    title = "Policy engine unavailable"

@@ -24,7 +24,7 @@ from conference.errors import (
 )
 from consent.errors import ConsentClosed, ConsentError, ConsentNotFound, InvalidConsent
 from gateway.core.db import WriterTimeout
-from gateway.errors import AuthenticationFailed, Forbidden, GatewayError
+from gateway.errors import AuthenticationFailed, Forbidden, GatewayError, ServiceUnavailable
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.storage.service import ParticipantErased
 from notice.errors import NoticeError, NoticeNotFound, NoticeSuperseded, UnknownGround
@@ -38,6 +38,8 @@ from plan.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://schakel.nl/problems/"
+# A 503 is a dependency's passing state: every one says when a retry may succeed.
+RETRY_AFTER_SECONDS = "1"
 
 log = structlog.get_logger("gateway.problems")
 
@@ -93,6 +95,8 @@ async def _gateway_error(request: Request, error: GatewayError) -> JSONResponse:
     if isinstance(error, Forbidden):
         headers["WWW-Authenticate"] = f'Bearer realm="schakel", error="{error.error}"'
         extensions["error"] = error.error
+    if isinstance(error, ServiceUnavailable):
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
     return problem_response(
         error.status,
         slug=error.slug,
@@ -115,6 +119,7 @@ async def _policy_engine_unavailable(
         title="Policy engine unavailable",
         detail="the policy engine could not decide; the request is denied and nothing was disclosed",
         request=request,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
         reason="policy-engine-unavailable",
     )
 
@@ -128,7 +133,7 @@ async def _database_busy(request: Request, error: WriterTimeout) -> JSONResponse
         title="Database busy",
         detail="the database did not take this request in time; nothing was changed",
         request=request,
-        headers={"Retry-After": "1"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 
@@ -143,7 +148,7 @@ async def _database_unavailable(request: Request, error: DBAPIError) -> JSONResp
         title="Database unavailable",
         detail="the database could not take this request; nothing was changed",
         request=request,
-        headers={"Retry-After": "1"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 

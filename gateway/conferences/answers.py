@@ -18,6 +18,7 @@ from audit.actions import Action
 from audit.schemas import Outcome
 from conference import answers as answer_rules
 from conference import service
+from conference.errors import ConferenceConflict, InvalidConference
 from conference.models import Case as CaseRow
 from conference.models import Conference
 from conference.schemas import Answer, GivenBy, GivenHow
@@ -30,6 +31,7 @@ from gateway.conferences.flow import (
     policy_conference,
     record,
     refuse,
+    refused_on_record,
     taking,
 )
 from gateway.conferences.schemas import AnswerView, MyConference, RecordedAnswer, SeenBy
@@ -171,10 +173,16 @@ def _answer(
     parties: list[str] | None,
     categories: list[str] | None,
 ) -> AnswerView:
-    row = answer_rules.answer(
-        session=session, conference=found.conference, case=case, given=given, how=how,
-        parties=parties, categories=categories, clock=runtime.clock,
-    )  # fmt: skip
+    try:
+        row = answer_rules.answer(
+            session=session, conference=found.conference, case=case, given=given, how=how,
+            parties=parties, categories=categories, clock=runtime.clock,
+        )  # fmt: skip
+    except (ConferenceConflict, InvalidConference) as refused:
+        raise refused_on_record(
+            session, runtime, trace_id, caller, CONSENT, found.conference, refused,
+            participant=ParticipantId(case.participant_id),
+        ) from None  # fmt: skip
     named = f" naming {', '.join(row.parties)}" if row.parties else ""
     record(
         session, runtime, trace_id, caller, CONSENT, Outcome.OK,

@@ -19,6 +19,7 @@ from audit.schemas import Outcome
 from conference import answers as answer_rules
 from conference import outcomes as outcome_rules
 from conference import service
+from conference.errors import ConferenceConflict, InvalidConference
 from conference.models import Answer as AnswerRow
 from conference.models import Conference
 from conference.schemas import Member, Vocabulary
@@ -32,8 +33,11 @@ from gateway.conferences.schemas import (
 )
 from gateway.core.db import read_transaction
 from gateway.errors import (
+    ConferenceConflictOnRecord,
     ForbiddenOnRecord,
+    GatewayError,
     InvalidInput,
+    InvalidOnRecord,
 )
 from gateway.identity.vault import ParticipantRef, pseudonym
 from gateway.policy.input import rfc3339
@@ -111,6 +115,38 @@ def refuse(
         participant=participant,
     )  # fmt: skip
     return ForbiddenOnRecord(detail, error="access_denied", reason=code)
+
+
+def refused_on_record(
+    session: Session,
+    runtime: Runtime,
+    trace_id: str | None,
+    caller: Caller,
+    action: Action,
+    conference: Conference,
+    error: ConferenceConflict | InvalidConference,
+    *,
+    participant: ParticipantRef | None = None,
+) -> GatewayError:
+    """The domain's refusal with its denial on record; raise what it returns. The answer is
+    the problem ``gateway.problems`` gives for it, but the entry stays when it is sent."""
+    detail = str(error)
+    answer: GatewayError
+    if isinstance(error, ConferenceConflict):
+        code, where = error.reason, ""
+        answer = ConferenceConflictOnRecord(detail, reason=error.reason)
+    else:
+        code, where = "conference.invalid_input", f"#/{error.field}: "
+        extensions: dict[str, object] = {} if error.valid is None else {"valid_values": error.valid}
+        answer = InvalidOnRecord(
+            detail, errors=[{"pointer": f"#/{error.field}", "detail": detail}], **extensions
+        )
+    record(
+        session, runtime, trace_id, caller, action, Outcome.DENY,
+        f"{code}: conference {conference.id}: {where}{detail}", participant=participant,
+        purpose=conference.purpose,
+    )  # fmt: skip
+    return answer
 
 
 def pointer_error(detail: str, pointer: str) -> InvalidInput:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from audit.actions import Action
 from audit.schemas import Outcome
 from conference import service
+from conference.errors import ConferenceConflict
 from conference.schemas import Member, Terms
 from gateway.auth.access_tokens import Caller, check_scope
 from gateway.conferences.flow import (
@@ -23,6 +24,7 @@ from gateway.conferences.flow import (
     pointer_error,
     record,
     refuse,
+    refused_on_record,
     taking,
     vocabulary,
 )
@@ -162,7 +164,14 @@ def invite(
 ) -> ConferenceView:
     found = as_chair(session, runtime, trace_id, caller, conference_id)
     member = invitee(session, found.conference.purpose, party_id, "party")
-    service.invite(session=session, conference=found.conference, member=member, clock=runtime.clock)
+    try:
+        service.invite(
+            session=session, conference=found.conference, member=member, clock=runtime.clock
+        )
+    except ConferenceConflict as refused:
+        raise refused_on_record(
+            session, runtime, trace_id, caller, INVITE, found.conference, refused
+        ) from None
     record(
         session, runtime, trace_id, caller, INVITE, Outcome.OK,
         f"conference {conference_id}: {member.party} invited",
@@ -184,10 +193,16 @@ def add_participant(
         session=session, keys=runtime.identity_keys, participant_id=participant.id,
         domains=runtime.catalogue.domains,
     )  # fmt: skip
-    case = service.add_case(
-        session=session, conference=found.conference, participant_id=participant.id,
-        added_by=caller.party, clock=runtime.clock,
-    )  # fmt: skip
+    try:
+        case = service.add_case(
+            session=session, conference=found.conference, participant_id=participant.id,
+            added_by=caller.party, clock=runtime.clock,
+        )  # fmt: skip
+    except ConferenceConflict as refused:
+        raise refused_on_record(
+            session, runtime, trace_id, caller, SCHEDULE, found.conference, refused,
+            participant=participant,
+        ) from None  # fmt: skip
     record(
         session, runtime, trace_id, caller, SCHEDULE, Outcome.OK,
         f"conference {conference_id}: on the agenda as case {case.number}",

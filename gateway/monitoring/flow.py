@@ -16,13 +16,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy.orm import Session
 
 from adapters.vocabulary import TRAJECTORY_METHODS, TRAJECTORY_MILESTONES, TRAJECTORY_OUTCOMES
 from audit.actions import Action
 from audit.schemas import Outcome
 from gateway.auth.access_tokens import Caller, check_scope
-from gateway.errors import ConflictOnRecord, Forbidden, ForbiddenOnRecord, InvalidInput
+from gateway.errors import (
+    ConflictOnRecord,
+    Forbidden,
+    ForbiddenOnRecord,
+    InvalidInput,
+    PolicyEngineUnavailableOnRecord,
+)
 from gateway.monitoring.population import Requester, count, counting_input, region_of
 from gateway.monitoring.publish import canonical, seal_draw, sign, signed_body
 from gateway.monitoring.schemas import (
@@ -30,6 +37,7 @@ from gateway.monitoring.schemas import (
     STATISTICS_ROLE,
     ReleaseRequest,
 )
+from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.policy.input import rfc3339
 from gateway.runtime import Runtime
 from monitoring import service
@@ -40,6 +48,9 @@ from monitoring.release import build
 from monitoring.tables import Context, Query, Vocabulary, population
 
 RELEASE = Action.MONITORING_RELEASE
+ENGINE_UNAVAILABLE = "policy-engine-unavailable"
+
+log = structlog.get_logger("gateway.monitoring")
 MIN_EPSILON = 0.05
 LONGEST_PERIOD = timedelta(days=3 * 366)
 COUNTS = "one trajectory per participant: the newest that started in the period and matches"
@@ -121,6 +132,24 @@ def _refuse(
     return ForbiddenOnRecord(detail, error="access_denied", reason=code)
 
 
+def _engine_unavailable(
+    session: Session,
+    runtime: Runtime,
+    trace_id: str | None,
+    caller: Caller,
+    error: PolicyEngineUnavailable,
+) -> PolicyEngineUnavailableOnRecord:
+    """Fail closed, on record: a deny entry and a 503; nothing counted, stored or spent."""
+    log.warning("policy engine unavailable; release refused", error=str(error))
+    engine = runtime.policy_engine
+    runtime.metrics.policy_errors.labels(engine.name, error.kind).inc()
+    _record(session, runtime, trace_id, caller, Outcome.DENY, ENGINE_UNAVAILABLE)
+    return PolicyEngineUnavailableOnRecord(
+        "the policy engine could not decide; the release is refused and nothing was counted",
+        reason=ENGINE_UNAVAILABLE,
+    )
+
+
 def admit(
     session: Session, runtime: Runtime, trace_id: str | None, caller: Caller, region: str
 ) -> Requester:
@@ -138,7 +167,11 @@ def admit(
             f"releases are for the {STATISTICS_ROLE} role",
         )  # fmt: skip
     requester = Requester(caller.party, caller.domain)
-    if not may_receive(runtime, requester, region):
+    try:
+        receives = may_receive(runtime, requester, region)
+    except PolicyEngineUnavailable as error:
+        raise _engine_unavailable(session, runtime, trace_id, caller, error) from None
+    if not receives:
         raise _refuse(
             session, runtime, trace_id, caller, "release.not_recipient",
             f"{region} does not name {caller.party} as a recipient of its releases",
@@ -182,7 +215,10 @@ def release(
             service.check_budget(budget, total=monitoring.epsilon_per_year, asked=query.epsilon)
     except BudgetExceeded as exceeded:
         raise _over_budget(session, runtime, trace_id, caller, exceeded) from None
-    counting = count(session, runtime, Requester(caller.party, caller.domain), query, now=now)
+    try:
+        counting = count(session, runtime, Requester(caller.party, caller.domain), query, now=now)
+    except PolicyEngineUnavailable as error:
+        raise _engine_unavailable(session, runtime, trace_id, caller, error) from None
     context = Context(query, region_of(runtime, query.region), vocabulary(runtime))
     built = build(
         population(counting.persons, context), context,

@@ -12,10 +12,12 @@ from gateway.audit_log.trail import PARTICIPANT_ACTOR
 from gateway.identity.vault import ParticipantRef
 from gateway.monitoring.population import Decider, Requester, decide_for, facts_by_participant
 from gateway.monitoring.schemas import MONITORING_PURPOSE, MyCounting, RegionCounting
+from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.runtime import Runtime
 from monitoring import service
 
 OBJECTION = Action.MONITORING_OBJECTION
+UNKNOWN = "policy-engine-unavailable"
 WHAT_IS_COUNTED = [
     "the month your trajectory started, its method and provider, and your municipality",
     "the milestones it reached and how it ended (paid work and its hours, education, volunteer "
@@ -42,22 +44,30 @@ def my_counting(session: Session, runtime: Runtime, participant: ParticipantRef)
             continue
         # The region's own statistics office, as a release would ask.
         requester = Requester(sorted(monitoring.recipients)[0], "region")
-        decision = decide_for(
-            session, decider, requester, region, participant.id, objected=objected, now=now
-        )
+        basis = "agreement" if monitoring.basis == "agreement" else "consent"
+        region_name, agreement = catalogue.regions[region], monitoring.agreement
+        try:
+            decision = decide_for(
+                session, decider, requester, region, participant.id, objected=objected, now=now
+            )
+        except PolicyEngineUnavailable:
+            # Unknown, not a guess; and what the participant just did (an objection) stays.
+            shown.append(
+                RegionCounting(
+                    region=region, name=region_name, basis=basis, agreement=agreement,
+                    counted=None, categories=[], code=UNKNOWN,
+                )
+            )  # fmt: skip
+            continue
         # Why, in one code: the ground that counts them, else the first reason they are not.
         codes = {r.code for r in decision.reasons if r.category and r.allowed == decision.allow}
         shown.append(
             RegionCounting(
-                region=region,
-                name=catalogue.regions[region],
-                basis="agreement" if monitoring.basis == "agreement" else "consent",
-                agreement=monitoring.agreement,
-                counted=decision.allow,
-                categories=list(decision.categories),
+                region=region, name=region_name, basis=basis, agreement=agreement,
+                counted=decision.allow, categories=list(decision.categories),
                 code=min(codes) if codes else "none",
             )
-        )
+        )  # fmt: skip
     return MyCounting(objected=objected, what_is_counted=WHAT_IS_COUNTED, regions=shown)
 
 

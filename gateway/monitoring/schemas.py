@@ -91,7 +91,10 @@ class RegionCounting(BaseModel):
     name: str
     basis: Literal["consent", "agreement"]
     agreement: str | None
-    counted: bool
+    counted: bool | None = Field(
+        description="Whether the region's releases count the participant now; null when the "
+        "policy engine cannot say just now (code `policy-engine-unavailable`)"
+    )
     categories: list[str]
     code: str = Field(description="The policy's reason code: why counted or not")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from gateway.settings import Settings
+from gateway.settings import PolicyEngineKind, Settings
 from tests.monitoring.helpers import (
     MIDDELBURG,
     ZEELAND_OFFICE,
@@ -82,3 +82,21 @@ def test_an_agreement_region_counts_without_consent_until_the_person_objects(
         lifted = world.client.delete("/v1/me/monitoring/objection", headers=headers)
         assert lifted.json()["objected"] is False
         assert _paid_work(released(world, ZEELAND_OFFICE, **ask)) == 12
+
+
+def test_an_objection_is_kept_while_the_policy_engine_cannot_decide(settings: Settings) -> None:
+    unreachable = {"policy_engine": PolicyEngineKind.OPA, "opa_url": "http://127.0.0.1:9"}
+    with monitoring_world(settings, **EXACT, **unreachable) as world:
+        person = bsns(1)[0]
+        trajectory(world, person, municipality=MIDDELBURG, started=date(2026, 5, 4),
+                   outcome="paid-work", consent=False)  # fmt: skip
+        headers = world.issuer.headers(person)
+        objected = world.client.put("/v1/me/monitoring/objection", headers=headers)
+        assert objected.status_code == 200, objected.text
+        assert objected.json()["objected"] is True
+        region = objected.json()["regions"][0]
+        assert (region["region"], region["counted"], region["code"]) == (
+            "zeeland", None, "policy-engine-unavailable")  # fmt: skip
+        assert world.client.get("/v1/me/monitoring", headers=headers).json()["objected"] is True
+        entries = [e for e in world.audit_entries() if e.action == "monitoring.objection"]
+        assert [e.outcome for e in entries] == ["ok"]
