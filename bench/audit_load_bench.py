@@ -238,7 +238,7 @@ def _query_figures(pg_url: str, total: int, requests: int, warm_up: int) -> dict
             client.headers["Authorization"] = (
                 f"Bearer {partner_token(settings, settings.public_url, OFFICER)}"
             )
-            params = {"subject_ref": DEMO_PARTICIPANTS[0].bsn}
+            params = {"subjectRef": DEMO_PARTICIPANTS[0].bsn}
             samples, found = _latencies(client, params, subject, requests, warm_up)
     figures.update({
         "requests": requests, "entries_per_answer": found,
