@@ -17,7 +17,7 @@ from audit.actions import Action
 from audit.schemas import Outcome
 from conference.register import DIMENSIONS, obstacle_rows, quarters, register_table
 from gateway.auth.access_tokens import Caller, check_scope
-from gateway.conferences.flow import pointer_error, record, refuse
+from gateway.conferences.flow import record, refuse
 from gateway.conferences.schemas import (
     CONFERENCE_PURPOSE,
     RegisterCount,
@@ -52,7 +52,8 @@ def obstacle_register(
         ) from None  # fmt: skip
     catalogue = runtime.catalogue
     if query.region is not None and query.region not in catalogue.regions:
-        raise pointer_error(f"unknown region {query.region!r}", "region")
+        detail = f"unknown region {query.region!r}"
+        raise InvalidInput(detail, errors=[{"parameter": "query:region", "detail": detail}])
     since = datetime.combine(query.since, time.min, tzinfo=UTC)
     until = datetime.combine(query.until + timedelta(days=1), time.min, tzinfo=UTC)
     rows = obstacle_rows(session=session, since=since, until=until, region=query.region)
@@ -110,11 +111,22 @@ def register_query(
             }
         )
     except ValidationError as error:
-        detail = "; ".join(str(item["msg"]) for item in error.errors())
-        parameter = "groupBy" if "groupBy" in detail else "until"
-        raise InvalidInput(
-            detail, errors=[{"parameter": f"query:{parameter}", "detail": detail}]
-        ) from None
+        errors = [
+            {"parameter": f"query:{_parameter(item['loc'])}", "detail": str(item["msg"])}
+            for item in error.errors()
+        ]
+        raise InvalidInput("; ".join(e["detail"] for e in errors), errors=errors) from None
+
+
+# The query's own names for the fields whose Python names differ from them.
+PARAMETERS = {"since": "from", "group_by": "groupBy"}
+
+
+def _parameter(location: tuple[int | str, ...]) -> str:
+    """The query parameter a validation error is about; a rule across fields is about ``until``,
+    the field checked against the others."""
+    field = str(location[0]) if location else "until"
+    return PARAMETERS.get(field, field)
 
 
 def default_period(today: date) -> tuple[date, date]:

@@ -94,3 +94,23 @@ def test_bad_register_queries_are_refused_naming_the_parameter(settings: Setting
         assert unknown.json()["errors"][0]["parameter"].startswith("query:groupBy")
         region = _register(world, region="atlantis")
         assert region.status_code == 422
+        assert region.json()["errors"][0]["parameter"] == "query:region"
+
+
+def test_a_malformed_region_is_named_as_the_region(settings: Settings) -> None:
+    with conference_world(settings) as world:
+        refused = _register(world, region="Atlantis!")
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["parameter"] == "query:region"
+
+
+def test_days_past_the_calendar_the_api_accepts_are_refused_naming_the_parameter(
+    settings: Settings,
+) -> None:
+    with conference_world(settings) as world:
+        far = _register(world, **{"from": "9999-01-01", "until": "9999-12-31"})
+        assert far.status_code == 422, far.text
+        assert far.json()["errors"][0]["parameter"] == "query:from"
+        late = _register(world, **{"from": "2026-01-01", "until": "9999-12-31"})
+        assert late.status_code == 422, late.text
+        assert late.json()["errors"][0]["parameter"] == "query:until"
