@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from audit.actions import Action
 from audit.schemas import Outcome
-from conference.register import DIMENSIONS, obstacle_rows, quarters, register_table
+from conference.register import (
+    DIMENSIONS,
+    mentions,
+    protected_tables,
+    quarters,
+    register_table,
+    whole_quarters,
+)
 from gateway.auth.access_tokens import Caller, check_scope
 from gateway.conferences.flow import record, refuse
 from gateway.conferences.schemas import (
@@ -54,21 +61,22 @@ def obstacle_register(
     if query.region is not None and query.region not in catalogue.regions:
         detail = f"unknown region {query.region!r}"
         raise InvalidInput(detail, errors=[{"parameter": "query:region", "detail": detail}])
-    since = datetime.combine(query.since, time.min, tzinfo=UTC)
-    until = datetime.combine(query.until + timedelta(days=1), time.min, tzinfo=UTC)
-    rows = obstacle_rows(session=session, since=since, until=until, region=query.region)
+    first, last = whole_quarters(query.since, query.until)
+    since = datetime.combine(first, time.min, tzinfo=UTC)
+    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
     values = {
         "code": sorted(catalogue.obstacles),
-        "region": [query.region] if query.region else sorted(catalogue.regions),
-        "period": quarters(query.since, query.until),
+        "region": sorted(catalogue.regions),
+        "period": quarters(first, last),
         "domain": sorted(catalogue.domains),
     }
-    table = register_table(
-        rows,
-        group_by=query.group_by,
+    tables = protected_tables(
+        mentions(session=session, since=since, until=until),
+        periods=values["period"],
         values=values,
         threshold=runtime.settings.register_min_count,
     )
+    table = register_table(tables, group_by=query.group_by, values=values, region=query.region)
     record(session, runtime, trace_id, caller, REGISTER, Outcome.OK, description)
 
     def shown(count: Count, dimensions: tuple[str, ...]) -> RegisterCount:
@@ -79,8 +87,8 @@ def obstacle_register(
         )
 
     return RegisterView(
-        since=query.since,
-        until=query.until,
+        since=first,
+        until=last,
         group_by=list(query.group_by),
         threshold=table.threshold,
         cells=[shown(count, table.dimensions) for count in table.cells],

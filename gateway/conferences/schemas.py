@@ -250,8 +250,8 @@ class RegisterCount(BaseModel):
 
 
 class RegisterView(BaseModel):
-    since: date
-    until: date
+    since: date = Field(description="The period counted: the first day of the quarter of `from`")
+    until: date = Field(description="… to the last day of the quarter of `until`")
     group_by: list[str]
     threshold: int = Field(description="Counts from 1 to threshold - 1 are suppressed")
     cells: list[RegisterCount]
