@@ -106,13 +106,3 @@ class OutcomeDraft(BaseModel):
 
     advice: Advice
     obstacles: list[ObstacleFound] = Field(default_factory=list, max_length=20)
-
-
-@dataclass(frozen=True)
-class ObstacleRow:
-    """One obstacle counted in the register: where, when, of which kind; nobody named."""
-
-    code: str
-    region: str
-    period: str
-    domain: str

@@ -16,6 +16,12 @@ Complements are the smallest non-zero published members, so the least is hidden;
 suppressed itself when no non-zero member is left. Zeros are published and never hidden: a zero
 singles nobody out, and a complement that is known to be zero would hide nothing.
 
+``totals`` names which totals are published beside the cells: by default the margin of each
+dimension; a table whose every sub-total is published (code x region, region alone, ...) names
+them all, and rules 1 and 2 then hold over all of them at once. ``people`` counts persons rather
+than rows: each cell's count is its number of distinct people, and a total is suppressed when the
+distinct people among its cells are 1 to ``threshold - 1``, however large the sum of the cells.
+
 Rule 2 spares a complement: one that the totals give back is a zero or a count of ``threshold``
 or more, which singles nobody out. With ``protect_complements`` no suppressed count at all
 follows from the published ones: a table that says "suppressed" then means it (the monitoring
@@ -27,7 +33,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 PRIMARY: Literal["primary"] = "primary"
@@ -53,6 +59,8 @@ class Table:
     cells: tuple[Count, ...]
     margins: Mapping[str, tuple[Count, ...]]
     total: Count
+    subtotals: Mapping[tuple[str, ...], tuple[Count, ...]] = field(default_factory=dict)
+    """Every published total by the dimensions it keeps (the margins among them)."""
 
 
 @dataclass(frozen=True)
@@ -70,12 +78,16 @@ def suppress(
     values: Sequence[Sequence[str]],
     threshold: int = 10,
     protect_complements: bool = False,
+    totals: Sequence[Sequence[str]] | None = None,
+    people: Mapping[tuple[str, ...], frozenset[str]] | None = None,
 ) -> Table:
     """The table of ``counts`` over every combination of ``values``, small counts suppressed.
 
     ``counts`` maps a key (one value per dimension, in ``dimensions`` order) to a count; keys
     not given count zero, keys outside ``values`` are refused. ``protect_complements``: no
-    suppressed count, complements included, follows from the published ones.
+    suppressed count, complements included, follows from the published ones. ``totals``: the
+    dimensions kept by each published sub-total (default: each dimension alone). ``people``:
+    the distinct people of each cell, for the threshold of the totals (module docstring).
     """
     if threshold < 2:
         raise ValueError("a threshold below 2 suppresses nothing")
@@ -87,25 +99,28 @@ def suppress(
         raise ValueError(f"counts outside the table's values: {sorted(unknown)[:3]}")
     if any(count < 0 for count in counts.values()):
         raise ValueError("counts are never negative")
+    kept = _kept_axes(dimensions, totals)
     quantities = [counts.get(key, 0) for key in keys]
     labels: list[tuple[str, ...]] = list(keys)
     relations: list[_Relation] = []
-    margin_slices: list[tuple[str, int, int]] = []
-    if len(dimensions) > 1:
-        for axis, dimension in enumerate(dimensions):
-            start = len(quantities)
-            for value in values[axis]:
-                members = tuple(i for i, key in enumerate(keys) if key[axis] == value)
-                relations.append(_Relation(len(quantities), members))
-                quantities.append(sum(quantities[i] for i in members))
-                labels.append((value,))
-            margin_slices.append((dimension, start, len(quantities)))
+    slices: list[tuple[tuple[str, ...], int, int]] = []
+    for axes in kept:
+        start = len(quantities)
+        for combination in itertools.product(*(values[axis] for axis in axes)):
+            members = tuple(
+                i for i, key in enumerate(keys) if tuple(key[a] for a in axes) == combination
+            )
+            relations.append(_Relation(len(quantities), members))
+            quantities.append(sum(quantities[i] for i in members))
+            labels.append(combination)
+        slices.append((tuple(dimensions[axis] for axis in axes), start, len(quantities)))
     relations.append(_Relation(len(quantities), tuple(range(len(keys)))))
     quantities.append(sum(quantities[: len(keys)]))
     labels.append(())
 
+    persons = _persons(quantities, keys, relations, people)
     reasons: dict[int, Reason] = {
-        i: PRIMARY for i, value in enumerate(quantities) if 0 < value < threshold
+        i: PRIMARY for i, value in enumerate(persons) if 0 < value < threshold
     }
     _protect(quantities, relations, reasons, threshold, everything=protect_complements)
 
@@ -113,13 +128,47 @@ def suppress(
         reason = reasons.get(index)
         return Count(labels[index], None if reason else quantities[index], reason)
 
+    subtotals = {names: tuple(shown(i) for i in range(a, b)) for names, a, b in slices}
     return Table(
         dimensions=tuple(dimensions),
         threshold=threshold,
         cells=tuple(shown(i) for i in range(len(keys))),
-        margins={name: tuple(shown(i) for i in range(a, b)) for name, a, b in margin_slices},
+        margins={names[0]: counts for names, counts in subtotals.items() if len(names) == 1},
         total=shown(len(quantities) - 1),
+        subtotals=subtotals,
     )
+
+
+def _kept_axes(
+    dimensions: Sequence[str], totals: Sequence[Sequence[str]] | None
+) -> list[tuple[int, ...]]:
+    """The axes each published sub-total keeps, in the dimensions' order."""
+    if totals is None:
+        return [(axis,) for axis in range(len(dimensions))] if len(dimensions) > 1 else []
+    kept = []
+    for names in totals:
+        if not names or set(names) - set(dimensions) or len(set(names)) == len(dimensions):
+            raise ValueError(f"a sub-total keeps some of the dimensions, not {list(names)}")
+        kept.append(tuple(sorted(dimensions.index(name) for name in set(names))))
+    return kept
+
+
+def _persons(
+    quantities: list[int],
+    keys: list[tuple[str, ...]],
+    relations: list[_Relation],
+    people: Mapping[tuple[str, ...], frozenset[str]] | None,
+) -> list[int]:
+    """The distinct people each count stands for: the count itself unless ``people`` is given."""
+    if people is None:
+        return list(quantities)
+    cells = [people.get(key, frozenset()) for key in keys]
+    if any(len(found) != quantities[i] for i, found in enumerate(cells)):
+        raise ValueError("each cell counts its distinct people")
+    persons = [len(found) for found in cells] + [0] * (len(quantities) - len(keys))
+    for relation in relations:
+        persons[relation.head] = len(frozenset().union(*(cells[m] for m in relation.members)))
+    return persons
 
 
 def _protect(

@@ -15,9 +15,16 @@ from sqlalchemy.orm import Session
 
 from audit.actions import Action
 from audit.schemas import Outcome
-from conference.register import DIMENSIONS, obstacle_rows, quarters, register_table
+from conference.register import (
+    DIMENSIONS,
+    mentions,
+    protected_tables,
+    quarters,
+    register_table,
+    whole_quarters,
+)
 from gateway.auth.access_tokens import Caller, check_scope
-from gateway.conferences.flow import pointer_error, record, refuse
+from gateway.conferences.flow import record, refuse
 from gateway.conferences.schemas import (
     CONFERENCE_PURPOSE,
     RegisterCount,
@@ -52,22 +59,24 @@ def obstacle_register(
         ) from None  # fmt: skip
     catalogue = runtime.catalogue
     if query.region is not None and query.region not in catalogue.regions:
-        raise pointer_error(f"unknown region {query.region!r}", "region")
-    since = datetime.combine(query.since, time.min, tzinfo=UTC)
-    until = datetime.combine(query.until + timedelta(days=1), time.min, tzinfo=UTC)
-    rows = obstacle_rows(session=session, since=since, until=until, region=query.region)
+        detail = f"unknown region {query.region!r}"
+        raise InvalidInput(detail, errors=[{"parameter": "query:region", "detail": detail}])
+    first, last = whole_quarters(query.since, query.until)
+    since = datetime.combine(first, time.min, tzinfo=UTC)
+    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
     values = {
         "code": sorted(catalogue.obstacles),
-        "region": [query.region] if query.region else sorted(catalogue.regions),
-        "period": quarters(query.since, query.until),
+        "region": sorted(catalogue.regions),
+        "period": quarters(first, last),
         "domain": sorted(catalogue.domains),
     }
-    table = register_table(
-        rows,
-        group_by=query.group_by,
+    tables = protected_tables(
+        mentions(session=session, since=since, until=until),
+        periods=values["period"],
         values=values,
         threshold=runtime.settings.register_min_count,
     )
+    table = register_table(tables, group_by=query.group_by, values=values, region=query.region)
     record(session, runtime, trace_id, caller, REGISTER, Outcome.OK, description)
 
     def shown(count: Count, dimensions: tuple[str, ...]) -> RegisterCount:
@@ -78,8 +87,8 @@ def obstacle_register(
         )
 
     return RegisterView(
-        since=query.since,
-        until=query.until,
+        since=first,
+        until=last,
         group_by=list(query.group_by),
         threshold=table.threshold,
         cells=[shown(count, table.dimensions) for count in table.cells],
@@ -110,11 +119,22 @@ def register_query(
             }
         )
     except ValidationError as error:
-        detail = "; ".join(str(item["msg"]) for item in error.errors())
-        parameter = "groupBy" if "groupBy" in detail else "until"
-        raise InvalidInput(
-            detail, errors=[{"parameter": f"query:{parameter}", "detail": detail}]
-        ) from None
+        errors = [
+            {"parameter": f"query:{_parameter(item['loc'])}", "detail": str(item["msg"])}
+            for item in error.errors()
+        ]
+        raise InvalidInput("; ".join(e["detail"] for e in errors), errors=errors) from None
+
+
+# The query's own names for the fields whose Python names differ from them.
+PARAMETERS = {"since": "from", "group_by": "groupBy"}
+
+
+def _parameter(location: tuple[int | str, ...]) -> str:
+    """The query parameter a validation error is about; a rule across fields is about ``until``,
+    the field checked against the others."""
+    field = str(location[0]) if location else "until"
+    return PARAMETERS.get(field, field)
 
 
 def default_period(today: date) -> tuple[date, date]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from conference.schemas import Answer, GivenBy, ObstacleFound, OutcomeDraft, RepresentativeRole
+from gateway.core.dates import Day, Moment
 from gateway.disclosures.schemas import DisclosedCategory, Name, Withheld
 from gateway.identity.subjects import SubjectRef
 from gateway.plans.schemas import InvolvementView
@@ -26,8 +27,8 @@ class ConferenceRequest(BaseModel):
 
     title: Title
     region: Name = Field(description="A region of the catalogue, e.g. holland-rijnland")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime = Field(description="After starts_at, at most 14 days later")
+    starts_at: Moment = Field(description="In the years 2000 to 2100")
+    ends_at: Moment = Field(description="After starts_at, at most 14 days later")
     invited: list[Name] = Field(default_factory=list, max_length=30)
     categories: list[Name] = Field(min_length=1, max_length=16)
     participants: list[SubjectRef] = Field(min_length=1, max_length=25)
@@ -85,7 +86,7 @@ class AgreedAction(BaseModel):
     title: Title
     description: Description | None = None
     owner: Name = Field(description="The party that owns the action (the chair or invited)")
-    due_date: date | None = None
+    due_date: Day | None = None
 
 
 class OutcomeRequest(OutcomeDraft):
@@ -219,8 +220,8 @@ class RegisterQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: date
-    until: date
+    since: Day
+    until: Day
     group_by: list[Literal["code", "region", "period", "domain"]]
     region: Name | None = None
 
@@ -230,9 +231,14 @@ class RegisterQuery(BaseModel):
             raise ValueError("until must not lie before from")
         if (self.until - self.since).days > 5 * 366:
             raise ValueError("count at most five years at a time")
-        if len(set(self.group_by)) != len(self.group_by) or not self.group_by:
-            raise ValueError("groupBy names each of code, region, period, domain at most once")
         return self
+
+    @field_validator("group_by")
+    @classmethod
+    def _each_once(cls, group_by: list[str]) -> list[str]:
+        if len(set(group_by)) != len(group_by) or not group_by:
+            raise ValueError("groupBy names each of code, region, period, domain at most once")
+        return group_by
 
 
 class RegisterCount(BaseModel):
@@ -244,8 +250,8 @@ class RegisterCount(BaseModel):
 
 
 class RegisterView(BaseModel):
-    since: date
-    until: date
+    since: date = Field(description="The period counted: the first day of the quarter of `from`")
+    until: date = Field(description="… to the last day of the quarter of `until`")
     group_by: list[str]
     threshold: int = Field(description="Counts from 1 to threshold - 1 are suppressed")
     cells: list[RegisterCount]

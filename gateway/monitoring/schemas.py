@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from consent.schemas import Name
+from gateway.core.dates import Day
 
 MONITORING_PURPOSE = "regional-monitoring"
 STATISTICS_ROLE = "regional-statistics"
@@ -22,8 +23,8 @@ class ReleaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region: Name = Field(description="A region of the catalogue that keeps monitoring")
-    since: date = Field(description="Trajectories started on or after this day")
-    until: date = Field(description="… and on or before this day (at most three years later)")
+    since: Day = Field(description="Trajectories started on or after this day (2000-2100)")
+    until: Day = Field(description="… and on or before this day (at most three years later)")
     area: Literal["municipality", "subregion"] = Field(
         default="subregion", description="Count per municipality or per subregion"
     )

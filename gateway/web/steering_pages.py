@@ -51,7 +51,10 @@ def _refused(page: Page, error: Exception) -> Response:
     if isinstance(error, GatewayError):
         return page.render("message.html", status=error.status, message=error.detail)
     if isinstance(error, ValidationError):
-        detail = "; ".join(str(item["msg"]) for item in error.errors()[:3])
+        detail = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'until'}: {item['msg']}"
+            for item in error.errors()[:3]
+        )
         return page.render("message.html", status=422, message=detail)
     raise error
 

@@ -227,6 +227,19 @@ def test_bad_terms_are_refused_naming_the_field(settings: Settings) -> None:
         assert "debts" in bad_code.json()["valid_values"]
 
 
+def test_a_window_past_the_calendar_the_api_accepts_is_refused_naming_the_field(
+    settings: Settings,
+) -> None:
+    with conference_world(settings) as world:
+        late = schedule(world, [SAM], signal_first=False, ends_at="9999-12-31T23:00:00-05:00")
+        assert late.status_code == 422, late.text
+        assert [e["pointer"] for e in late.json()["errors"]] == ["#/ends_at"]
+        both = schedule(world, [SAM], signal_first=False, starts_at="9999-12-31T20:00:00-05:00",
+                        ends_at="9999-12-31T23:00:00-05:00")  # fmt: skip
+        assert both.status_code == 422, both.text
+        assert [e["pointer"] for e in both.json()["errors"]] == ["#/starts_at", "#/ends_at"]
+
+
 def test_a_standing_consent_for_case_conferences_is_refused(settings: Settings) -> None:
     with conference_world(settings) as world:
         refused = world.client.post(

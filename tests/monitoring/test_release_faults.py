@@ -39,6 +39,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "adapters" / "trajec
         ({"municipalities": [MIDDELBURG]}, "#/municipalities/0"),
         ({"methods": ["magic"]}, "#/methods/0"),
         ({"epsilon": 9.0}, "#/epsilon"),
+        ({"since": "9999-01-01", "until": "9999-12-31"}, "#/since"),
+        ({"since": "2026-01-01", "until": "9999-12-31"}, "#/until"),
     ],
 )
 def test_a_release_asked_wrongly_is_refused_naming_the_field(

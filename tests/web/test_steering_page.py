@@ -87,3 +87,13 @@ def test_the_page_asks_nothing_beyond_the_budget(world: World) -> None:
                      **body).status_code == 303  # fmt: skip
     refused = post_form(client, "/stuurgroep/releases", "/stuurgroep", epsilon="1", **body)
     assert refused.status_code == 409 and "8 is spent" in refused.text
+
+
+def test_a_release_past_the_calendar_the_api_accepts_is_refused_naming_the_field(
+    world: World,
+) -> None:
+    client = world.client
+    post_form(client, "/stuurgroep/login", "/stuurgroep/login", party=OFFICE)
+    refused = post_form(client, "/stuurgroep/releases", "/stuurgroep", region="holland-rijnland",
+                        since="9999-01-01", until="9999-12-31")  # fmt: skip
+    assert refused.status_code == 422 and "since:" in refused.text
