@@ -14,8 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")
 ]
-Note = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
-Advice = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
+# At least one visible character, by the same rule in the document's regex dialect (ECMA-262)
+# and the validator's.
+VISIBLE = r"[^\s\x85\x1c-\x1f\uFEFF]"
+Note = Annotated[str, StringConstraints(max_length=500)]
+Advice = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=VISIBLE)]
 
 
 class Answer(StrEnum):

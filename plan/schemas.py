@@ -15,14 +15,12 @@ from dbtypes import MAX_JSON_INT
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")
 ]
-# Leading and trailing white space is dropped, so at least one other character must remain.
-Title = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=r"\S")
-]
+# At least one visible character, by the same rule in the document's regex dialect (ECMA-262)
+# and the validator's: a text of spaces and control characters only is refused alike.
+VISIBLE = r"[^\s\x85\x1c-\x1f\uFEFF]"
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
-Contact = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=r"\S")
-]
+Contact = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
 
 
 class ItemKind(StrEnum):
