@@ -42,18 +42,18 @@ DONE = {"invite": "done_invite", "paper": "done_paper", "outcome": "done_outcome
 
 def chair_caller(page: Page, session: Session) -> Caller | None:
     """The session's party as a caller, while its session is open and it may chair."""
-    return party_sessions.party_caller(page, session, kind="chair", may_use=_chair_rule(page))
+    return party_sessions.party_caller(page, session, kind="chair", may_use=_may_chair)
 
 
-def _chair_rule(page: Page) -> party_sessions.MayUse:
+def _may_chair(page: Page, party: Party) -> bool:
     chair_roles = page.runtime.catalogue.conferences.get(CONFERENCE_PURPOSE, frozenset())
+    return CONFERENCE_PURPOSE in party.purposes and any(role in chair_roles for role in party.roles)
 
-    def may_chair(party: Party) -> bool:
-        return CONFERENCE_PURPOSE in party.purposes and any(
-            role in chair_roles for role in party.roles
-        )
 
-    return may_chair
+PAGES = party_sessions.PartyPages(
+    kind="chair", login_template="chair_login.html", login=LOGIN, home="/chair",
+    may_use=_may_chair,
+)  # fmt: skip
 
 
 def _refused(page: Page, error: Exception) -> Response:
@@ -94,31 +94,12 @@ def login_form(page: PageDep) -> Response:
 
 @router.post("/login")
 def login(page: PageDep, fields: FormDep) -> Response:
-    try:
-        check_csrf(page.session, fields)
-    except CsrfRefused as error:
-        return _refused(page, error)
-    if not page.runtime.settings.demo_login:
-        return page.render("chair_login.html", status=404, demo=False, failed=False)
-    with transaction(page.runtime.sessions) as session:
-        signed_in = party_sessions.demo_sign_in(
-            page, session, kind="chair", party_id=_one(fields, "party"), may_use=_chair_rule(page)
-        )
-    if signed_in is None:
-        return page.render("chair_login.html", status=401, demo=True, failed=True)
-    page.start(signed_in)
-    return page.redirect("/chair")
+    return party_sessions.login(page, fields, PAGES)
 
 
 @router.post("/logout")
 def logout(page: PageDep, fields: FormDep) -> Response:
-    try:
-        check_csrf(page.session, fields)
-    except CsrfRefused as error:
-        return _refused(page, error)
-    with transaction(page.runtime.sessions) as session:
-        party_sessions.sign_out(page, session)
-    return page.redirect(LOGIN)
+    return party_sessions.logout(page, fields, PAGES)
 
 
 @router.get("")

@@ -9,19 +9,66 @@ withdrawn role or purpose ends a copied cookie too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from audit.schemas import Outcome
 from gateway.auth import flow as auth_flow
 from gateway.auth.access_tokens import Caller
+from gateway.core.db import transaction
 from gateway.registry.models import Party
 from gateway.registry.service import find_party
 from gateway.web import session_records
+from gateway.web.csrf import CsrfRefused, check_csrf
 from gateway.web.rendering import Page
 from gateway.web.sessions import Kind, WebSession
 
-MayUse = Callable[[Party], bool]
+MayUse = Callable[[Page, Party], bool]
+
+
+@dataclass(frozen=True)
+class PartyPages:
+    """A party's pages behind a demo sign-in: the session's kind, the login page's template and
+    address, where a sign-in leads, and which parties may use them."""
+
+    kind: Kind
+    login_template: str
+    login: str
+    home: str
+    may_use: MayUse
+
+
+def login(page: Page, fields: dict[str, list[str]], pages: PartyPages) -> Response:
+    """The demo login form's post: a session for the party named, or the form again (401)."""
+    try:
+        check_csrf(page.session, fields)
+    except CsrfRefused:
+        return page.render("message.html", status=403, message=page.text("csrf"))
+    if not page.runtime.settings.demo_login:
+        return page.render(pages.login_template, status=404, demo=False, failed=False)
+    party_id = (fields.get("party") or [""])[0].strip()
+    with transaction(page.runtime.sessions) as session:
+        signed_in = demo_sign_in(
+            page, session, kind=pages.kind, party_id=party_id, may_use=pages.may_use
+        )
+    if signed_in is None:
+        return page.render(pages.login_template, status=401, demo=True, failed=True)
+    page.start(signed_in)
+    return page.redirect(pages.home)
+
+
+def logout(page: Page, fields: dict[str, list[str]], pages: PartyPages) -> Response:
+    """Logout: the record ends (every copy of the cookie with it), back to the login page."""
+    try:
+        check_csrf(page.session, fields)
+    except CsrfRefused:
+        return page.render("message.html", status=403, message=page.text("csrf"))
+    with transaction(page.runtime.sessions) as session:
+        session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
+    page.sign_out()
+    return page.redirect(pages.login)
 
 
 def demo_sign_in(
@@ -32,7 +79,7 @@ def demo_sign_in(
     party = find_party(session, party_id)
     if party is None:
         return None
-    allowed = party.enabled and may_use(party)
+    allowed = party.enabled and may_use(page, party)
     signed_in = page.web.sessions.signed_in(kind, party.id) if allowed else None
     if signed_in is not None:
         session_records.open_session(
@@ -58,16 +105,10 @@ def party_caller(page: Page, session: Session, *, kind: Kind, may_use: MayUse) -
     if party is None or not party.enabled:
         session_records.end(session, record, now=now, reason="party-disabled")
         return None
-    if not may_use(party):
+    if not may_use(page, party):
         session_records.end(session, record, now=now, reason="role-withdrawn")
         return None
     return Caller(
         party=party.id, domain=party.domain, roles=tuple(party.roles),
         purposes=tuple(party.purposes), token_id="web-session",  # noqa: S106 - a label
     )  # fmt: skip
-
-
-def sign_out(page: Page, session: Session) -> None:
-    """Logout: the record ends (every copy of the cookie with it), the cookie turns anonymous."""
-    session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
-    page.sign_out()

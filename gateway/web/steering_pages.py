@@ -36,8 +36,14 @@ router = APIRouter(prefix="/stuurgroep", include_in_schema=False)
 LOGIN = "/stuurgroep/login"
 
 
-def _may_read_releases(party: Party) -> bool:
+def _may_read_releases(_page: Page, party: Party) -> bool:
     return STATISTICS_ROLE in party.roles
+
+
+PAGES = party_sessions.PartyPages(
+    kind="steering", login_template="steering_login.html", login=LOGIN, home="/stuurgroep",
+    may_use=_may_read_releases,
+)  # fmt: skip
 
 
 def steering_caller(page: Page, session: Session) -> Caller | None:
@@ -66,32 +72,12 @@ def login_form(page: PageDep) -> Response:
 
 @router.post("/login")
 def login(page: PageDep, fields: FormDep) -> Response:
-    try:
-        check_csrf(page.session, fields)
-    except CsrfRefused as error:
-        return _refused(page, error)
-    if not page.runtime.settings.demo_login:
-        return page.render("steering_login.html", status=404, demo=False, failed=False)
-    party_id = (fields.get("party") or [""])[0].strip()
-    with transaction(page.runtime.sessions) as session:
-        signed_in = party_sessions.demo_sign_in(
-            page, session, kind="steering", party_id=party_id, may_use=_may_read_releases
-        )
-    if signed_in is None:
-        return page.render("steering_login.html", status=401, demo=True, failed=True)
-    page.start(signed_in)
-    return page.redirect("/stuurgroep")
+    return party_sessions.login(page, fields, PAGES)
 
 
 @router.post("/logout")
 def logout(page: PageDep, fields: FormDep) -> Response:
-    try:
-        check_csrf(page.session, fields)
-    except CsrfRefused as error:
-        return _refused(page, error)
-    with transaction(page.runtime.sessions) as session:
-        party_sessions.sign_out(page, session)
-    return page.redirect(LOGIN)
+    return party_sessions.logout(page, fields, PAGES)
 
 
 @router.get("")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from gateway.settings import Settings
 from gateway.web.rendering import CONTENT_SECURITY_POLICY
+from gateway.web.sessions import COOKIE
 from tests.conferences.helpers import CHAIR, EMPLOYER, UWV, conference_world, entries, scheduled
 from tests.disclosures.world import NOOR, SAM, World
 from tests.web.pages import post_form
@@ -113,3 +114,16 @@ def test_a_party_that_may_not_chair_cannot_log_in(world: World) -> None:
     response = post_form(world.client, "/chair/login", "/chair/login", party=EMPLOYER)
     assert response.status_code == 401
     assert world.client.get("/chair", follow_redirects=False).headers["location"] == "/chair/login"
+
+
+def test_a_chairs_cookie_copied_before_logout_is_refused_afterwards(world: World) -> None:
+    client = world.client
+    _log_in(client, "/chair", party=CHAIR)
+    copied = client.cookies.get(COOKIE)
+    assert copied and client.get("/chair", follow_redirects=False).status_code == 200
+    assert post_form(client, "/chair/logout", "/chair").status_code == 303
+    client.cookies.clear()
+    client.cookies.set(COOKIE, copied)
+    assert client.get("/chair", follow_redirects=False).headers["location"] == "/chair/login"
+    sign_ins = [e for e in world.audit_entries() if e.action == "officer.sign_in"]
+    assert [(e.actor_party, e.outcome) for e in sign_ins] == [(CHAIR, "ok")]
