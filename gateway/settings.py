@@ -361,10 +361,10 @@ class Settings(BaseSettings):
     )
     worker_threads: Annotated[int, Field(ge=1, le=256)] = Field(
         default=4,
-        description="Threads that run request handlers and disclosure decisions at once (only the "
-        "audit append and the commit run on the batch writer's one thread); each keeps its own "
-        "policy engine (~5 MB) and database connection. More do not help on SQLite, which writes "
-        "one transaction at a time.",
+        description="Threads that run request handlers at once, and disclosure decisions with the "
+        "OPA engine (with the embedded engine they run on the batch writer's thread); each keeps "
+        "its own database connection, and a policy engine if it decides. More do not help on "
+        "SQLite, which writes one transaction at a time.",
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(default=LogFormat.JSON, description="`json` or `console`.")

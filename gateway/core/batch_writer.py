@@ -1,7 +1,8 @@
 """Group commit: one thread runs the small units of work of many requests in one transaction.
 
-What must be serial is the audit log's head and the commit with its fsync; everything else (the
-reads, the policy decision, the view) is done before, beside other requests. Here one thread
+What must be serial is the audit log's head and the commit with its fsync. A unit may also read
+and decide (a disclosure with the embedded policy engine, which waits on nothing); anything that
+can wait on the network is done before, beside other requests. Here one thread
 takes the units waiting in the queue, up to ``max_batch`` at a time, and runs them one after the
 other in one transaction: one BEGIN, one COMMIT, one fsync for the batch. Should one of them
 fail, that transaction is rolled back and the batch runs again in a new one, each unit in a

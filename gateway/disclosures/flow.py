@@ -157,11 +157,44 @@ def acting_role(caller: Caller, requested: str | None) -> str:
 async def disclose(
     *, runtime: Runtime, bearer: VerifiedToken, ask: Ask, reader: Reader, trace_id: str | None
 ) -> Shown:
-    """Decide beside other requests, record in the writer's next commit, then answer.
+    """Decide, record in the writer's next commit, then answer.
 
     Raises a :class:`GatewayError` for bad input and refusals (403 audited, 503 audited when the
     policy engine cannot decide), and 503 when the database fails: nothing is disclosed then.
     """
+    if runtime.policy_engine.bounded:
+        prepared = await _decided_by_the_writer(runtime, bearer, ask, reader, trace_id)
+    else:
+        prepared = await _decided_beside_the_writer(runtime, bearer, ask, reader, trace_id)
+    runtime.metrics.disclosures.labels(_outcome(prepared.answer)).inc()
+    if isinstance(prepared.answer, GatewayError):
+        raise prepared.answer
+    return prepared.answer
+
+
+async def _decided_by_the_writer(
+    runtime: Runtime, bearer: VerifiedToken, ask: Ask, reader: Reader, trace_id: str | None
+) -> _Prepared:
+    """Read, decide and record in one unit of the writer's next batch (an engine in the
+    process decides in bounded time, so no request waits long behind another's decision)."""
+    try:
+        done = await runtime.writer.run(
+            partial(_prepare_and_record, runtime, bearer, ask, reader, trace_id)
+        )
+    except Exception as error:  # fail closed: no audit entry, no data
+        log.error("disclosure could not be decided or recorded; nothing disclosed", exc_info=error)
+        runtime.metrics.disclosures.labels("failed").inc()
+        raise _storage_unavailable() from None
+    if isinstance(done, GatewayError):
+        raise done  # bad input or a refused token: nothing was decided, nothing recorded
+    return done
+
+
+async def _decided_beside_the_writer(
+    runtime: Runtime, bearer: VerifiedToken, ask: Ask, reader: Reader, trace_id: str | None
+) -> _Prepared:
+    """Read and decide on a worker thread, then record in the writer's next batch: an engine
+    over the network may take up to its time-out, and no other request waits for that."""
     try:
         prepared = await anyio.to_thread.run_sync(
             partial(_prepare, runtime, bearer, ask, reader, trace_id)
@@ -178,10 +211,7 @@ async def disclose(
         log.error("disclosure could not be recorded; nothing disclosed", exc_info=error)
         runtime.metrics.disclosures.labels("failed").inc()
         raise _storage_unavailable() from None
-    runtime.metrics.disclosures.labels(_outcome(prepared.answer)).inc()
-    if isinstance(prepared.answer, GatewayError):
-        raise prepared.answer
-    return prepared.answer
+    return prepared
 
 
 def _outcome(answer: Shown | GatewayError) -> str:
@@ -206,45 +236,76 @@ def _prepare(
 ) -> _Prepared:
     """Step 1 in a read transaction of its own: the answer and the audit entry that goes first."""
     with read_transaction(runtime.sessions) as session:
-        caller = caller_of(session, bearer)
-        entry = _Entry(runtime.trail, caller, ask, trace_id)
-        frame = reader.frame(session, runtime, caller, ask)
-        try:
-            check_scope(caller, ask.purpose)
-        except Forbidden as refused:
-            participant = resolve_query(session, frame.subject)
-            return _Prepared(
-                entry.draft(participant, reason=f"scope: {refused.detail}"), answer=refused
+        return _prepare_in(session, runtime, bearer, ask, reader, trace_id)
+
+
+def _prepare_and_record(
+    runtime: Runtime,
+    bearer: VerifiedToken,
+    ask: Ask,
+    reader: Reader,
+    trace_id: str | None,
+    session: Session,
+) -> _Prepared | GatewayError:
+    """Both steps as one unit of the batch writer, for a policy engine that never waits on
+    anything outside the process: no second transaction, no second thread. Bad input is
+    returned, not raised, so it does not make the writer run its batch again."""
+    try:
+        prepared = _prepare_in(session, runtime, bearer, ask, reader, trace_id)
+    except GatewayError as error:
+        return error
+    runtime.trail.append(session, prepared.draft)
+    return prepared
+
+
+def _prepare_in(
+    session: Session,
+    runtime: Runtime,
+    bearer: VerifiedToken,
+    ask: Ask,
+    reader: Reader,
+    trace_id: str | None,
+) -> _Prepared:
+    """The answer and the audit entry that goes first, read and decided in ``session``."""
+    caller = caller_of(session, bearer)
+    entry = _Entry(runtime.trail, caller, ask, trace_id)
+    frame = reader.frame(session, runtime, caller, ask)
+    try:
+        check_scope(caller, ask.purpose)
+    except Forbidden as refused:
+        participant = resolve_query(session, frame.subject)
+        return _Prepared(
+            entry.draft(participant, reason=f"scope: {refused.detail}"), answer=refused
+        )
+    role = acting_role(caller, ask.role)
+    now = runtime.clock()
+    case = read_named_case(session, frame.subject, now)
+    engine = runtime.policy_engine
+    started = time.perf_counter()
+    try:
+        decision = engine.decide(
+            decision_input(
+                party=caller.party, domain=caller.domain, role=role, purpose=ask.purpose,
+                categories=ask.categories, consents=case.grants, director=case.director_party,
+                now=now, context=frame.context, subject_context=frame.subject_context,
             )
-        role = acting_role(caller, ask.role)
-        now = runtime.clock()
-        case = read_named_case(session, frame.subject, now)
-        engine = runtime.policy_engine
-        started = time.perf_counter()
-        try:
-            decision = engine.decide(
-                decision_input(
-                    party=caller.party, domain=caller.domain, role=role, purpose=ask.purpose,
-                    categories=ask.categories, consents=case.grants, director=case.director_party,
-                    now=now, context=frame.context, subject_context=frame.subject_context,
-                )
-            )  # fmt: skip
-        except PolicyEngineUnavailable as error:
-            log.warning("policy engine unavailable; denied", error=str(error))
-            runtime.metrics.policy_errors.labels(engine.name, error.kind).inc()
-            draft = entry.draft(
-                case.participant,
-                reason=ENGINE_UNAVAILABLE,
-                policy_revision=runtime.policy_engine.revision,
-            )
-            return _Prepared(draft, answer=_engine_unavailable())
-        runtime.metrics.decisions.labels(engine.name).observe(time.perf_counter() - started)
-        decided = Decided(
-            session=session, runtime=runtime, caller=caller, ask=ask, frame=frame, case=case,
-            decision=decision, decision_id=str(uuid.uuid4()), decided_at=now,
         )  # fmt: skip
-        shown = reader.show(decided)
-        return _Prepared(_disclosure_draft(decided, shown, entry), answer=shown.refusal or shown)
+    except PolicyEngineUnavailable as error:
+        log.warning("policy engine unavailable; denied", error=str(error))
+        runtime.metrics.policy_errors.labels(engine.name, error.kind).inc()
+        draft = entry.draft(
+            case.participant,
+            reason=ENGINE_UNAVAILABLE,
+            policy_revision=runtime.policy_engine.revision,
+        )
+        return _Prepared(draft, answer=_engine_unavailable())
+    runtime.metrics.decisions.labels(engine.name).observe(time.perf_counter() - started)
+    decided = Decided(
+        session=session, runtime=runtime, caller=caller, ask=ask, frame=frame, case=case,
+        decision=decision, decision_id=str(uuid.uuid4()), decided_at=now,
+    )  # fmt: skip
+    shown = reader.show(decided)
+    return _Prepared(_disclosure_draft(decided, shown, entry), answer=shown.refusal or shown)
 
 
 def _engine_unavailable() -> ServiceUnavailable:

@@ -53,6 +53,7 @@ class EmbeddedEngine:
     """Evaluates ``data.schakel.disclosure.decision`` with regorus, failing closed."""
 
     name = "embedded"
+    bounded = True
 
     def __init__(self, bundle: PolicyBundle) -> None:
         refused = _refusal(bundle)  # parse errors surface here, at start-up

@@ -82,6 +82,9 @@ class PolicyEngine(Protocol):
     """Anything that evaluates the Schakel policies."""
 
     name: str
+    # True when a decision waits on nothing outside the process (no network): it then runs on
+    # the batch writer's thread, in the transaction that records it.
+    bounded: bool
 
     @property
     def revision(self) -> str:

@@ -46,6 +46,7 @@ class OpaServerEngine:
     """Asks an OPA server for ``data.schakel.disclosure.decision``, failing closed."""
 
     name = "opa"
+    bounded = False
 
     def __init__(
         self, url: str, bundle: PolicyBundle, timeout: float = 0.5, cooloff: float = 1.0
