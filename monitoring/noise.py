@@ -15,11 +15,17 @@ from functools import cache
 from importlib.metadata import version
 from typing import Any, Protocol
 
-import opendp.prelude as dp
-
-dp.enable_features("contrib")
-
 MECHANISM = "discrete Laplace"
+
+
+@cache
+def _opendp() -> Any:
+    """OpenDP, loaded on the first release: a gateway that never publishes one does not carry
+    the library's memory."""
+    import opendp.prelude as dp
+
+    dp.enable_features("contrib")
+    return dp
 
 
 @cache
@@ -32,6 +38,7 @@ def library() -> str:
 def _measurement(cells: int, scale: float) -> Any:
     """Discrete Laplace noise of ``scale`` on each of a table's ``cells`` counts; the input
     distance is the L1 distance between two tables of counts."""
+    dp = _opendp()
     space = dp.vector_domain(dp.atom_domain(T=int), size=cells), dp.l1_distance(T=int)
     return dp.m.make_laplace(*space, scale=scale)
 
@@ -56,7 +63,8 @@ def accuracy_95(scale: float, cells: int = 1) -> int:
     if scale <= 0:
         return 0
     if cells <= 1:
-        return math.ceil(float(dp.discrete_laplacian_scale_to_accuracy(scale=scale, alpha=0.05)))
+        accuracy = _opendp().discrete_laplacian_scale_to_accuracy(scale=scale, alpha=0.05)
+        return math.ceil(float(accuracy))
     decay = math.exp(-1 / scale)
     variance = 2 * decay / (1 - decay) ** 2
     return math.ceil(1.96 * math.sqrt(cells * variance))
