@@ -47,8 +47,9 @@ def _rfc3339_text(value: object) -> object:
     if isinstance(value, str) and not RFC_3339.match(value):
         raise PydanticCustomError("datetime_format", "a date-time with offset (RFC 3339)")
     if isinstance(value, str) and not "0002" <= value[:4] <= "9998":
-        # An offset at either end of the calendar would not fit a UTC timestamp.
-        raise PydanticCustomError("datetime_range", "a date-time between the years 2 and 9998")
+        # An offset at either end of the calendar would not fit a UTC timestamp. A rule the
+        # document cannot state, so a 422 (a ValueError), not a 400.
+        raise ValueError("a date-time between the years 2 and 9998")
     return value
 
 

@@ -177,5 +177,5 @@ def test_a_moment_at_the_calendars_edge_is_a_clear_400(
     response = world.client.get(
         "/v1/audit/entries", params=params, headers=world.partner_headers("clientsteun-leiden")
     )
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
