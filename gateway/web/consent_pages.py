@@ -17,12 +17,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from consent.errors import ConsentClosed, ConsentNotFound, InvalidConsent
-from consent.schemas import ConsentAmendment, ConsentTerms
+from consent.schemas import ConsentAmendment, ConsentEventView, ConsentTerms, ConsentView
 from gateway.consents import flow as consents
 from gateway.core.db import transaction
 from gateway.errors import GatewayError
 from gateway.identity.models import Participant
 from gateway.registry.service import list_parties
+from gateway.runtime import Runtime
 from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.forms import FormErrors, field_of
 from gateway.web.i18n import local_day
@@ -182,9 +183,7 @@ def consent_details(consent_id: str, page: PageDep) -> Response:
             participant = own_participant(page, session)
             if participant is None:
                 return page.redirect(LOGIN)
-            consent = consents.own_consent(session, runtime, participant, consent_id)
-            events = consents.history(session, runtime, participant, consent_id)
-            names = {party.id: party.display_name for party in list_parties(session)}
+            consent, events, names = _own_with_history(session, runtime, participant, consent_id)
     except ConsentNotFound as error:
         return refusal(page, error)
     return page.render(
@@ -194,6 +193,17 @@ def consent_details(consent_id: str, page: PageDep) -> Response:
         names=names,
         in_force=consent.status in IN_FORCE,
     )
+
+
+def _own_with_history(
+    session: Session, runtime: Runtime, participant: Participant, consent_id: str
+) -> tuple[ConsentView, list[ConsentEventView], dict[str, str]]:
+    """The participant's own consent, its history and the parties' names (ConsentNotFound for
+    another's or a missing one), as its page and its receipt show them."""
+    consent = consents.own_consent(session, runtime, participant, consent_id)
+    events = consents.history(session, runtime, participant, consent_id)
+    names = {party.id: party.display_name for party in list_parties(session)}
+    return consent, events, names
 
 
 @router.get("/{consent_id}/receipt")
@@ -221,9 +231,7 @@ def _receipt(consent_id: str, page: Page, *, as_format: str) -> Response:
             if participant is None:
                 return page.redirect(LOGIN)
             signed = consents.receipt(session, runtime, participant, consent_id)
-            consent = consents.own_consent(session, runtime, participant, consent_id)
-            events = consents.history(session, runtime, participant, consent_id)
-            names = {party.id: party.display_name for party in list_parties(session)}
+            consent, events, names = _own_with_history(session, runtime, participant, consent_id)
     except ConsentNotFound as error:
         return refusal(page, error)
     name = f"schakel-toestemming-{consent_id}"
