@@ -15,7 +15,7 @@ from audit.errors import NoSuchCheckpoint, NotCheckpointed
 from audit.models import AuditCheckpoint, AuditEntry
 from audit.proofs import ConsistencyBundle, InclusionBundle
 from audit.query import entry_by_seq, entry_document
-from audit.tree import consistency_proof, inclusion_proof
+from audit.tree import KeptTiles, consistency_proof, inclusion_proof
 
 
 def published(session: Session, checkpoint: AuditCheckpoint) -> str:
@@ -30,10 +30,12 @@ def inclusion_bundle(
     *,
     size: int | None = None,
     entry: AuditEntry | None = None,
+    tiles: KeptTiles | None = None,
 ) -> InclusionBundle:
     """Entry ``seq`` (read, unless the caller has read it as ``entry``), its audit path and the
-    checkpoint the path leads to: the one of ``size`` entries, or the newest. NotCheckpointed
-    when no checkpoint covers the entry yet."""
+    checkpoint the path leads to: the one of ``size`` entries, or the newest (``tiles``: the
+    process's kept tiles, to read fewer nodes). NotCheckpointed when no checkpoint covers the
+    entry yet."""
     document = entry_document(entry if entry is not None else entry_by_seq(session, seq))
     found = tree_checkpoint_with_cosignatures(session, size)
     if found is None and size is not None:
@@ -41,7 +43,7 @@ def inclusion_bundle(
     if found is None or found[0].seq < seq:
         raise NotCheckpointed(f"entry {seq} is not in a signed checkpoint yet")
     checkpoint, lines = found
-    path = inclusion_proof(session, seq, checkpoint.seq)
+    path = inclusion_proof(session, seq, checkpoint.seq, tiles)
     return InclusionBundle(
         entry=document,
         index=seq - 1,
@@ -51,7 +53,9 @@ def inclusion_bundle(
     )
 
 
-def consistency_bundle(session: Session, old: int, new: int) -> ConsistencyBundle:
+def consistency_bundle(
+    session: Session, old: int, new: int, tiles: KeptTiles | None = None
+) -> ConsistencyBundle:
     """The proof that the checkpoint of ``new`` entries extends the one of ``old`` entries; both
     must be tree checkpoints the log signed (NoSuchCheckpoint otherwise)."""
     if old > new:
@@ -63,7 +67,7 @@ def consistency_bundle(session: Session, old: int, new: int) -> ConsistencyBundl
     return ConsistencyBundle(
         old_size=old,
         new_size=new,
-        proof=[node.hex() for node in consistency_proof(session, old, new)],
+        proof=[node.hex() for node in consistency_proof(session, old, new, tiles)],
         old_checkpoint=str(published_note(*found[old])),
         new_checkpoint=str(published_note(*found[new])),
     )

@@ -11,15 +11,20 @@ background timer; they are a function of the entries, so adding one twice change
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
+    Executable,
     LargeBinary,
     Select,
     SmallInteger,
     String,
+    bindparam,
     event,
     func,
     literal,
@@ -47,6 +52,8 @@ from audit.merkle import (
 from audit.models import AuditBase, AuditEntry, AuditTreeNode
 
 STRIDE = 8  # kept levels are multiples of this (tlog-tiles' tile height)
+TILE = 1 << STRIDE  # hashes in a tile
+HASH_SIZE = 32
 # At most this many leaves are hashed into new kept nodes in one statement's worth of rows.
 EXTEND_BATCH = 1 << 16
 
@@ -58,6 +65,39 @@ def leaf_of(entry_hash: str) -> bytes:
     return leaf_hash(bytes.fromhex(entry_hash))
 
 
+class KeptTiles:
+    """Complete tiles of kept nodes (256 consecutive hashes of a kept level above the leaves),
+    as read from the database, the most recently used first.
+
+    A complete tile is a function of entries that never change, so it stays true; with the
+    tiles above the leaves in memory, a proof reads only the one tile of entries' hashes it
+    needs. A million entries have 17 such tiles; each takes 8 KiB.
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._capacity = capacity
+        self._tiles: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, level: int, tile: int) -> bytes | None:
+        """The tile's 256 hashes, concatenated, if kept."""
+        with self._lock:
+            hashes = self._tiles.get((level, tile))
+            if hashes is not None:
+                self._tiles.move_to_end((level, tile))
+            return hashes
+
+    def put(self, level: int, tile: int, hashes: bytes) -> None:
+        """Keep a complete tile (256 hashes, concatenated), forgetting the least recently used."""
+        if len(hashes) != TILE * HASH_SIZE:
+            raise ValueError(f"a tile holds {TILE} hashes")
+        with self._lock:
+            self._tiles[(level, tile)] = hashes
+            self._tiles.move_to_end((level, tile))
+            while len(self._tiles) > self._capacity:
+                self._tiles.popitem(last=False)
+
+
 class NodeReader:
     """Hashes of perfect subtrees, each folded from the nearest kept level below it.
 
@@ -66,8 +106,9 @@ class NodeReader:
     statement. A kept node that is missing (not yet added) is built from the level below it.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, tiles: KeptTiles | None = None) -> None:
         self._session = session
+        self._tiles = tiles
 
     def hashes(self, nodes: Iterable[Node]) -> dict[Node, bytes]:
         """The hash of every perfect subtree asked for."""
@@ -92,36 +133,29 @@ class NodeReader:
         return found
 
     def _kept(self, spans: dict[int, list[tuple[int, int]]]) -> dict[int, dict[int, bytes]]:
-        """Hashes at each kept level by index, for its spans (end excluded), in one statement."""
-        parts: list[Select[int, int, str, bytes]] = []
-        if 0 in spans:
-            seq = AuditEntry.seq
-            parts.append(
-                select(
-                    literal(0, SmallInteger).label("level"),
-                    (seq - 1).label("idx"),
-                    AuditEntry.entry_hash.label("hex"),
-                    null().cast(LargeBinary).label("hash"),
-                ).where(or_(*(seq.between(start + 1, end) for start, end in spans[0])))
-            )
-        for base, ranges in spans.items():
-            if base:
-                parts.append(
-                    select(
-                        AuditTreeNode.level,
-                        AuditTreeNode.idx,
-                        null().cast(String).label("hex"),
-                        AuditTreeNode.hash,
-                    ).where(
-                        AuditTreeNode.level == base,
-                        or_(*(AuditTreeNode.idx.between(start, end - 1) for start, end in ranges)),
-                    )
-                )
+        """Hashes at each kept level by index, for its spans (end excluded): from the tiles
+        kept in memory where they are, the rest in one statement."""
         kept: dict[int, dict[int, bytes]] = {base: {} for base in spans}
-        if parts:
-            statement = parts[0] if len(parts) == 1 else union_all(*parts)
-            for level, index, hex_hash, hash_ in self._session.execute(statement).all():
-                kept[level][index] = leaf_of(hex_hash) if level == 0 else bytes(hash_)
+        wanted: dict[int, list[tuple[int, int]]] = {}
+        for base, ranges in spans.items():
+            if base == 0 or self._tiles is None:
+                wanted[base] = ranges
+                continue
+            unread = []
+            for start, end in ranges:
+                for tile in range(start >> STRIDE, ((end - 1) >> STRIDE) + 1):
+                    first = tile << STRIDE
+                    hashes = self._tiles.get(base, tile)
+                    if hashes is None:
+                        unread.append((first, first + TILE))
+                        continue
+                    for index in range(max(start, first), min(end, first + TILE)):
+                        offset = (index - first) * HASH_SIZE
+                        kept[base][index] = hashes[offset : offset + HASH_SIZE]
+            if unread:
+                wanted[base] = _merged(unread)
+        if wanted:
+            self._read(wanted, kept)
         missing = [
             (base, index)
             for base, ranges in spans.items()
@@ -134,6 +168,32 @@ class NodeReader:
             for (base, index), hash_ in self.build(missing).items():
                 kept[base][index] = hash_
         return kept
+
+    def _read(
+        self, wanted: dict[int, list[tuple[int, int]]], kept: dict[int, dict[int, bytes]]
+    ) -> None:
+        """Read the ranges of each level into ``kept``; complete tiles read are kept in memory."""
+        shape = tuple((base, len(ranges)) for base, ranges in sorted(wanted.items()))
+        bounds = {  # level 0 is read from the entries: entry seq is leaf index + 1
+            f"{edge}_{base}_{number}": value + (base == 0)
+            for base, ranges in wanted.items()
+            for number, (start, end) in enumerate(ranges)
+            for edge, value in (("from", start), ("to", end - 1))
+        }
+        rows = self._session.execute(_kept_statement(shape), bounds).all()
+        for level, index, hex_hash, hash_ in rows:
+            kept[level][index] = leaf_of(hex_hash) if level == 0 else bytes(hash_)
+        if self._tiles is None:
+            return
+        for base, ranges in wanted.items():
+            if base == 0:
+                continue
+            at = kept[base]
+            for start, end in ranges:
+                for first in range(start, end, TILE):
+                    hashes = [at[index] for index in range(first, first + TILE) if index in at]
+                    if len(hashes) == TILE:
+                        self._tiles.put(base, first >> STRIDE, b"".join(hashes))
 
     def build(self, nodes: list[Node]) -> dict[Node, bytes]:
         """Kept-level nodes built from the level below (never read back from themselves)."""
@@ -163,6 +223,41 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_statement(shape: tuple[tuple[int, int], ...]) -> Executable:
+    """The statement reading the hashes of each kept level's ranges, per shape (the levels and
+    how many ranges each): built once, its bounds bound per call, so it is compiled once too."""
+    parts: list[Select[int, int, str, bytes]] = []
+    for base, count in shape:
+        column = AuditEntry.seq if base == 0 else AuditTreeNode.idx
+        within = or_(*(
+            column.between(
+                bindparam(f"from_{base}_{number}", type_=BigInteger),
+                bindparam(f"to_{base}_{number}", type_=BigInteger),
+            )
+            for number in range(count)
+        ))  # fmt: skip
+        if base == 0:
+            parts.append(
+                select(
+                    literal(0, SmallInteger).label("level"),
+                    (AuditEntry.seq - 1).label("idx"),
+                    AuditEntry.entry_hash.label("hex"),
+                    null().cast(LargeBinary).label("hash"),
+                ).where(within)
+            )
+        else:
+            parts.append(
+                select(
+                    AuditTreeNode.level,
+                    AuditTreeNode.idx,
+                    null().cast(String).label("hex"),
+                    AuditTreeNode.hash,
+                ).where(AuditTreeNode.level == base, within)
+            )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 @dataclass(frozen=True)
@@ -265,16 +360,20 @@ def root_at(session: Session, size: int) -> bytes:
     return fold([found[node] for node in parts])
 
 
-def inclusion_proof(session: Session, seq: int, size: int) -> list[bytes]:
+def inclusion_proof(
+    session: Session, seq: int, size: int, tiles: KeptTiles | None = None
+) -> list[bytes]:
     """RFC 9162 §2.1.3: the audit path of entry ``seq`` in the tree of ``size`` entries."""
     spans = inclusion_spans(seq - 1, size)
-    return span_hashes(spans, NodeReader(session).hashes(span_nodes(spans)))
+    return span_hashes(spans, NodeReader(session, tiles).hashes(span_nodes(spans)))
 
 
-def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
+def consistency_proof(
+    session: Session, old: int, new: int, tiles: KeptTiles | None = None
+) -> list[bytes]:
     """RFC 9162 §2.1.4: the proof that the tree of ``old`` entries is a prefix of ``new``'s."""
     spans = consistency_spans(old, new)
-    return span_hashes(spans, NodeReader(session).hashes(span_nodes(spans)))
+    return span_hashes(spans, NodeReader(session, tiles).hashes(span_nodes(spans)))
 
 
 def kept_sizes(session: Session) -> dict[int, int]:

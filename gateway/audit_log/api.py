@@ -174,10 +174,11 @@ def newest_note(session: SessionDep) -> PlainTextResponse:
 )
 def consistency_proof(
     session: SessionDep,
+    runtime: RuntimeDep,
     old: Annotated[int, Query(alias="from", ge=0, le=MAX_JSON_INT, description="Tree size")],
     new: Annotated[int, Query(alias="to", ge=1, le=MAX_JSON_INT, description="Tree size")],
 ) -> ConsistencyBundle:
-    return flow.consistency(session, old, new)
+    return flow.consistency(session, runtime, old, new)
 
 
 ProofFormat = Annotated[

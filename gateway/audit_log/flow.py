@@ -468,10 +468,10 @@ def log_view(runtime: Runtime) -> LogView:
     )
 
 
-def consistency(session: Session, old: int, new: int) -> ConsistencyBundle:
+def consistency(session: Session, runtime: Runtime, old: int, new: int) -> ConsistencyBundle:
     """The proof that the tree checkpoint of ``new`` entries extends the one of ``old``."""
     try:
-        return consistency_bundle(session, old, new)
+        return consistency_bundle(session, old, new, runtime.trail.tiles)
     except NoSuchCheckpoint as error:
         raise NotFound(str(error)) from None
 
@@ -481,7 +481,7 @@ def inclusion(
 ) -> InclusionBundle:
     """Entry ``seq``'s inclusion proof to the newest tree checkpoint; 409 before one covers it."""
     try:
-        return inclusion_bundle(session, seq, entry=entry)
+        return inclusion_bundle(session, seq, entry=entry, tiles=runtime.trail.tiles)
     except EntryNotFound as error:
         raise NotFound(str(error)) from None
     except NotCheckpointed as error:

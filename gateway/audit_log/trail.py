@@ -14,7 +14,7 @@ from audit.append import AppendedEntry, append_entry
 from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
 from audit.schemas import AuditDraft, Outcome
-from audit.tree import Frontier
+from audit.tree import Frontier, KeptTiles
 from gateway.core.clock import Clock
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.vault import AUDIT_DOMAIN, ParticipantRef, pseudonym
@@ -37,6 +37,8 @@ class AuditTrail:
     checkpoint_every_seconds: int
     # The tree's edge at the last checkpoint: the next one reads only the entries since.
     frontier: Frontier = field(default_factory=Frontier)
+    # Complete tiles of the tree read for proofs: a proof then reads one tile of entries.
+    tiles: KeptTiles = field(default_factory=KeptTiles)
     on_append: Callable[[str], None] = field(default=lambda action: None, compare=False)
 
     def subject_ref(self, participant: ParticipantRef | None) -> str | None:

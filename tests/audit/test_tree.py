@@ -3,8 +3,10 @@ entries' hashes, from a few reads, before and after its kept nodes are added."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.append import append_entry
@@ -13,6 +15,7 @@ from audit.merkle import (
     consistency_spans,
     inclusion_spans,
     leaf_hash,
+    perfect_root,
     root_from_leaves,
     span_hashes,
     span_nodes,
@@ -20,7 +23,15 @@ from audit.merkle import (
     verify_inclusion,
 )
 from audit.models import AuditEntry, AuditTreeNode
-from audit.tree import STRIDE, consistency_proof, extend_tree, inclusion_proof, root_at
+from audit.tree import (
+    STRIDE,
+    KeptTiles,
+    NodeReader,
+    consistency_proof,
+    extend_tree,
+    inclusion_proof,
+    root_at,
+)
 from gateway.core.db import transaction
 from tests.audit.conftest import draft
 from tests.support import SettableClock
@@ -184,3 +195,52 @@ def test_the_next_checkpoint_extends_the_last_ones_edge_and_keeps_the_nodes_it_c
         raise RuntimeError("the transaction fails after the checkpoint")
     assert frontier.edge.size == 550  # type: ignore[union-attr]
     assert sign() == root_from_leaves(leaves)
+
+
+def _statements_of(session: Session) -> list[str]:
+    seen: list[str] = []
+    event.listen(session.connection(), "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_tiles_kept_in_memory_give_what_the_database_holds_and_only_complete_ones_are_kept(
+    sessions: sessionmaker[Session],
+) -> None:
+    # One complete tile at level 8 (256 nodes) and part of the next; above the leaves only, so
+    # no entries are needed (the hashes are not those of any leaves, which the reader ignores).
+    stored = {(8, index): hashlib.sha256(index.to_bytes(4, "big")).digest() for index in range(300)}
+    with transaction(sessions) as session:
+        session.execute(
+            insert(AuditTreeNode),
+            [{"level": lv, "idx": ix, "hash": hash_} for (lv, ix), hash_ in stored.items()],
+        )
+    asks = [(16, 0), (15, 1), (9, 130), (8, 299), (10, 73), (12, 17)]
+    tiles = KeptTiles()
+    with transaction(sessions) as session:
+        from_database = NodeReader(session).hashes(asks)
+        assert NodeReader(session, tiles).hashes(asks) == from_database
+        assert tiles.get(8, 0) == b"".join(stored[(8, index)] for index in range(256))
+        assert tiles.get(8, 1) is None  # 44 of 256 nodes: more will come, so it is not kept
+        seen = _statements_of(session)
+        assert NodeReader(session, tiles).hashes(asks) == from_database
+        assert len(seen) == 1  # the incomplete tile is read again
+        inside = [(15, 0), (9, 3), (10, 63)]
+        expected = NodeReader(session).hashes(inside)
+        seen.clear()
+        assert NodeReader(session, tiles).hashes(inside) == expected
+        assert seen == []  # all in the kept tile
+    assert from_database[(16, 0)] == perfect_root([stored[(8, index)] for index in range(256)])
+
+
+def test_kept_tiles_forget_the_least_recently_used() -> None:
+    tiles = KeptTiles(capacity=2)
+    tile = bytes(32 * 256)
+    for number in range(3):
+        tiles.put(8, number, tile)
+        if number == 1:
+            assert tiles.get(8, 0) == tile  # used: now the most recent
+    assert tiles.get(8, 1) is None
+    assert tiles.get(8, 0) == tile
+    assert tiles.get(8, 2) == tile
+    with pytest.raises(ValueError, match="256 hashes"):
+        tiles.put(8, 3, bytes(32))
