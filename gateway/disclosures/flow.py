@@ -195,9 +195,10 @@ async def _decided_beside_the_writer(
 ) -> _Prepared:
     """Read and decide on a worker thread, then record in the writer's next batch: an engine
     over the network may take up to its time-out, and no other request waits for that."""
+    arrived = time.monotonic()  # the engine's time-out runs from here, not from the thread
     try:
         prepared = await anyio.to_thread.run_sync(
-            partial(_prepare, runtime, bearer, ask, reader, trace_id)
+            partial(_prepare, runtime, bearer, ask, reader, trace_id, arrived)
         )
     except GatewayError:
         raise  # bad input or a refused token: nothing was decided, nothing to record
@@ -232,11 +233,16 @@ def _storage_unavailable() -> ServiceUnavailable:
 
 
 def _prepare(
-    runtime: Runtime, bearer: VerifiedToken, ask: Ask, reader: Reader, trace_id: str | None
+    runtime: Runtime,
+    bearer: VerifiedToken,
+    ask: Ask,
+    reader: Reader,
+    trace_id: str | None,
+    arrived: float,
 ) -> _Prepared:
     """Step 1 in a read transaction of its own: the answer and the audit entry that goes first."""
     with read_transaction(runtime.sessions) as session:
-        return _prepare_in(session, runtime, bearer, ask, reader, trace_id)
+        return _prepare_in(session, runtime, bearer, ask, reader, trace_id, arrived)
 
 
 def _prepare_and_record(
@@ -265,8 +271,10 @@ def _prepare_in(
     ask: Ask,
     reader: Reader,
     trace_id: str | None,
+    arrived: float | None = None,
 ) -> _Prepared:
-    """The answer and the audit entry that goes first, read and decided in ``session``."""
+    """The answer and the audit entry that goes first, read and decided in ``session``
+    (``arrived``: when the request came in, for an engine's time-out)."""
     caller = caller_of(session, bearer)
     entry = _Entry(runtime.trail, caller, ask, trace_id)
     frame = reader.frame(session, runtime, caller, ask)
@@ -288,7 +296,8 @@ def _prepare_in(
                 party=caller.party, domain=caller.domain, role=role, purpose=ask.purpose,
                 categories=ask.categories, consents=case.grants, director=case.director_party,
                 now=now, context=frame.context, subject_context=frame.subject_context,
-            )
+            ),
+            arrived=arrived,
         )  # fmt: skip
     except PolicyEngineUnavailable as error:
         log.warning("policy engine unavailable; denied", error=str(error))

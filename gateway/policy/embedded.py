@@ -71,8 +71,9 @@ class EmbeddedEngine:
     def bundle(self) -> PolicyBundle:
         return self._state.bundle
 
-    def decide(self, policy_input: dict[str, Any]) -> Decision:
-        """Evaluate the decision for one request; any engine failure is PolicyEngineUnavailable."""
+    def decide(self, policy_input: dict[str, Any], *, arrived: float | None = None) -> Decision:
+        """Evaluate the decision for one request; any engine failure is PolicyEngineUnavailable.
+        It waits on nothing, so when the request arrived does not matter."""
         try:
             input_json = orjson.dumps(policy_input).decode()
         except (TypeError, ValueError) as exc:  # orjson.JSONEncodeError is a TypeError

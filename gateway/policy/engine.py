@@ -96,8 +96,12 @@ class PolicyEngine(Protocol):
         """The policy bundle in force."""
         ...
 
-    def decide(self, policy_input: dict[str, Any]) -> Decision:
-        """Evaluate the decision rule; raise PolicyEngineUnavailable on any failure."""
+    def decide(self, policy_input: dict[str, Any], *, arrived: float | None = None) -> Decision:
+        """Evaluate the decision rule; raise PolicyEngineUnavailable on any failure.
+
+        ``arrived`` (``time.monotonic()``) is when the request came in: an engine with a
+        time-out counts it from then, so time spent waiting for a thread is not added to it.
+        """
         ...
 
     def ready(self) -> bool:

@@ -53,8 +53,13 @@ class OpaServerEngine:
     ) -> None:
         self._bundle = bundle
         self._breaker = Breaker(cooloff)
+        self._timeout = timeout
         host, port, ssl = _split_url(url)
-        self._decisions = OpaClient(host=host, port=port, ssl=ssl, timeout=timeout, retries=0)
+        self._revisions = OpaClient(host=host, port=port, ssl=ssl, timeout=timeout, retries=0)
+        self._address = (host, port, ssl)
+        # One decision client per thread: each call sets its own time-out on it.
+        self._per_thread = threading.local()
+        self._decision_clients: list[OpaClient] = []
         self._admin = OpaClient(
             host=host, port=port, ssl=ssl, timeout=max(timeout, _SYNC_TIMEOUT_SECONDS), retries=2
         )
@@ -102,21 +107,32 @@ class OpaServerEngine:
     def served_revision(self) -> str | None:
         """The revision marker OPA holds, or None when it has none or cannot be asked."""
         try:
-            response = self._decisions.get_data(REVISION_DATA_PATH)
+            response = self._revisions.get_data(REVISION_DATA_PATH)
         except Exception:  # unreachable, not JSON, or PolicyNotFoundError (never synced)
             return None
         result = response.get("result")
         revision = result.get("revision") if isinstance(result, dict) else None
         return revision if isinstance(revision, str) else None
 
-    def decide(self, policy_input: dict[str, Any]) -> Decision:
-        """POST the input to the decision path; errors, timeouts and no result fail closed."""
+    def decide(self, policy_input: dict[str, Any], *, arrived: float | None = None) -> Decision:
+        """POST the input to the decision path; errors, timeouts and no result fail closed.
+
+        The time-out runs from the request's arrival when given: a request that waited for a
+        thread while OPA froze is refused when its time-out is up, not a time-out later.
+        """
         if not self._breaker.admit():
             raise PolicyEngineUnavailable(
                 "OPA did not decide: it failed just now (cooling off)", kind="cooling-off"
             )
+        left = self._timeout if arrived is None else self._timeout - (time.monotonic() - arrived)
+        if left <= 0:  # our own wait, not OPA's failure: the breaker is not told
+            raise PolicyEngineUnavailable(
+                "OPA was not asked: the request waited out the policy time-out", kind="timeout"
+            )
+        client = self._decision_client()
+        client.timeout = left
         try:
-            body = self._decisions.query_rule(policy_input, _DECISION_PACKAGE, _DECISION_RULE)
+            body = client.query_rule(policy_input, _DECISION_PACKAGE, _DECISION_RULE)
         except (requests.Timeout, requests.ConnectionError) as exc:
             self._breaker.failed()
             kind = "timeout" if isinstance(exc, requests.Timeout) else "unreachable"
@@ -131,6 +147,16 @@ class OpaServerEngine:
                 "OPA returned no result: decision undefined", kind="undefined"
             )
         return decision_from_document(body["result"], policy_revision=self.revision)
+
+    def _decision_client(self) -> OpaClient:
+        client: OpaClient | None = getattr(self._per_thread, "client", None)
+        if client is None:
+            host, port, ssl = self._address
+            client = OpaClient(host=host, port=port, ssl=ssl, timeout=self._timeout, retries=0)
+            self._per_thread.client = client
+            with self._reload_lock:
+                self._decision_clients.append(client)
+        return client
 
     def _resync_soon(self) -> None:
         """Push the policies again on a thread of its own, at most once a second."""
@@ -178,9 +204,11 @@ class OpaServerEngine:
             return False
 
     def close(self) -> None:
-        """Close both HTTP sessions."""
-        self._decisions.close_connection()
-        self._admin.close_connection()
+        """Close every HTTP session."""
+        with self._reload_lock:
+            clients, self._decision_clients = self._decision_clients, []
+        for client in [self._revisions, self._admin, *clients]:
+            client.close_connection()
 
     def _push(self, bundle: PolicyBundle) -> None:
         """Data, then policies, then the revision marker; PolicyRefused names what OPA refused."""

@@ -21,9 +21,9 @@ def _deciding_threads(world: World) -> list[str]:
     decide = engine.decide
     threads: list[str] = []
 
-    def recorded(policy_input: dict[str, Any]) -> Any:
+    def recorded(policy_input: dict[str, Any], **options: Any) -> Any:
         threads.append(threading.current_thread().name)
-        return decide(policy_input)
+        return decide(policy_input, **options)
 
     engine.decide = recorded
     return threads

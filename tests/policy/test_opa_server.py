@@ -14,6 +14,7 @@ import pytest
 from gateway.policy.bundle import PolicyBundle
 from gateway.policy.engine import PolicyEngineUnavailable
 from gateway.policy.opa_server import OpaServerEngine
+from tests.policy.conftest import HangingOpa
 
 CONTRACT_EXAMPLE: dict[str, Any] = json.loads(
     (
@@ -67,7 +68,7 @@ def test_sync_is_repeatable(opa: OpaServerEngine) -> None:
 @pytest.mark.opa
 def test_revision_mismatch_is_not_ready(opa: OpaServerEngine, bundle: PolicyBundle) -> None:
     assert opa.ready()
-    opa_server_url = f"http://{opa._decisions.host}:{opa._decisions.port}"
+    opa_server_url = f"http://{opa._revisions.host}:{opa._revisions.port}"
     # Another release: one policy text differs, and so does the revision.
     changed = {path: text + "\n# another release\n" for path, text in bundle.policies.items()}
     other_release = OpaServerEngine(
@@ -75,3 +76,23 @@ def test_revision_mismatch_is_not_ready(opa: OpaServerEngine, bundle: PolicyBund
     )
     assert not other_release.ready()
     other_release.close()
+
+
+def test_the_time_out_runs_from_the_requests_arrival(
+    bundle: PolicyBundle, stuck_opa: HangingOpa
+) -> None:
+    engine = OpaServerEngine(stuck_opa.url, bundle, timeout=0.8)
+    started = time.monotonic()
+    with pytest.raises(PolicyEngineUnavailable, match="did not decide") as asked:
+        engine.decide(CONTRACT_EXAMPLE, arrived=started - 0.6)
+    assert asked.value.kind == "timeout"
+    assert time.monotonic() - started < 0.6  # what was left of 0.8 s, not another 0.8 s
+    with pytest.raises(PolicyEngineUnavailable, match="not asked") as late:
+        engine.decide(CONTRACT_EXAMPLE, arrived=time.monotonic() - 0.9)
+    assert late.value.kind == "timeout"
+    assert stuck_opa.decisions_asked == 1
+    # Its own wait is no failure of OPA's: after one failure the breaker still lets one through.
+    with pytest.raises(PolicyEngineUnavailable, match="did not decide"):
+        engine.decide(CONTRACT_EXAMPLE, arrived=time.monotonic() - 0.7)
+    assert stuck_opa.decisions_asked == 2
+    engine.close()
