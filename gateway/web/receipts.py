@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from fpdf import FPDF
-
 from consent.schemas import ConsentEventView, ConsentView
 from gateway.web.i18n import local_time, plain, translator, words
 
@@ -83,7 +81,10 @@ def readable_receipt(
 
 
 def receipt_pdf(receipt: ReadableReceipt, language: str) -> bytes:
-    """The readable receipt as an A4 PDF, tagged with its language."""
+    """The readable receipt as an A4 PDF, tagged with its language. fpdf2 (with fontTools and
+    Pillow) is loaded on the first PDF: a gateway that draws none does not carry its memory."""
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_lang(language)
     pdf.set_title(receipt.title)
