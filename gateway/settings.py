@@ -105,7 +105,9 @@ class Settings(BaseSettings):
     )
     opa_url: str = Field(default="http://127.0.0.1:8181", description="OPA server base URL.")
     opa_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = Field(
-        default=0.2, description="Time allowed for one OPA decision before failing closed."
+        default=0.2,
+        description="Time allowed for an OPA decision, counted from the request's arrival, "
+        "before failing closed.",
     )
     api_contact_name: str = Field(
         default="Schakel API support",
