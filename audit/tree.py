@@ -67,11 +67,11 @@ def leaf_of(entry_hash: str) -> bytes:
 
 class KeptTiles:
     """Complete tiles of kept nodes (256 consecutive hashes of a kept level above the leaves),
-    as read from the database, the most recently used first.
+    as read from the database, up to ``capacity`` of them (the least recently used go first).
 
     A complete tile is a function of entries that never change, so it stays true; with the
     tiles above the leaves in memory, a proof reads only the one tile of entries' hashes it
-    needs. A million entries have 17 such tiles; each takes 8 KiB.
+    needs. A million entries make 15 complete tiles at level 8, of 8 KiB each.
     """
 
     def __init__(self, capacity: int = 256) -> None:
