@@ -26,7 +26,8 @@ asked contains category if some category in input.categories
 # title: Request-level refusals
 # description: >-
 #   Reasons that refuse the whole request before any category is looked at: purpose binding
-#   (the purpose must exist) and the requester's party, domain and role.
+#   (the purpose must exist) and the requester's party, domain and role; for a case conference
+#   its conference_denial, for a statistics purpose its release_denial.
 # custom:
 #   reason_codes:
 #     - purpose.unknown
@@ -42,6 +43,16 @@ request_denial contains "requester.role_not_in_domain" if not role_held_in_domai
 request_denial contains "requester.not_allowed_for_purpose" if {
 	purpose
 	not requester_allowed_for_purpose
+}
+
+request_denial contains code if {
+	conference_purpose
+	some code in conference_denial
+}
+
+request_denial contains code if {
+	statistics_purpose
+	some code in release_denial
 }
 
 # METADATA
@@ -67,10 +78,12 @@ request_refused if count(request_denial) > 0
 # METADATA
 # title: Confined to source domain
 # description: >-
-#   Clinical categories (care.diagnosis) never leave their source domain (medical secrecy, WGBO
-#   art. 7:457 BW), whatever a consent says. Within the source domain they still need purpose
-#   binding and a consent naming the requesting party itself (see party_consent_required).
-confined_outside_source(category) if {
+#   The clinical categories asked (care.diagnosis) outside their source domain: they never leave
+#   it (medical secrecy, WGBO art. 7:457 BW), whatever a consent says. Within the source domain
+#   they still need purpose binding and a consent naming the requesting party itself (see
+#   party_consent_required).
+confined_outside_source contains category if {
+	some category in asked
 	catalogue.categories[category].sensitivity == "clinical"
 	not input.requester.domain in catalogue.categories[category].sources
 }
@@ -78,13 +91,14 @@ confined_outside_source(category) if {
 # METADATA
 # title: Director overview
 # description: >-
-#   The director named for the participant (input.subject.director equals the requester's party)
-#   receives the purpose's director_categories (for case-coordination: plan.goals and plan.actions)
-#   without a category consent: the shared plan is the director's to coordinate. Everything else,
+#   The categories the director named for the participant (input.subject.director equals the
+#   requester's party) receives without a category consent: the purpose's director_categories
+#   (for case-coordination: plan.goals and plan.actions), the shared plan being the director's to
+#   coordinate; none for any other requester. Everything else,
 #   care.involvement included (health data, GDPR Art. 9), still needs a consent like any requester.
-director_overview(category) if {
+director_overview contains category if {
 	requester_is_director
-	category in purpose.director_categories
+	some category in purpose.director_categories
 }
 
 # METADATA
@@ -124,26 +138,20 @@ verdict(category) := "request.refused" if {
 } else := "category.unknown" if {
 	not catalogue.categories[category]
 } else := "category.care_data_barred" if {
-	care_data_barred(category)
+	category in care_data_barred
 } else := "category.medical_secrecy" if {
-	confined_outside_source(category)
+	category in confined_outside_source
 } else := "category.beyond_reach" if {
-	beyond_reach(category)
+	category in beyond_reach
 } else := "category.not_for_purpose" if {
 	not category in purpose.categories
-} else := "conference.consented" if {
+} else := conference_verdict(category) if {
 	conference_purpose
-	category in conference_consented_categories
-} else := "conference.consent_missing" if {
-	conference_purpose
-} else := "monitoring.objected" if {
+} else := monitoring_verdict if {
 	statistics_purpose
-	objected
-} else := "monitoring.agreement" if {
-	statistics_purpose
-	counted_under_agreement
+	monitoring_verdict
 } else := "director.overview" if {
-	director_overview(category)
+	category in director_overview
 } else := "consent.covered" if {
 	category in consented_categories
 } else := "consent.party_required" if {
