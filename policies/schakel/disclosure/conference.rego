@@ -68,10 +68,11 @@ conference_running if time.parse_rfc3339_ns(input.now) < time.parse_rfc3339_ns(i
 # title: Conference verdict
 # description: >-
 #   The verdict on a category in a case conference: disclosed only on a consent for this
-#   conference that names the requester; otherwise the participant is discussed anonymously.
-conference_verdict(category) := "conference.consented" if {
+#   conference that names the requester (with the ids of those consents); otherwise the
+#   participant is discussed anonymously.
+conference_verdict(category) := {"code": "conference.consented", "consent_ids": conference_consent_ids(category)} if {
 	category in conference_consented_categories
-} else := "conference.consent_missing"
+} else := {"code": "conference.consent_missing", "consent_ids": []}
 
 # METADATA
 # title: Conference consent applies

@@ -112,7 +112,9 @@ requester_is_director if {
 # METADATA
 # title: Category verdict
 # description: >-
-#   One code per category asked, first matching rule wins. Allowing codes are in allow_codes.
+#   One verdict per category asked, first matching rule wins: its code (allowing codes are in
+#   allow_codes) and the sorted ids of the consents a disclosure rests on (none for a denial, the
+#   director's overview or a region's agreement).
 #   What may never be disclosed (care data to an employer, clinical data outside its source,
 #   anything beyond a domain's reach) is decided before any consent is looked at; in a case
 #   conference only a consent for that conference counts; in a release an objection excludes
@@ -133,34 +135,34 @@ requester_is_director if {
 #     - consent.covered
 #     - consent.party_required
 #     - consent.missing
-verdict(category) := "request.refused" if {
+verdict(category) := {"code": "request.refused", "consent_ids": []} if {
 	request_refused
-} else := "category.unknown" if {
+} else := {"code": "category.unknown", "consent_ids": []} if {
 	not catalogue.categories[category]
-} else := "category.care_data_barred" if {
+} else := {"code": "category.care_data_barred", "consent_ids": []} if {
 	category in care_data_barred
-} else := "category.medical_secrecy" if {
+} else := {"code": "category.medical_secrecy", "consent_ids": []} if {
 	category in confined_outside_source
-} else := "category.beyond_reach" if {
+} else := {"code": "category.beyond_reach", "consent_ids": []} if {
 	category in beyond_reach
-} else := "category.not_for_purpose" if {
+} else := {"code": "category.not_for_purpose", "consent_ids": []} if {
 	not category in purpose.categories
 } else := conference_verdict(category) if {
 	conference_purpose
-} else := monitoring_verdict if {
+} else := {"code": monitoring_verdict, "consent_ids": []} if {
 	statistics_purpose
 	monitoring_verdict
-} else := "director.overview" if {
+} else := {"code": "director.overview", "consent_ids": []} if {
 	category in director_overview
-} else := "consent.covered" if {
+} else := {"code": "consent.covered", "consent_ids": covering_consent_ids(category)} if {
 	category in consented_categories
-} else := "consent.party_required" if {
+} else := {"code": "consent.party_required", "consent_ids": []} if {
 	category in domain_consented_categories
-} else := "consent.missing"
+} else := {"code": "consent.missing", "consent_ids": []}
 
 # METADATA
 # title: Verdicts
-# description: The verdict code of every category asked, evaluated once.
+# description: The verdict of every category asked, evaluated once.
 verdicts[category] := verdict(category) if some category in asked
 
 # METADATA
@@ -172,8 +174,8 @@ allow_codes := {"director.overview", "consent.covered", "conference.consented", 
 # title: Allowed categories
 # description: Categories asked whose verdict allows disclosure.
 allowed contains category if {
-	some category in asked
-	verdicts[category] in allow_codes
+	some category, outcome in verdicts
+	outcome.code in allow_codes
 }
 
 # METADATA
@@ -248,28 +250,15 @@ request_reasons := [reason |
 #   that allowed it (none when it is denied or disclosed to the director).
 category_reasons := [reason |
 	some category in sort(asked)
-	code := verdicts[category]
+	outcome := verdicts[category]
 	reason := {
 		"category": category,
-		"allowed": code in allow_codes,
-		"code": code,
-		"reason": reason_text[code],
-		"consent_ids": object.get(disclosing_consent_ids, category, []),
+		"allowed": outcome.code in allow_codes,
+		"code": outcome.code,
+		"reason": reason_text[outcome.code],
+		"consent_ids": outcome.consent_ids,
 	}
 ]
-
-# METADATA
-# title: Disclosing consent ids
-# description: The sorted ids of the consents each category is disclosed on.
-disclosing_consent_ids[category] := covering_consent_ids(category) if {
-	some category, code in verdicts
-	code == "consent.covered"
-}
-
-disclosing_consent_ids[category] := conference_consent_ids(category) if {
-	some category, code in verdicts
-	code == "conference.consented"
-}
 
 # METADATA
 # title: Decision
