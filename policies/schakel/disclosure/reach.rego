@@ -22,8 +22,7 @@ care_data_barred contains category if {
 #   consent; a domain without one is bounded by its purposes alone.
 # scope: document
 beyond_reach contains category if {
-	reach := data.schakel.catalogue.domains[input.requester.domain].reach
-	is_array(reach)
+	is_array(data.schakel.catalogue.domains[input.requester.domain].reach)
 	some category in input.categories
-	not category in reach
+	not category in data.schakel.catalogue.domains[input.requester.domain].reach
 }
