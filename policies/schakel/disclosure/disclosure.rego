@@ -8,14 +8,9 @@
 package schakel.disclosure
 
 # METADATA
-# title: Catalogue
-# description: Domains, roles, purposes and categories (policies/schakel/catalogue/data.json).
-catalogue := data.schakel.catalogue
-
-# METADATA
 # title: Purpose asked
 # description: The catalogue entry of the purpose asked; undefined for an unknown purpose.
-purpose := catalogue.purposes[input.purpose]
+purpose := data.schakel.catalogue.purposes[input.purpose]
 
 # METADATA
 # title: Categories asked
@@ -63,7 +58,7 @@ party_named if is_string(input.requester.party)
 # METADATA
 # title: Role held in domain
 # description: The requester's role exists and may be held in the requester's domain.
-role_held_in_domain if input.requester.domain in catalogue.roles[input.requester.role].domains
+role_held_in_domain if input.requester.domain in data.schakel.catalogue.roles[input.requester.role].domains
 
 # METADATA
 # title: Requester allowed for purpose
@@ -84,8 +79,8 @@ request_refused if count(request_denial) > 0
 #   party_consent_required).
 confined_outside_source contains category if {
 	some category in asked
-	catalogue.categories[category].sensitivity == "clinical"
-	not input.requester.domain in catalogue.categories[category].sources
+	data.schakel.catalogue.categories[category].sensitivity == "clinical"
+	not input.requester.domain in data.schakel.catalogue.categories[category].sources
 }
 
 # METADATA
@@ -138,7 +133,7 @@ requester_is_director if {
 verdict(category) := {"code": "request.refused", "consent_ids": []} if {
 	request_refused
 } else := {"code": "category.unknown", "consent_ids": []} if {
-	not catalogue.categories[category]
+	not data.schakel.catalogue.categories[category]
 } else := {"code": "category.care_data_barred", "consent_ids": []} if {
 	category in care_data_barred
 } else := {"code": "category.medical_secrecy", "consent_ids": []} if {
@@ -188,7 +183,7 @@ allow if count(allowed) > 0
 # METADATA
 # title: Allowed fields
 # description: The catalogue's fields of each allowed category; nothing else may be disclosed.
-allowed_fields[category] := catalogue.categories[category].fields if some category in allowed
+allowed_fields[category] := data.schakel.catalogue.categories[category].fields if some category in allowed
 
 # METADATA
 # title: Obligations
@@ -201,7 +196,7 @@ obligation contains "pseudonymise-subject" if allow
 
 obligation contains "mark-special-category" if {
 	some category in allowed
-	catalogue.categories[category].sensitivity in {"special", "clinical"}
+	data.schakel.catalogue.categories[category].sensitivity in {"special", "clinical"}
 }
 
 # METADATA
