@@ -12,9 +12,10 @@ conference_purpose if data.schakel.catalogue.purposes[input.purpose].conference 
 # METADATA
 # title: Conference refusals
 # description: >-
-#   Reasons that refuse a conference read as a whole: no conference given, a requester that is
-#   neither its chair nor invited, and a decision outside the conference's time window. The
-#   window is decided here, on input.now, so a conference view closes by itself.
+#   Reasons that refuse a conference read as a whole (request_denial holds them for a conference
+#   purpose): no conference given, a requester that is neither its chair nor invited, and a
+#   decision outside the conference's time window. The window is decided here, on input.now, so
+#   a conference view closes by itself.
 # custom:
 #   reason_codes:
 #     - conference.missing
@@ -22,25 +23,19 @@ conference_purpose if data.schakel.catalogue.purposes[input.purpose].conference 
 #     - conference.not_open
 #     - conference.closed
 # scope: document
-request_denial contains "conference.missing" if {
-	conference_purpose
-	not conference_given
-}
+conference_denial contains "conference.missing" if not conference_given
 
-request_denial contains "conference.not_invited" if {
-	conference_purpose
+conference_denial contains "conference.not_invited" if {
 	conference_given
 	not party_in_conference
 }
 
-request_denial contains "conference.not_open" if {
-	conference_purpose
+conference_denial contains "conference.not_open" if {
 	conference_given
 	not conference_started
 }
 
-request_denial contains "conference.closed" if {
-	conference_purpose
+conference_denial contains "conference.closed" if {
 	conference_given
 	not conference_running
 }
@@ -68,6 +63,16 @@ conference_started if time.parse_rfc3339_ns(input.conference.starts_at) <= time.
 # title: Conference running
 # description: Now is before the window's end; undefined (so refused) when a time does not parse.
 conference_running if time.parse_rfc3339_ns(input.now) < time.parse_rfc3339_ns(input.conference.ends_at)
+
+# METADATA
+# title: Conference verdict
+# description: >-
+#   The verdict on a category in a case conference: disclosed only on a consent for this
+#   conference that names the requester (with the ids of those consents); otherwise the
+#   participant is discussed anonymously.
+conference_verdict(category) := {"code": "conference.consented", "consent_ids": conference_consent_ids(category)} if {
+	category in conference_consented_categories
+} else := {"code": "conference.consent_missing", "consent_ids": []}
 
 # METADATA
 # title: Conference consent applies

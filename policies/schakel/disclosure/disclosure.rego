@@ -8,14 +8,9 @@
 package schakel.disclosure
 
 # METADATA
-# title: Catalogue
-# description: Domains, roles, purposes and categories (policies/schakel/catalogue/data.json).
-catalogue := data.schakel.catalogue
-
-# METADATA
 # title: Purpose asked
 # description: The catalogue entry of the purpose asked; undefined for an unknown purpose.
-purpose := catalogue.purposes[input.purpose]
+purpose := data.schakel.catalogue.purposes[input.purpose]
 
 # METADATA
 # title: Categories asked
@@ -26,7 +21,8 @@ asked contains category if some category in input.categories
 # title: Request-level refusals
 # description: >-
 #   Reasons that refuse the whole request before any category is looked at: purpose binding
-#   (the purpose must exist) and the requester's party, domain and role.
+#   (the purpose must exist) and the requester's party, domain and role; for a case conference
+#   its conference_denial, for a statistics purpose its release_denial.
 # custom:
 #   reason_codes:
 #     - purpose.unknown
@@ -44,6 +40,16 @@ request_denial contains "requester.not_allowed_for_purpose" if {
 	not requester_allowed_for_purpose
 }
 
+request_denial contains code if {
+	conference_purpose
+	some code in conference_denial
+}
+
+request_denial contains code if {
+	statistics_purpose
+	some code in release_denial
+}
+
 # METADATA
 # title: Party named
 # description: The requester names its party (a string), which party-level consents and directorship need.
@@ -52,7 +58,7 @@ party_named if is_string(input.requester.party)
 # METADATA
 # title: Role held in domain
 # description: The requester's role exists and may be held in the requester's domain.
-role_held_in_domain if input.requester.domain in catalogue.roles[input.requester.role].domains
+role_held_in_domain if input.requester.domain in data.schakel.catalogue.roles[input.requester.role].domains
 
 # METADATA
 # title: Requester allowed for purpose
@@ -67,24 +73,27 @@ request_refused if count(request_denial) > 0
 # METADATA
 # title: Confined to source domain
 # description: >-
-#   Clinical categories (care.diagnosis) never leave their source domain (medical secrecy, WGBO
-#   art. 7:457 BW), whatever a consent says. Within the source domain they still need purpose
-#   binding and a consent naming the requesting party itself (see party_consent_required).
-confined_outside_source(category) if {
-	catalogue.categories[category].sensitivity == "clinical"
-	not input.requester.domain in catalogue.categories[category].sources
+#   The clinical categories asked (care.diagnosis) outside their source domain: they never leave
+#   it (medical secrecy, WGBO art. 7:457 BW), whatever a consent says. Within the source domain
+#   they still need purpose binding and a consent naming the requesting party itself (see
+#   party_consent_required).
+confined_outside_source contains category if {
+	some category in asked
+	data.schakel.catalogue.categories[category].sensitivity == "clinical"
+	not input.requester.domain in data.schakel.catalogue.categories[category].sources
 }
 
 # METADATA
 # title: Director overview
 # description: >-
-#   The director named for the participant (input.subject.director equals the requester's party)
-#   receives the purpose's director_categories (for case-coordination: plan.goals and plan.actions)
-#   without a category consent: the shared plan is the director's to coordinate. Everything else,
+#   The categories the director named for the participant (input.subject.director equals the
+#   requester's party) receives without a category consent: the purpose's director_categories
+#   (for case-coordination: plan.goals and plan.actions), the shared plan being the director's to
+#   coordinate; none for any other requester. Everything else,
 #   care.involvement included (health data, GDPR Art. 9), still needs a consent like any requester.
-director_overview(category) if {
+director_overview contains category if {
 	requester_is_director
-	category in purpose.director_categories
+	some category in purpose.director_categories
 }
 
 # METADATA
@@ -98,7 +107,9 @@ requester_is_director if {
 # METADATA
 # title: Category verdict
 # description: >-
-#   One code per category asked, first matching rule wins. Allowing codes are in allow_codes.
+#   One verdict per category asked, first matching rule wins: its code (allowing codes are in
+#   allow_codes) and the sorted ids of the consents a disclosure rests on (none for a denial, the
+#   director's overview or a region's agreement).
 #   What may never be disclosed (care data to an employer, clinical data outside its source,
 #   anything beyond a domain's reach) is decided before any consent is looked at; in a case
 #   conference only a consent for that conference counts; in a release an objection excludes
@@ -119,40 +130,34 @@ requester_is_director if {
 #     - consent.covered
 #     - consent.party_required
 #     - consent.missing
-verdict(category) := "request.refused" if {
+verdict(category) := {"code": "request.refused", "consent_ids": []} if {
 	request_refused
-} else := "category.unknown" if {
-	not catalogue.categories[category]
-} else := "category.care_data_barred" if {
-	care_data_barred(category)
-} else := "category.medical_secrecy" if {
-	confined_outside_source(category)
-} else := "category.beyond_reach" if {
-	beyond_reach(category)
-} else := "category.not_for_purpose" if {
+} else := {"code": "category.unknown", "consent_ids": []} if {
+	not data.schakel.catalogue.categories[category]
+} else := {"code": "category.care_data_barred", "consent_ids": []} if {
+	category in care_data_barred
+} else := {"code": "category.medical_secrecy", "consent_ids": []} if {
+	category in confined_outside_source
+} else := {"code": "category.beyond_reach", "consent_ids": []} if {
+	category in beyond_reach
+} else := {"code": "category.not_for_purpose", "consent_ids": []} if {
 	not category in purpose.categories
-} else := "conference.consented" if {
+} else := conference_verdict(category) if {
 	conference_purpose
-	category in conference_consented_categories
-} else := "conference.consent_missing" if {
-	conference_purpose
-} else := "monitoring.objected" if {
+} else := {"code": monitoring_verdict, "consent_ids": []} if {
 	statistics_purpose
-	objected
-} else := "monitoring.agreement" if {
-	statistics_purpose
-	counted_under_agreement
-} else := "director.overview" if {
-	director_overview(category)
-} else := "consent.covered" if {
+	monitoring_verdict
+} else := {"code": "director.overview", "consent_ids": []} if {
+	category in director_overview
+} else := {"code": "consent.covered", "consent_ids": covering_consent_ids(category)} if {
 	category in consented_categories
-} else := "consent.party_required" if {
+} else := {"code": "consent.party_required", "consent_ids": []} if {
 	category in domain_consented_categories
-} else := "consent.missing"
+} else := {"code": "consent.missing", "consent_ids": []}
 
 # METADATA
 # title: Verdicts
-# description: The verdict code of every category asked, evaluated once.
+# description: The verdict of every category asked, evaluated once.
 verdicts[category] := verdict(category) if some category in asked
 
 # METADATA
@@ -164,8 +169,8 @@ allow_codes := {"director.overview", "consent.covered", "conference.consented", 
 # title: Allowed categories
 # description: Categories asked whose verdict allows disclosure.
 allowed contains category if {
-	some category in asked
-	verdicts[category] in allow_codes
+	some category, outcome in verdicts
+	outcome.code in allow_codes
 }
 
 # METADATA
@@ -178,7 +183,7 @@ allow if count(allowed) > 0
 # METADATA
 # title: Allowed fields
 # description: The catalogue's fields of each allowed category; nothing else may be disclosed.
-allowed_fields[category] := catalogue.categories[category].fields if some category in allowed
+allowed_fields[category] := data.schakel.catalogue.categories[category].fields if some category in allowed
 
 # METADATA
 # title: Obligations
@@ -191,7 +196,7 @@ obligation contains "pseudonymise-subject" if allow
 
 obligation contains "mark-special-category" if {
 	some category in allowed
-	catalogue.categories[category].sensitivity in {"special", "clinical"}
+	data.schakel.catalogue.categories[category].sensitivity in {"special", "clinical"}
 }
 
 # METADATA
@@ -240,28 +245,15 @@ request_reasons := [reason |
 #   that allowed it (none when it is denied or disclosed to the director).
 category_reasons := [reason |
 	some category in sort(asked)
-	code := verdicts[category]
+	outcome := verdicts[category]
 	reason := {
 		"category": category,
-		"allowed": code in allow_codes,
-		"code": code,
-		"reason": reason_text[code],
-		"consent_ids": object.get(disclosing_consent_ids, category, []),
+		"allowed": outcome.code in allow_codes,
+		"code": outcome.code,
+		"reason": reason_text[outcome.code],
+		"consent_ids": outcome.consent_ids,
 	}
 ]
-
-# METADATA
-# title: Disclosing consent ids
-# description: The sorted ids of the consents each category is disclosed on.
-disclosing_consent_ids[category] := covering_consent_ids(category) if {
-	some category, code in verdicts
-	code == "consent.covered"
-}
-
-disclosing_consent_ids[category] := conference_consent_ids(category) if {
-	some category, code in verdicts
-	code == "conference.consented"
-}
 
 # METADATA
 # title: Decision

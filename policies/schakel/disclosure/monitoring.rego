@@ -12,27 +12,23 @@ statistics_purpose if data.schakel.catalogue.purposes[input.purpose].statistics 
 # METADATA
 # title: Release refusals
 # description: >-
-#   Reasons that refuse a statistics purpose as a whole: asked outside a release (an ordinary
-#   disclosure of one person's facts), for a region the catalogue does not know or that keeps
-#   no monitoring, or by a party the region does not name as a recipient of its releases.
+#   Reasons that refuse a statistics purpose as a whole (request_denial holds them for a
+#   statistics purpose): asked outside a release (an ordinary disclosure of one person's facts),
+#   for a region the catalogue does not know or that keeps no monitoring, or by a party the
+#   region does not name as a recipient of its releases.
 # custom:
 #   reason_codes:
 #     - release.missing
 #     - release.region_unknown
 #     - release.not_recipient
-request_denial contains "release.missing" if {
-	statistics_purpose
-	not release_given
-}
+release_denial contains "release.missing" if not release_given
 
-request_denial contains "release.region_unknown" if {
-	statistics_purpose
+release_denial contains "release.region_unknown" if {
 	release_given
 	not region_monitoring
 }
 
-request_denial contains "release.not_recipient" if {
-	statistics_purpose
+release_denial contains "release.not_recipient" if {
 	region_monitoring
 	not input.requester.party in region_monitoring.recipients
 }
@@ -62,3 +58,15 @@ objected if input.subject.monitoring_objection == true
 #   The region counts everyone under an agreement of its own (GDPR Art. 89 with safeguards)
 #   rather than on consent; a participant who objected is not counted.
 counted_under_agreement if region_monitoring.basis == "agreement"
+
+# METADATA
+# title: Monitoring verdict
+# description: >-
+#   The verdict on every category of a participant in a release, when the region's choice and
+#   the participant's objection decide it: an objection excludes, an agreement counts. Undefined
+#   when neither decides, so that consent does.
+monitoring_verdict := "monitoring.objected" if {
+	objected
+} else := "monitoring.agreement" if {
+	counted_under_agreement
+}
