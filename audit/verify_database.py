@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, LargeBinary, cast, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -47,7 +47,7 @@ from audit.verify import (
     follows,
     verify_log,
 )
-from audit.verify_tree import cycle_collection_paused, tree_pass
+from audit.verify_tree import TreeCheck, TreePass, cycle_collection_paused, tree_pass
 
 _T = TypeVar("_T")
 
@@ -74,8 +74,8 @@ def verify_database(
     if not trusted.outside:  # notes from outside are read the careful way
         quick = _quick_reading(session, through, checkpoints, jwks, progress, trusted)
         if quick is not None:
-            tree = tree_pass(session, through, quick[1])
-            report = quick[1].report(through) if tree.roots_hold else None  # with tree checkpoints
+            report, tree = quick
+            report = report if tree.roots_hold else None  # with tree checkpoints
     if report is None:
         report = verify_log(
             iter_documents(session=session, through=through),
@@ -124,24 +124,27 @@ def _quick_reading(
     jwks: Mapping[str, Any],
     progress: Progress | None,
     trusted: Trusted,
-) -> tuple[VerifyReport, SignedPoints] | None:
-    """The report when every check but the tree's passes the quick way, and the checkpoints for
-    the tree pass; None when the careful reading must decide."""
+) -> tuple[VerifyReport, TreePass] | None:
+    """The report when every check but the tree's roots passes the quick way, with what the
+    tree pass found; None when the careful reading must decide."""
     points = SignedPoints.of(checkpoints, jwks, trusted)
     if points is None or any(seq > through for seq in points.by_seq):
         return None  # the careful reading reports a checkpoint past the end of the log
     engine = session.get_bind()
     assert isinstance(engine, Engine)
+    tree = TreeCheck(session, points)
     if engine.dialect.name == "postgresql":
         spelled_otherwise = _check_in_postgresql(session, through, points, progress)
+        if spelled_otherwise is not None:
+            _hashes_into(session, through, tree)
     elif engine.url.database in (None, "", ":memory:"):  # one connection only: one after another
         spelled_otherwise = _spelled_otherwise(session.connection().connection, engine, through)
-        if _hash_stored_bytes(session, through, points, progress) != through:
+        if _hash_stored_bytes(session, through, points, tree, progress) != through:
             return None
     else:
         with ThreadPoolExecutor(1, thread_name_prefix="audit-columns") as pool:
             pending = pool.submit(_spelled_otherwise_apart, engine, through)
-            entries = _hash_stored_bytes(session, through, points, progress)
+            entries = _hash_stored_bytes(session, through, points, tree, progress)
             spelled_otherwise = pending.result()
         if entries != through:
             return None
@@ -152,8 +155,9 @@ def _quick_reading(
             return None
     if not _tail_follows(session, points.last_signed, through):
         return None
-    report = points.report(through)
-    return None if report is None else (report, points)
+    found = tree.finish()
+    report = points.report(through)  # after the tree pass: it confirms the tree checkpoints
+    return None if report is None else (report, found)
 
 
 def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
@@ -246,45 +250,97 @@ def _postgresql_range_check(start: int, end: int) -> Select[Any]:
     )
 
 
-def _hash_stored_bytes(
-    session: Session, through: int, points: SignedPoints, progress: Progress | None
-) -> int | None:
-    """The number of entries when each one's stored bytes hash to its entry_hash, else None."""
+def _hashes_into(session: Session, through: int, tree: TreeCheck) -> None:
+    """The entries' hashes as stored, in seq order, into the tree (PostgreSQL checked the chain)."""
     statement = (
-        select(AuditEntry.seq, AuditEntry.canonical, AuditEntry.entry_hash)
+        select(AuditEntry.entry_hash)
+        .where(AuditEntry.seq <= through)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=BATCH)
+    )
+    fromhex = bytes.fromhex
+    with cycle_collection_paused():
+        for rows in session.execute(statement).partitions():
+            tree.add([fromhex(entry_hash) for (entry_hash,) in rows])
+
+
+def _hash_stored_bytes(
+    session: Session,
+    through: int,
+    points: SignedPoints,
+    tree: TreeCheck,
+    progress: Progress | None,
+) -> int | None:
+    """The number of entries when each one's stored bytes hash to its entry_hash, else None;
+    the hashes go into the tree as they are checked, so the entries are read once."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    statement = (
+        select(AuditEntry.seq, cast(AuditEntry.canonical, LargeBinary), AuditEntry.entry_hash)
         .where(AuditEntry.seq <= through)
         .order_by(AuditEntry.seq)
     )
-    result = session.connection().execution_options(yield_per=BATCH).execute(statement)
-    with cycle_collection_paused():
-        return _walk(result, points, progress)
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    # The DBAPI cursor of the session's own connection: the same transaction, and rows as plain
+    # tuples of the stored bytes, without a str made of each entry only to be encoded again.
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql)
+        with cycle_collection_paused():
+            return _walk(cursor, points, tree, progress)
+    finally:
+        cursor.close()
 
 
-def _walk(result: Any, points: SignedPoints, progress: Progress | None) -> int | None:
-    """Each row's bytes hashed behind the digest before it, from the genesis hash on."""
-    sha256 = hashlib.sha256
+def _walk(
+    cursor: Any, points: SignedPoints, tree: TreeCheck, progress: Progress | None
+) -> int | None:
+    """Each row's bytes hashed behind the entry_hash stored before it, a batch at a time.
+
+    Every row whose bytes hash to its own stored entry_hash, the first behind the genesis hash:
+    that is the walk from the genesis hash, with each batch's hashing in one comprehension.
+    """
+    count = 0
     previous = bytes(32)
-    expected = 0
-    signed = points.entry_seqs
+    signed = sorted(points.entry_seqs, reverse=True)
     report_at = PROGRESS_EVERY
-    for rows in result.partitions():
-        for seq, canonical, entry_hash in rows:
-            expected += 1
-            if seq != expected:
+    while rows := cursor.fetchmany(BATCH):
+        seqs, stored, hashes = zip(*rows, strict=True)
+        if seqs != tuple(range(count + 1, count + 1 + len(rows))):
+            return None
+        digests = _chained(previous, stored, hashes)
+        if digests is None:
+            return None
+        while signed and signed[-1] <= count + len(rows):
+            seq = signed.pop()
+            at = seq - count - 1
+            entry = _signed_entry(stored[at], hashes[at]) if at >= 0 else None
+            if not points.confirm(seq, entry):
                 return None
-            digest = sha256(previous + canonical.encode())
-            if digest.hexdigest() != entry_hash:
-                return None
-            previous = digest.digest()
-            if seq in signed and not points.confirm(seq, _signed_entry(canonical, entry_hash)):
-                return None
-        if progress is not None and expected >= report_at:
-            progress(expected)
-            report_at = expected - expected % PROGRESS_EVERY + PROGRESS_EVERY
-    return expected
+        tree.add(digests)
+        previous = digests[-1]
+        count += len(rows)
+        if progress is not None and count >= report_at:
+            progress(count)
+            report_at = count - count % PROGRESS_EVERY + PROGRESS_EVERY
+    return count
 
 
-def _signed_entry(canonical: str, entry_hash: str) -> Any:
+def _chained(previous: bytes, stored: Sequence[bytes], hashes: Sequence[str]) -> list[bytes] | None:
+    """The 32-byte entry hashes of these rows when each row's stored bytes, behind the stored
+    hash of the row before it (``previous`` for the first), hash to its own stored entry_hash."""
+    sha256 = hashlib.sha256
+    try:
+        before = [previous, *map(bytes.fromhex, hashes[:-1])]
+        digests = [
+            sha256(hash_ + data).digest() for hash_, data in zip(before, stored, strict=True)
+        ]
+    except (TypeError, ValueError):  # a hash that is not hex, bytes that are not bytes
+        return None
+    return digests if tuple(map(bytes.hex, digests)) == tuple(hashes) else None
+
+
+def _signed_entry(canonical: str | bytes, entry_hash: str) -> Any:
     try:
         entry = orjson.loads(canonical)
     except orjson.JSONDecodeError:
