@@ -28,10 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, LargeBinary, cast, func, select
+from sqlalchemy import BigInteger, Engine, LargeBinary, bindparam, cast, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from audit.chain import GENESIS_HASH, canonical_json
 from audit.checkpoint import signed_through_head
@@ -162,6 +163,8 @@ def _quick_reading(
 
 def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
     """Every entry no checkpoint signs passes each rule of §8 (see SignedPoints)."""
+    if last_signed >= through:
+        return True  # a checkpoint signs every entry
     previous: dict[str, Any] | None = None
     for document in iter_documents(session=session, through=through, after=last_signed - 1):
         if document["seq"] > last_signed and not follows(document, previous):
@@ -216,10 +219,16 @@ def _check_in_postgresql(
 
 
 def _range_rows(engine: Engine) -> Callable[[tuple[int, int]], list[tuple[int, bool]] | None]:
+    compiled = _compiled(engine, "range check", lambda: _postgresql_range_check(0, 0))
+
     def check(bounds: tuple[int, int]) -> list[tuple[int, bool]] | None:
+        start, end = bounds
+        values = {"start": start, "end": end, "limit": MAX_SPELLED_OTHERWISE + 1}
         try:
             with engine.connect() as connection:
-                rows = connection.execute(_postgresql_range_check(*bounds)).all()
+                rows = connection.exec_driver_sql(
+                    str(compiled), _driver_parameters(compiled, values)
+                ).all()
         except DBAPIError:  # stored bytes or a hash the database cannot read
             return None
         return [(seq, chained) for seq, chained in rows]
@@ -231,12 +240,15 @@ def _postgresql_range_check(start: int, end: int) -> Select[Any]:
     """Rows of seq start..end that do not chain, or whose columns are not their stored bytes.
 
     The entry before each one is the row before it in seq order (a window over start - 1..end,
-    one ordered scan); a missing entry leaves the next one behind the wrong hash.
+    one ordered scan); a missing entry leaves the next one behind the wrong hash. The bounds
+    and the limit are bound parameters, so the statement is compiled once.
     """
     table = AuditEntry.__table__
+    first = bindparam("start", start, type_=BigInteger)
+    last = bindparam("end", end, type_=BigInteger)
     entry = (
         select(*table.c, func.lag(table.c.entry_hash).over(order_by=table.c.seq).label("before"))
-        .where(table.c.seq.between(start - 1, end))
+        .where(table.c.seq.between(first - 1, last))
         .subquery("entry")
     )
     previous = func.decode(func.coalesce(entry.c.before, GENESIS_HASH), "hex")
@@ -245,9 +257,32 @@ def _postgresql_range_check(start: int, end: int) -> Select[Any]:
     columns = postgresql_jcs(entry.c)
     return (
         select(entry.c.seq, chained)
-        .where(entry.c.seq >= start, ~chained | (entry.c.canonical != columns))
-        .limit(MAX_SPELLED_OTHERWISE + 1)
+        .where(entry.c.seq >= first, ~chained | (entry.c.canonical != columns))
+        .limit(bindparam("limit", MAX_SPELLED_OTHERWISE + 1))
     )
+
+
+# Statements compiled once per database: building and compiling the column checks' long
+# expressions costs more than running them over a small log.
+_COMPILED: dict[tuple[str, str, str], SQLCompiler] = {}
+
+
+def _compiled(engine: Engine, name: str, build: Callable[[], ClauseElement]) -> SQLCompiler:
+    key = (name, engine.dialect.name, engine.dialect.driver)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        made = build().compile(dialect=engine.dialect)
+        assert isinstance(made, SQLCompiler)
+        compiled = _COMPILED[key] = made
+    return compiled
+
+
+def _driver_parameters(compiled: SQLCompiler, values: Mapping[str, Any]) -> Any:
+    """The parameters for the driver's own execute, in its paramstyle."""
+    parameters = compiled.construct_params(dict(values))
+    if compiled.positiontup is not None:
+        return tuple(parameters[name] for name in compiled.positiontup)
+    return parameters
 
 
 def _hashes_into(session: Session, through: int, tree: TreeCheck) -> None:
@@ -275,21 +310,24 @@ def _hash_stored_bytes(
     the hashes go into the tree as they are checked, so the entries are read once."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    statement = (
-        select(AuditEntry.seq, cast(AuditEntry.canonical, LargeBinary), AuditEntry.entry_hash)
-        .where(AuditEntry.seq <= through)
-        .order_by(AuditEntry.seq)
-    )
-    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    compiled = _compiled(engine, "stored bytes", _stored_bytes)
     # The DBAPI cursor of the session's own connection: the same transaction, and rows as plain
     # tuples of the stored bytes, without a str made of each entry only to be encoded again.
     cursor = session.connection().connection.cursor()
     try:
-        cursor.execute(sql)
+        cursor.execute(str(compiled), _driver_parameters(compiled, {"through": through}))
         with cycle_collection_paused():
             return _walk(cursor, points, tree, progress)
     finally:
         cursor.close()
+
+
+def _stored_bytes() -> ClauseElement:
+    return (
+        select(AuditEntry.seq, cast(AuditEntry.canonical, LargeBinary), AuditEntry.entry_hash)
+        .where(AuditEntry.seq <= bindparam("through", type_=BigInteger))
+        .order_by(AuditEntry.seq)
+    )
 
 
 def _walk(
@@ -394,11 +432,11 @@ def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> l
 
     None when there are too many to compare one by one, or when SQLite refuses the statement.
     """
-    query = sqlite_disagreeing(through, MAX_SPELLED_OTHERWISE + 1)
-    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    compiled = _compiled(engine, "columns", sqlite_disagreeing)
+    values = {"through": through, "limit": MAX_SPELLED_OTHERWISE + 1}
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(sql)
+        cursor.execute(str(compiled), _driver_parameters(compiled, values))
         seqs = [seq for (seq,) in cursor.fetchall()]
     except engine.dialect.loaded_dbapi.Error:
         return None
