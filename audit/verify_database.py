@@ -135,9 +135,7 @@ def _quick_reading(
     assert isinstance(engine, Engine)
     tree = TreeCheck(session, points)
     if engine.dialect.name == "postgresql":
-        spelled_otherwise = _check_in_postgresql(session, through, points, progress)
-        if spelled_otherwise is not None:
-            _hashes_into(session, through, tree)
+        spelled_otherwise = _check_in_postgresql(session, through, points, tree, progress)
     elif engine.url.database in (None, "", ":memory:"):  # one connection only: one after another
         spelled_otherwise = _spelled_otherwise(session.connection().connection, engine, through)
         if _hash_stored_bytes(session, through, points, tree, progress) != through:
@@ -174,9 +172,14 @@ def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
 
 
 def _check_in_postgresql(
-    session: Session, through: int, points: SignedPoints, progress: Progress | None
+    session: Session,
+    through: int,
+    points: SignedPoints,
+    tree: TreeCheck,
+    progress: Progress | None,
 ) -> list[int] | None:
-    """The chain and the columns checked by PostgreSQL itself, a range of entries at a time.
+    """The chain and the columns checked by PostgreSQL itself, a range of entries at a time,
+    while the entries' hashes go into the tree here.
 
     Each entry's stored bytes, behind the entry_hash stored for the entry before it, must hash
     to its own entry_hash: row by row that is the walk from the genesis hash, so the database
@@ -193,15 +196,17 @@ def _check_in_postgresql(
     assert isinstance(engine, Engine)
     if not _apart(engine, lambda connection: _committed_through(connection, through)):
         return None
-    ranges = [
-        (start, min(start + PROGRESS_EVERY - 1, through))
-        for start in range(1, through + 1, PROGRESS_EVERY)
-    ]
+    # Enough ranges for every connection, even in a small log.
+    size = min(PROGRESS_EVERY, max(1, -(-through // POSTGRESQL_CONNECTIONS)))
+    ranges = [(start, min(start + size - 1, through)) for start in range(1, through + 1, size)]
     spelled_otherwise: list[int] = []
+    hashes = _hashes_into(session, engine, tree)
     # Committed entries never change, so other connections may check ranges side by side.
     with ThreadPoolExecutor(POSTGRESQL_CONNECTIONS, thread_name_prefix="audit-ranges") as pool:
-        for (_, end), rows in zip(ranges, pool.map(_range_rows(engine), ranges), strict=True):
-            if rows is None or not all(chained for _, chained in rows):
+        checked = pool.map(_range_rows(engine), ranges)
+        for (start, end), rows in zip(ranges, checked, strict=True):
+            # The tree takes this range's hashes while the database checks it and the next.
+            if not hashes(start, end) or rows is None or not all(c for _, c in rows):
                 return None
             spelled_otherwise += [seq for seq, _ in rows]
             if len(spelled_otherwise) > MAX_SPELLED_OTHERWISE:
@@ -285,18 +290,40 @@ def _driver_parameters(compiled: SQLCompiler, values: Mapping[str, Any]) -> Any:
     return parameters
 
 
-def _hashes_into(session: Session, through: int, tree: TreeCheck) -> None:
-    """The entries' hashes as stored, in seq order, into the tree (PostgreSQL checked the chain)."""
-    statement = (
-        select(AuditEntry.entry_hash)
-        .where(AuditEntry.seq <= through)
-        .order_by(AuditEntry.seq)
-        .execution_options(yield_per=BATCH)
-    )
+def _hashes_into(session: Session, engine: Engine, tree: TreeCheck) -> Callable[[int, int], bool]:
+    """Put the entries' hashes as stored, seq start..end, into the tree, range after range in
+    seq order; False for a hash that is not hex (the database checks that each one chains)."""
+    compiled = _compiled(engine, "entry hashes", _entry_hashes)
+    connection = session.connection().connection
     fromhex = bytes.fromhex
-    with cycle_collection_paused():
-        for rows in session.execute(statement).partitions():
-            tree.add([fromhex(entry_hash) for (entry_hash,) in rows])
+
+    def add(start: int, end: int) -> bool:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                str(compiled), _driver_parameters(compiled, {"start": start, "end": end})
+            )
+            with cycle_collection_paused():
+                while rows := cursor.fetchmany(BATCH):
+                    tree.add([fromhex(entry_hash) for (entry_hash,) in rows])
+        except (TypeError, ValueError):
+            return False
+        finally:
+            cursor.close()
+        return True
+
+    return add
+
+
+def _entry_hashes() -> ClauseElement:
+    seq = AuditEntry.seq
+    return (
+        select(AuditEntry.entry_hash)
+        .where(
+            seq.between(bindparam("start", type_=BigInteger), bindparam("end", type_=BigInteger))
+        )
+        .order_by(seq)
+    )
 
 
 def _hash_stored_bytes(
