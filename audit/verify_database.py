@@ -10,9 +10,11 @@ while a second connection compares the columns in one statement. On PostgreSQL t
 does both, range by range on two connections: an entry's bytes behind the entry_hash stored for
 the entry before it must hash to its own entry_hash, which row by row is the same walk.
 
-The entries after the last checkpoint are read as documents and held to every rule of §8. A
-pass over the entries' hashes builds the Merkle tree: version 2 checkpoints are held against
-its roots, and the tree's kept nodes (audit/tree.py), which proofs are made of, against it.
+The entries after the last checkpoint are read as documents and held to every rule of §8. The
+entries' hashes build the Merkle tree as they are read, so the entries are read once: on SQLite
+in the walk itself, on PostgreSQL range by range while the database checks the ranges. Version
+2 checkpoints are held against its roots, and the tree's kept nodes (audit/tree.py), which
+proofs are made of, against it.
 
 Anything else unexpected sends the log through the careful reading, ``verify_log`` over the
 documents the columns give, which decides the report. When that reading finds the columns sound
@@ -23,22 +25,20 @@ reported; a kept tree node that the entries do not give is reported after either
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
-from sqlalchemy import BigInteger, Engine, LargeBinary, bindparam, cast, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import BigInteger, Engine, LargeBinary, bindparam, cast, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ClauseElement, Select
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql import ClauseElement
 
-from audit.chain import GENESIS_HASH, canonical_json
+from audit.chain import canonical_json
 from audit.checkpoint import signed_through_head
+from audit.driver_sql import apart, committed_through, compiled, driver_parameters
 from audit.models import AuditEntry
 from audit.query import entry_document, iter_documents
-from audit.stored_jcs import postgresql_jcs, sqlite_disagreeing
+from audit.stored_jcs import sqlite_disagreeing
 from audit.verify import (
     PROGRESS_EVERY,
     Progress,
@@ -48,15 +48,12 @@ from audit.verify import (
     follows,
     verify_log,
 )
+from audit.verify_postgresql import check_in_postgresql, signed_entry
 from audit.verify_tree import TreeCheck, TreePass, cycle_collection_paused, tree_pass
-
-_T = TypeVar("_T")
 
 BATCH = 10_000
 # More rows than this that the database cannot call equal: the careful reading decides.
 MAX_SPELLED_OTHERWISE = 1000
-# PostgreSQL checks this many ranges of entries at a time, each on a connection of its own.
-POSTGRESQL_CONNECTIONS = 2
 
 
 def verify_database(
@@ -135,7 +132,9 @@ def _quick_reading(
     assert isinstance(engine, Engine)
     tree = TreeCheck(session, points)
     if engine.dialect.name == "postgresql":
-        spelled_otherwise = _check_in_postgresql(session, through, points, tree, progress)
+        spelled_otherwise = check_in_postgresql(
+            session, through, points, tree, progress, limit=MAX_SPELLED_OTHERWISE
+        )
     elif engine.url.database in (None, "", ":memory:"):  # one connection only: one after another
         spelled_otherwise = _spelled_otherwise(session.connection().connection, engine, through)
         if _hash_stored_bytes(session, through, points, tree, progress) != through:
@@ -171,161 +170,6 @@ def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
     return True
 
 
-def _check_in_postgresql(
-    session: Session,
-    through: int,
-    points: SignedPoints,
-    tree: TreeCheck,
-    progress: Progress | None,
-) -> list[int] | None:
-    """The chain and the columns checked by PostgreSQL itself, a range of entries at a time,
-    while the entries' hashes go into the tree here.
-
-    Each entry's stored bytes, behind the entry_hash stored for the entry before it, must hash
-    to its own entry_hash: row by row that is the walk from the genesis hash, so the database
-    can check the rows in any order and in parallel. Returns the seqs whose columns need a
-    comparison in Python, or None where the careful reading must decide.
-    """
-    # The rows are chained in seq order, so a gap must be found apart: seq 1..through, each once.
-    first, count = session.execute(
-        select(func.min(AuditEntry.seq), func.count()).where(AuditEntry.seq <= through)
-    ).one()
-    if first != (1 if through else None) or count != through:
-        return None
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    if not _apart(engine, lambda connection: _committed_through(connection, through)):
-        return None
-    # Enough ranges for every connection, even in a small log.
-    size = min(PROGRESS_EVERY, max(1, -(-through // POSTGRESQL_CONNECTIONS)))
-    ranges = [(start, min(start + size - 1, through)) for start in range(1, through + 1, size)]
-    spelled_otherwise: list[int] = []
-    hashes = _hashes_into(session, engine, tree)
-    # Committed entries never change, so other connections may check ranges side by side.
-    with ThreadPoolExecutor(POSTGRESQL_CONNECTIONS, thread_name_prefix="audit-ranges") as pool:
-        checked = pool.map(_range_rows(engine), ranges)
-        for (start, end), rows in zip(ranges, checked, strict=True):
-            # The tree takes this range's hashes while the database checks it and the next.
-            if not hashes(start, end) or rows is None or not all(c for _, c in rows):
-                return None
-            spelled_otherwise += [seq for seq, _ in rows]
-            if len(spelled_otherwise) > MAX_SPELLED_OTHERWISE:
-                return None
-            if progress is not None:
-                progress(end)
-    connection = session.connection()
-    for seq in sorted(points.entry_seqs):
-        row = connection.execute(
-            select(AuditEntry.canonical, AuditEntry.entry_hash).where(AuditEntry.seq == seq)
-        ).first()
-        if row is None or not points.confirm(seq, _signed_entry(row.canonical, row.entry_hash)):
-            return None
-    return spelled_otherwise
-
-
-def _range_rows(engine: Engine) -> Callable[[tuple[int, int]], list[tuple[int, bool]] | None]:
-    compiled = _compiled(engine, "range check", lambda: _postgresql_range_check(0, 0))
-
-    def check(bounds: tuple[int, int]) -> list[tuple[int, bool]] | None:
-        start, end = bounds
-        values = {"start": start, "end": end, "limit": MAX_SPELLED_OTHERWISE + 1}
-        try:
-            with engine.connect() as connection:
-                rows = connection.exec_driver_sql(
-                    str(compiled), _driver_parameters(compiled, values)
-                ).all()
-        except DBAPIError:  # stored bytes or a hash the database cannot read
-            return None
-        return [(seq, chained) for seq, chained in rows]
-
-    return check
-
-
-def _postgresql_range_check(start: int, end: int) -> Select[Any]:
-    """Rows of seq start..end that do not chain, or whose columns are not their stored bytes.
-
-    The entry before each one is the row before it in seq order (a window over start - 1..end,
-    one ordered scan); a missing entry leaves the next one behind the wrong hash. The bounds
-    and the limit are bound parameters, so the statement is compiled once.
-    """
-    table = AuditEntry.__table__
-    first = bindparam("start", start, type_=BigInteger)
-    last = bindparam("end", end, type_=BigInteger)
-    entry = (
-        select(*table.c, func.lag(table.c.entry_hash).over(order_by=table.c.seq).label("before"))
-        .where(table.c.seq.between(first - 1, last))
-        .subquery("entry")
-    )
-    previous = func.decode(func.coalesce(entry.c.before, GENESIS_HASH), "hex")
-    digest = func.sha256(previous.op("||")(func.convert_to(entry.c.canonical, "UTF8")))
-    chained = func.encode(digest, "hex") == entry.c.entry_hash
-    columns = postgresql_jcs(entry.c)
-    return (
-        select(entry.c.seq, chained)
-        .where(entry.c.seq >= first, ~chained | (entry.c.canonical != columns))
-        .limit(bindparam("limit", MAX_SPELLED_OTHERWISE + 1))
-    )
-
-
-# Statements compiled once per database: building and compiling the column checks' long
-# expressions costs more than running them over a small log.
-_COMPILED: dict[tuple[str, str, str], SQLCompiler] = {}
-
-
-def _compiled(engine: Engine, name: str, build: Callable[[], ClauseElement]) -> SQLCompiler:
-    key = (name, engine.dialect.name, engine.dialect.driver)
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        made = build().compile(dialect=engine.dialect)
-        assert isinstance(made, SQLCompiler)
-        compiled = _COMPILED[key] = made
-    return compiled
-
-
-def _driver_parameters(compiled: SQLCompiler, values: Mapping[str, Any]) -> Any:
-    """The parameters for the driver's own execute, in its paramstyle."""
-    parameters = compiled.construct_params(dict(values))
-    if compiled.positiontup is not None:
-        return tuple(parameters[name] for name in compiled.positiontup)
-    return parameters
-
-
-def _hashes_into(session: Session, engine: Engine, tree: TreeCheck) -> Callable[[int, int], bool]:
-    """Put the entries' hashes as stored, seq start..end, into the tree, range after range in
-    seq order; False for a hash that is not hex (the database checks that each one chains)."""
-    compiled = _compiled(engine, "entry hashes", _entry_hashes)
-    connection = session.connection().connection
-    fromhex = bytes.fromhex
-
-    def add(start: int, end: int) -> bool:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(
-                str(compiled), _driver_parameters(compiled, {"start": start, "end": end})
-            )
-            with cycle_collection_paused():
-                while rows := cursor.fetchmany(BATCH):
-                    tree.add([fromhex(entry_hash) for (entry_hash,) in rows])
-        except (TypeError, ValueError):
-            return False
-        finally:
-            cursor.close()
-        return True
-
-    return add
-
-
-def _entry_hashes() -> ClauseElement:
-    seq = AuditEntry.seq
-    return (
-        select(AuditEntry.entry_hash)
-        .where(
-            seq.between(bindparam("start", type_=BigInteger), bindparam("end", type_=BigInteger))
-        )
-        .order_by(seq)
-    )
-
-
 def _hash_stored_bytes(
     session: Session,
     through: int,
@@ -337,12 +181,12 @@ def _hash_stored_bytes(
     the hashes go into the tree as they are checked, so the entries are read once."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    compiled = _compiled(engine, "stored bytes", _stored_bytes)
+    statement = compiled(engine, "stored bytes", _stored_bytes)
     # The DBAPI cursor of the session's own connection: the same transaction, and rows as plain
     # tuples of the stored bytes, without a str made of each entry only to be encoded again.
     cursor = session.connection().connection.cursor()
     try:
-        cursor.execute(str(compiled), _driver_parameters(compiled, {"through": through}))
+        cursor.execute(str(statement), driver_parameters(statement, {"through": through}))
         with cycle_collection_paused():
             return _walk(cursor, points, tree, progress)
     finally:
@@ -379,7 +223,7 @@ def _walk(
         while signed and signed[-1] <= count + len(rows):
             seq = signed.pop()
             at = seq - count - 1
-            entry = _signed_entry(stored[at], hashes[at]) if at >= 0 else None
+            entry = signed_entry(stored[at], hashes[at]) if at >= 0 else None
             if not points.confirm(seq, entry):
                 return None
         tree.add(digests)
@@ -405,53 +249,15 @@ def _chained(previous: bytes, stored: Sequence[bytes], hashes: Sequence[str]) ->
     return digests if tuple(map(bytes.hex, digests)) == tuple(hashes) else None
 
 
-def _signed_entry(canonical: str | bytes, entry_hash: str) -> Any:
-    try:
-        entry = orjson.loads(canonical)
-    except orjson.JSONDecodeError:
-        return None
-    return {**entry, "entry_hash": entry_hash} if isinstance(entry, dict) else None
-
-
-def _committed_through(dbapi_connection: Any, through: int) -> bool:
-    """Whether a connection other than the verifying one sees every entry up to ``through``.
-
-    Entries the verifying transaction wrote itself and has not committed are only visible to
-    it; the careful reading, in that transaction, checks them.
-    """
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT max(seq) FROM audit_entries")
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    committed = row[0] if row else None
-    return through == 0 or (committed is not None and committed >= through)
-
-
-def _apart(engine: Engine, work: Callable[[Any], _T]) -> _T:
-    """``work`` on a DBAPI connection of its own, outside the verifying transaction.
-
-    A plain DBAPI connection: on SQLite, an engine connection would begin with BEGIN IMMEDIATE
-    and take the write lock.
-    """
-    connection = engine.raw_connection()
-    try:
-        return work(connection)
-    finally:
-        connection.rollback()
-        connection.close()
-
-
 def _spelled_otherwise_apart(engine: Engine, through: int) -> list[int] | None:
     """:func:`_spelled_otherwise` on a connection of its own, once it sees every entry."""
 
     def work(connection: Any) -> list[int] | None:
-        if not _committed_through(connection, through):
+        if not committed_through(connection, through):
             return None
         return _spelled_otherwise(connection, engine, through)
 
-    return _apart(engine, work)
+    return apart(engine, work)
 
 
 def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> list[int] | None:
@@ -459,11 +265,11 @@ def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> l
 
     None when there are too many to compare one by one, or when SQLite refuses the statement.
     """
-    compiled = _compiled(engine, "columns", sqlite_disagreeing)
+    statement = compiled(engine, "columns", sqlite_disagreeing)
     values = {"through": through, "limit": MAX_SPELLED_OTHERWISE + 1}
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(str(compiled), _driver_parameters(compiled, values))
+        cursor.execute(str(statement), driver_parameters(statement, values))
         seqs = [seq for (seq,) in cursor.fetchall()]
     except engine.dialect.loaded_dbapi.Error:
         return None
