@@ -235,14 +235,16 @@ class CompactRange:
 
 
 _BLOCK_LEVEL = 8
+_LEAF_PREFIX = hashlib.sha256(b"\x00")
+_NODE_PREFIX = hashlib.sha256(b"\x01")
 _BLOCK = 1 << _BLOCK_LEVEL
 
 
 class TreeBuilder:
     """The tree over a stream of leaves, a block of 256 at a time: each full block is folded
-    level by level (a few list comprehensions, not a loop per hash), the blocks' roots go into
-    a compact range. ``root`` folds the blocks so far and the partial block; ``on_node`` sees
-    each complete perfect subtree at levels 8, 16, 24, …, for a verifier of kept nodes."""
+    level by level (no stack, no callback per hash), the blocks' roots go into a compact
+    range. ``root`` folds the blocks so far and the partial block; ``on_node`` sees each
+    complete perfect subtree at levels 8, 16, 24, …, for a verifier of kept nodes."""
 
     def __init__(self, on_node: Callable[[int, int, bytes], None] | None = None) -> None:
         self._on_node = on_node
@@ -255,8 +257,12 @@ class TreeBuilder:
 
     def add_digests(self, digests: Sequence[bytes]) -> None:
         """Append leaves given as the entries' 32-byte entry hashes (the leaf of §5)."""
-        sha256 = hashlib.sha256
-        self.add([sha256(b"\x00" + digest).digest() for digest in digests])
+        leaves = []
+        for digest in digests:  # as in perfect_root: a copy of the prefix's state
+            leaf = _LEAF_PREFIX.copy()
+            leaf.update(digest)
+            leaves.append(leaf.digest())
+        self.add(leaves)
 
     def add(self, leaves: Sequence[bytes]) -> None:
         """Append leaf hashes."""
@@ -289,11 +295,15 @@ class TreeBuilder:
 
 def perfect_root(hashes: Sequence[bytes]) -> bytes:
     """The root of a perfect subtree from its 2**k hashes at one level, left to right."""
-    sha256 = hashlib.sha256
     level = list(hashes)
     while len(level) > 1:
-        it = iter(level)
-        level = [
-            sha256(b"\x01" + left + right).digest() for left, right in zip(it, it, strict=True)
-        ]
+        above = []
+        pairs = iter(level)
+        # A copy of the prefix's hash state costs less than a new hash of a concatenation.
+        for left, right in zip(pairs, pairs, strict=True):
+            node = _NODE_PREFIX.copy()
+            node.update(left)
+            node.update(right)
+            above.append(node.digest())
+        level = above
     return level[0]

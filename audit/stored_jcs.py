@@ -11,23 +11,36 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql import ColumnElement, Select
 
 from audit.fields import ENTRY_FIELDS, VERSIONS, Kind, fields_of, of_kind
 from audit.models import AuditEntry
 
 
-def sqlite_disagreeing(through: int, limit: int) -> Select[tuple[int]]:
-    """SQLite rows whose columns, as a JSON object, are not their stored bytes."""
+def sqlite_disagreeing() -> Select[tuple[int]]:
+    """SQLite rows of seq up to the parameter ``through`` whose columns, as a JSON object, are
+    not their stored bytes, at most ``limit`` of them (both bound when it runs)."""
     table = AuditEntry.__table__.c
     members: dict[str, ColumnElement[Any]] = {name: table[name] for name in ENTRY_FIELDS}
     for name in _TIMESTAMPS:
         stored = type_coerce(table[name], String)  # "YYYY-MM-DD HH:MM:SS.ffffff"
         members[name] = func.substr(stored, 1, 10) + "T" + func.substr(stored, 12) + "Z"
     for name in _TEXTS:
-        valid = func.json_valid(table[name])
-        members[name] = func.json(type_coerce(func.iif(valid, table[name], "null"), String))
+        # json() refuses text that is not JSON, and with it the statement: the careful reading
+        # then decides, as it would for a row whose columns do not match its bytes.
+        members[name] = func.json(type_coerce(table[name], String))
     written = case(
         *(
             (table.version == version, func.json_object(*_pairs(members, fields_of(version))))
@@ -36,7 +49,8 @@ def sqlite_disagreeing(through: int, limit: int) -> Select[tuple[int]]:
         else_=literal(None),
     )
     differs = table.canonical.is_not(written)
-    return select(table.seq).where(table.seq <= through, differs).limit(limit)
+    through = bindparam("through", type_=BigInteger)
+    return select(table.seq).where(table.seq <= through, differs).limit(bindparam("limit"))
 
 
 def _pairs(members: Mapping[str, ColumnElement[Any]], names: Sequence[str]) -> list[Any]:

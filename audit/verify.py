@@ -236,7 +236,7 @@ class SignedPoints:
             self._trust.check(checkpoint, entry, lambda: root or b"")
         except Problem:
             return False
-        self.verified_through = seq
+        self.verified_through = max(self.verified_through, seq)  # checked in any order
         return True
 
     def confirm_root(self, seq: int, root: bytes) -> bool:

@@ -10,9 +10,11 @@ while a second connection compares the columns in one statement. On PostgreSQL t
 does both, range by range on two connections: an entry's bytes behind the entry_hash stored for
 the entry before it must hash to its own entry_hash, which row by row is the same walk.
 
-The entries after the last checkpoint are read as documents and held to every rule of §8. A
-pass over the entries' hashes builds the Merkle tree: version 2 checkpoints are held against
-its roots, and the tree's kept nodes (audit/tree.py), which proofs are made of, against it.
+The entries after the last checkpoint are read as documents and held to every rule of §8. The
+entries' hashes build the Merkle tree as they are read, so the entries are read once: on SQLite
+in the walk itself, on PostgreSQL range by range while the database checks the ranges. Version
+2 checkpoints are held against its roots, and the tree's kept nodes (audit/tree.py), which
+proofs are made of, against it.
 
 Anything else unexpected sends the log through the careful reading, ``verify_log`` over the
 documents the columns give, which decides the report. When that reading finds the columns sound
@@ -23,21 +25,20 @@ reported; a kept tree node that the entries do not give is reported after either
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import BigInteger, Engine, LargeBinary, bindparam, cast, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement
 
-from audit.chain import GENESIS_HASH, canonical_json
+from audit.chain import canonical_json
 from audit.checkpoint import signed_through_head
+from audit.driver_sql import apart, committed_through, compiled, driver_parameters
 from audit.models import AuditEntry
 from audit.query import entry_document, iter_documents
-from audit.stored_jcs import postgresql_jcs, sqlite_disagreeing
+from audit.stored_jcs import sqlite_disagreeing
 from audit.verify import (
     PROGRESS_EVERY,
     Progress,
@@ -47,15 +48,12 @@ from audit.verify import (
     follows,
     verify_log,
 )
-from audit.verify_tree import cycle_collection_paused, tree_pass
-
-_T = TypeVar("_T")
+from audit.verify_postgresql import check_in_postgresql, signed_entry
+from audit.verify_tree import TreeCheck, TreePass, cycle_collection_paused, tree_pass
 
 BATCH = 10_000
 # More rows than this that the database cannot call equal: the careful reading decides.
 MAX_SPELLED_OTHERWISE = 1000
-# PostgreSQL checks this many ranges of entries at a time, each on a connection of its own.
-POSTGRESQL_CONNECTIONS = 2
 
 
 def verify_database(
@@ -74,8 +72,8 @@ def verify_database(
     if not trusted.outside:  # notes from outside are read the careful way
         quick = _quick_reading(session, through, checkpoints, jwks, progress, trusted)
         if quick is not None:
-            tree = tree_pass(session, through, quick[1])
-            report = quick[1].report(through) if tree.roots_hold else None  # with tree checkpoints
+            report, tree = quick
+            report = report if tree.roots_hold else None  # with tree checkpoints
     if report is None:
         report = verify_log(
             iter_documents(session=session, through=through),
@@ -124,24 +122,27 @@ def _quick_reading(
     jwks: Mapping[str, Any],
     progress: Progress | None,
     trusted: Trusted,
-) -> tuple[VerifyReport, SignedPoints] | None:
-    """The report when every check but the tree's passes the quick way, and the checkpoints for
-    the tree pass; None when the careful reading must decide."""
+) -> tuple[VerifyReport, TreePass] | None:
+    """The report when every check but the tree's roots passes the quick way, with what the
+    tree pass found; None when the careful reading must decide."""
     points = SignedPoints.of(checkpoints, jwks, trusted)
     if points is None or any(seq > through for seq in points.by_seq):
         return None  # the careful reading reports a checkpoint past the end of the log
     engine = session.get_bind()
     assert isinstance(engine, Engine)
+    tree = TreeCheck(session, points)
     if engine.dialect.name == "postgresql":
-        spelled_otherwise = _check_in_postgresql(session, through, points, progress)
+        spelled_otherwise = check_in_postgresql(
+            session, through, points, tree, progress, limit=MAX_SPELLED_OTHERWISE
+        )
     elif engine.url.database in (None, "", ":memory:"):  # one connection only: one after another
         spelled_otherwise = _spelled_otherwise(session.connection().connection, engine, through)
-        if _hash_stored_bytes(session, through, points, progress) != through:
+        if _hash_stored_bytes(session, through, points, tree, progress) != through:
             return None
     else:
         with ThreadPoolExecutor(1, thread_name_prefix="audit-columns") as pool:
             pending = pool.submit(_spelled_otherwise_apart, engine, through)
-            entries = _hash_stored_bytes(session, through, points, progress)
+            entries = _hash_stored_bytes(session, through, points, tree, progress)
             spelled_otherwise = pending.result()
         if entries != through:
             return None
@@ -152,12 +153,15 @@ def _quick_reading(
             return None
     if not _tail_follows(session, points.last_signed, through):
         return None
-    report = points.report(through)
-    return None if report is None else (report, points)
+    found = tree.finish()
+    report = points.report(through)  # after the tree pass: it confirms the tree checkpoints
+    return None if report is None else (report, found)
 
 
 def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
     """Every entry no checkpoint signs passes each rule of §8 (see SignedPoints)."""
+    if last_signed >= through:
+        return True  # a checkpoint signs every entry
     previous: dict[str, Any] | None = None
     for document in iter_documents(session=session, through=through, after=last_signed - 1):
         if document["seq"] > last_signed and not follows(document, previous):
@@ -166,171 +170,94 @@ def _tail_follows(session: Session, last_signed: int, through: int) -> bool:
     return True
 
 
-def _check_in_postgresql(
-    session: Session, through: int, points: SignedPoints, progress: Progress | None
-) -> list[int] | None:
-    """The chain and the columns checked by PostgreSQL itself, a range of entries at a time.
-
-    Each entry's stored bytes, behind the entry_hash stored for the entry before it, must hash
-    to its own entry_hash: row by row that is the walk from the genesis hash, so the database
-    can check the rows in any order and in parallel. Returns the seqs whose columns need a
-    comparison in Python, or None where the careful reading must decide.
-    """
-    # The rows are chained in seq order, so a gap must be found apart: seq 1..through, each once.
-    first, count = session.execute(
-        select(func.min(AuditEntry.seq), func.count()).where(AuditEntry.seq <= through)
-    ).one()
-    if first != (1 if through else None) or count != through:
-        return None
+def _hash_stored_bytes(
+    session: Session,
+    through: int,
+    points: SignedPoints,
+    tree: TreeCheck,
+    progress: Progress | None,
+) -> int | None:
+    """The number of entries when each one's stored bytes hash to its entry_hash, else None;
+    the hashes go into the tree as they are checked, so the entries are read once."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    if not _apart(engine, lambda connection: _committed_through(connection, through)):
-        return None
-    ranges = [
-        (start, min(start + PROGRESS_EVERY - 1, through))
-        for start in range(1, through + 1, PROGRESS_EVERY)
-    ]
-    spelled_otherwise: list[int] = []
-    # Committed entries never change, so other connections may check ranges side by side.
-    with ThreadPoolExecutor(POSTGRESQL_CONNECTIONS, thread_name_prefix="audit-ranges") as pool:
-        for (_, end), rows in zip(ranges, pool.map(_range_rows(engine), ranges), strict=True):
-            if rows is None or not all(chained for _, chained in rows):
-                return None
-            spelled_otherwise += [seq for seq, _ in rows]
-            if len(spelled_otherwise) > MAX_SPELLED_OTHERWISE:
-                return None
-            if progress is not None:
-                progress(end)
-    connection = session.connection()
-    for seq in sorted(points.entry_seqs):
-        row = connection.execute(
-            select(AuditEntry.canonical, AuditEntry.entry_hash).where(AuditEntry.seq == seq)
-        ).first()
-        if row is None or not points.confirm(seq, _signed_entry(row.canonical, row.entry_hash)):
-            return None
-    return spelled_otherwise
-
-
-def _range_rows(engine: Engine) -> Callable[[tuple[int, int]], list[tuple[int, bool]] | None]:
-    def check(bounds: tuple[int, int]) -> list[tuple[int, bool]] | None:
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(_postgresql_range_check(*bounds)).all()
-        except DBAPIError:  # stored bytes or a hash the database cannot read
-            return None
-        return [(seq, chained) for seq, chained in rows]
-
-    return check
-
-
-def _postgresql_range_check(start: int, end: int) -> Select[Any]:
-    """Rows of seq start..end that do not chain, or whose columns are not their stored bytes.
-
-    The entry before each one is the row before it in seq order (a window over start - 1..end,
-    one ordered scan); a missing entry leaves the next one behind the wrong hash.
-    """
-    table = AuditEntry.__table__
-    entry = (
-        select(*table.c, func.lag(table.c.entry_hash).over(order_by=table.c.seq).label("before"))
-        .where(table.c.seq.between(start - 1, end))
-        .subquery("entry")
-    )
-    previous = func.decode(func.coalesce(entry.c.before, GENESIS_HASH), "hex")
-    digest = func.sha256(previous.op("||")(func.convert_to(entry.c.canonical, "UTF8")))
-    chained = func.encode(digest, "hex") == entry.c.entry_hash
-    columns = postgresql_jcs(entry.c)
-    return (
-        select(entry.c.seq, chained)
-        .where(entry.c.seq >= start, ~chained | (entry.c.canonical != columns))
-        .limit(MAX_SPELLED_OTHERWISE + 1)
-    )
-
-
-def _hash_stored_bytes(
-    session: Session, through: int, points: SignedPoints, progress: Progress | None
-) -> int | None:
-    """The number of entries when each one's stored bytes hash to its entry_hash, else None."""
-    statement = (
-        select(AuditEntry.seq, AuditEntry.canonical, AuditEntry.entry_hash)
-        .where(AuditEntry.seq <= through)
-        .order_by(AuditEntry.seq)
-    )
-    result = session.connection().execution_options(yield_per=BATCH).execute(statement)
-    with cycle_collection_paused():
-        return _walk(result, points, progress)
-
-
-def _walk(result: Any, points: SignedPoints, progress: Progress | None) -> int | None:
-    """Each row's bytes hashed behind the digest before it, from the genesis hash on."""
-    sha256 = hashlib.sha256
-    previous = bytes(32)
-    expected = 0
-    signed = points.entry_seqs
-    report_at = PROGRESS_EVERY
-    for rows in result.partitions():
-        for seq, canonical, entry_hash in rows:
-            expected += 1
-            if seq != expected:
-                return None
-            digest = sha256(previous + canonical.encode())
-            if digest.hexdigest() != entry_hash:
-                return None
-            previous = digest.digest()
-            if seq in signed and not points.confirm(seq, _signed_entry(canonical, entry_hash)):
-                return None
-        if progress is not None and expected >= report_at:
-            progress(expected)
-            report_at = expected - expected % PROGRESS_EVERY + PROGRESS_EVERY
-    return expected
-
-
-def _signed_entry(canonical: str, entry_hash: str) -> Any:
+    statement = compiled(engine, "stored bytes", _stored_bytes)
+    # The DBAPI cursor of the session's own connection: the same transaction, and rows as plain
+    # tuples of the stored bytes, without a str made of each entry only to be encoded again.
+    cursor = session.connection().connection.cursor()
     try:
-        entry = orjson.loads(canonical)
-    except orjson.JSONDecodeError:
-        return None
-    return {**entry, "entry_hash": entry_hash} if isinstance(entry, dict) else None
-
-
-def _committed_through(dbapi_connection: Any, through: int) -> bool:
-    """Whether a connection other than the verifying one sees every entry up to ``through``.
-
-    Entries the verifying transaction wrote itself and has not committed are only visible to
-    it; the careful reading, in that transaction, checks them.
-    """
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT max(seq) FROM audit_entries")
-        row = cursor.fetchone()
+        cursor.execute(str(statement), driver_parameters(statement, {"through": through}))
+        with cycle_collection_paused():
+            return _walk(cursor, points, tree, progress)
     finally:
         cursor.close()
-    committed = row[0] if row else None
-    return through == 0 or (committed is not None and committed >= through)
 
 
-def _apart(engine: Engine, work: Callable[[Any], _T]) -> _T:
-    """``work`` on a DBAPI connection of its own, outside the verifying transaction.
+def _stored_bytes() -> ClauseElement:
+    return (
+        select(AuditEntry.seq, cast(AuditEntry.canonical, LargeBinary), AuditEntry.entry_hash)
+        .where(AuditEntry.seq <= bindparam("through", type_=BigInteger))
+        .order_by(AuditEntry.seq)
+    )
 
-    A plain DBAPI connection: on SQLite, an engine connection would begin with BEGIN IMMEDIATE
-    and take the write lock.
+
+def _walk(
+    cursor: Any, points: SignedPoints, tree: TreeCheck, progress: Progress | None
+) -> int | None:
+    """Each row's bytes hashed behind the entry_hash stored before it, a batch at a time.
+
+    Every row whose bytes hash to its own stored entry_hash, the first behind the genesis hash:
+    that is the walk from the genesis hash, with each batch's hashing in one comprehension.
     """
-    connection = engine.raw_connection()
+    count = 0
+    previous = bytes(32)
+    signed = sorted(points.entry_seqs, reverse=True)
+    report_at = PROGRESS_EVERY
+    while rows := cursor.fetchmany(BATCH):
+        seqs, stored, hashes = zip(*rows, strict=True)
+        if seqs != tuple(range(count + 1, count + 1 + len(rows))):
+            return None
+        digests = _chained(previous, stored, hashes)
+        if digests is None:
+            return None
+        while signed and signed[-1] <= count + len(rows):
+            seq = signed.pop()
+            at = seq - count - 1
+            entry = signed_entry(stored[at], hashes[at]) if at >= 0 else None
+            if not points.confirm(seq, entry):
+                return None
+        tree.add(digests)
+        previous = digests[-1]
+        count += len(rows)
+        if progress is not None and count >= report_at:
+            progress(count)
+            report_at = count - count % PROGRESS_EVERY + PROGRESS_EVERY
+    return count
+
+
+def _chained(previous: bytes, stored: Sequence[bytes], hashes: Sequence[str]) -> list[bytes] | None:
+    """The 32-byte entry hashes of these rows when each row's stored bytes, behind the stored
+    hash of the row before it (``previous`` for the first), hash to its own stored entry_hash."""
+    sha256 = hashlib.sha256
     try:
-        return work(connection)
-    finally:
-        connection.rollback()
-        connection.close()
+        before = [previous, *map(bytes.fromhex, hashes[:-1])]
+        digests = [
+            sha256(hash_ + data).digest() for hash_, data in zip(before, stored, strict=True)
+        ]
+    except (TypeError, ValueError):  # a hash that is not hex, bytes that are not bytes
+        return None
+    return digests if tuple(map(bytes.hex, digests)) == tuple(hashes) else None
 
 
 def _spelled_otherwise_apart(engine: Engine, through: int) -> list[int] | None:
     """:func:`_spelled_otherwise` on a connection of its own, once it sees every entry."""
 
     def work(connection: Any) -> list[int] | None:
-        if not _committed_through(connection, through):
+        if not committed_through(connection, through):
             return None
         return _spelled_otherwise(connection, engine, through)
 
-    return _apart(engine, work)
+    return apart(engine, work)
 
 
 def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> list[int] | None:
@@ -338,11 +265,11 @@ def _spelled_otherwise(dbapi_connection: Any, engine: Engine, through: int) -> l
 
     None when there are too many to compare one by one, or when SQLite refuses the statement.
     """
-    query = sqlite_disagreeing(through, MAX_SPELLED_OTHERWISE + 1)
-    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    statement = compiled(engine, "columns", sqlite_disagreeing)
+    values = {"through": through, "limit": MAX_SPELLED_OTHERWISE + 1}
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(sql)
+        cursor.execute(str(statement), driver_parameters(statement, values))
         seqs = [seq for (seq,) in cursor.fetchall()]
     except engine.dialect.loaded_dbapi.Error:
         return None

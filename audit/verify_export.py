@@ -112,7 +112,7 @@ def _verify_as_written(
         return None
     tree = TreeBuilder() if points.needs_tree else None
     pending: list[bytes] = []  # entry hashes not yet in the tree
-    sha256 = hashlib.sha256
+    sha256, join = hashlib.sha256, b"".join
     previous = bytes.fromhex(GENESIS_HASH)
     signed = points.by_seq
     last_signed = points.last_signed
@@ -137,10 +137,9 @@ def _verify_as_written(
             end = at + _HASH_MEMBER_SIZE
             if at < 0 or not line.endswith(b"}}\n"):
                 return None
-            digest = sha256(previous + line[_ENTRY_START:at] + line[end:-2])
-            if digest.hexdigest().encode() != line[at + _HASH_START : end - 1]:
+            previous = sha256(join((previous, line[_ENTRY_START:at], line[end:-2]))).digest()
+            if previous.hex().encode() != line[at + _HASH_START : end - 1]:
                 return None
-            previous = digest.digest()
             seq += 1
             if tree is not None:
                 pending.append(previous)

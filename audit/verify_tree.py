@@ -4,7 +4,7 @@ stored, held against the version 2 checkpoints' roots and against the tree's kep
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -27,23 +27,55 @@ class TreePass:
     wrong_node: Node | None = None
 
 
+class TreeCheck:
+    """The tree built as the entries' hashes come in, a batch at a time, in seq order: each
+    version 2 checkpoint held against the root at its size, each kept node against the tree.
+
+    A reading that has the hashes already (the quick reading of the stored bytes) feeds them
+    here, so the entries are read once for the chain and the tree together.
+    """
+
+    def __init__(self, session: Session, points: SignedPoints | None) -> None:
+        self.found = TreePass()
+        self._points = points
+        self._due = sorted(points.tree_seqs) if points is not None else []
+        kept = {
+            (level, index): bytes(hash_)
+            for level, index, hash_ in session.execute(
+                select(AuditTreeNode.level, AuditTreeNode.idx, AuditTreeNode.hash)
+            )
+        }
+        found = self.found
+
+        def on_node(level: int, index: int, hash_: bytes) -> None:
+            if found.wrong_node is None and kept.get((level, index), hash_) != hash_:
+                found.wrong_node = (level, index)
+
+        self._tree = TreeBuilder(on_node=on_node if kept else None)
+
+    def add(self, digests: Sequence[bytes]) -> None:
+        """Append the next entries' 32-byte hashes; a checkpoint due within them is checked."""
+        tree, due, start = self._tree, self._due, 0
+        while due and due[0] <= tree.size + len(digests) - start:
+            cut = start + due[0] - tree.size
+            tree.add_digests(digests[start:cut])
+            start = cut
+            assert self._points is not None
+            if not self._points.confirm_root(due.pop(0), tree.root()):
+                self.found.roots_hold = False
+        tree.add_digests(digests[start:] if start else digests)
+
+    def finish(self) -> TreePass:
+        """What the pass found, once every entry is in; a checkpoint past them does not hold."""
+        if self._due:
+            self.found.roots_hold = False
+        return self.found
+
+
 def tree_pass(session: Session, through: int, points: SignedPoints | None) -> TreePass:
     """The Merkle tree over entries 1..through, built from their hashes as stored; each kept
     node held against it, and (given ``points``) each version 2 checkpoint against its root."""
-    found = TreePass()
-    kept = {
-        (level, index): bytes(hash_)
-        for level, index, hash_ in session.execute(
-            select(AuditTreeNode.level, AuditTreeNode.idx, AuditTreeNode.hash)
-        )
-    }
-
-    def on_node(level: int, index: int, hash_: bytes) -> None:
-        if found.wrong_node is None and kept.get((level, index), hash_) != hash_:
-            found.wrong_node = (level, index)
-
-    tree = TreeBuilder(on_node=on_node if kept else None)
-    due = sorted(points.tree_seqs) if points is not None else []
+    check = TreeCheck(session, points)
     statement = (
         select(AuditEntry.entry_hash)
         .where(AuditEntry.seq <= through)
@@ -53,19 +85,8 @@ def tree_pass(session: Session, through: int, points: SignedPoints | None) -> Tr
     fromhex = bytes.fromhex
     with cycle_collection_paused():
         for rows in session.execute(statement).partitions():
-            digests = [fromhex(entry_hash) for (entry_hash,) in rows]
-            start = 0
-            while due and due[0] <= tree.size + len(digests) - start:
-                cut = start + due[0] - tree.size
-                tree.add_digests(digests[start:cut])
-                start = cut
-                assert points is not None
-                if not points.confirm_root(due.pop(0), tree.root()):
-                    found.roots_hold = False
-            tree.add_digests(digests[start:])
-    if due:
-        found.roots_hold = False
-    return found
+            check.add([fromhex(entry_hash) for (entry_hash,) in rows])
+    return check.finish()
 
 
 @contextmanager

@@ -21,12 +21,13 @@ from audit.models import AuditEntry
 from audit.query import entry_document
 from audit.verify import Trusted, verify_log
 from audit.verify_database import (
-    _postgresql_range_check,
+    MAX_SPELLED_OTHERWISE,
     _quick_reading,
     _spelled_otherwise,
     verify_database,
 )
 from audit.verify_export import verify_export
+from audit.verify_postgresql import postgresql_range_check
 from gateway.core.db import make_engine, make_sessionmaker, read_transaction, transaction
 from gateway.migrations.runner import alembic_config, upgrade_to_head
 from tests.audit.conftest import ORIGIN, draft
@@ -268,7 +269,7 @@ def test_entries_checked_range_by_range_chain_across_the_bounds(
     audit_engine: Engine, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ranges of two entries (1-2, 3-4, 5): the first of each range links to the one before."""
-    monkeypatch.setattr("audit.verify_database.PROGRESS_EVERY", 2)
+    monkeypatch.setattr("audit.verify_postgresql.PROGRESS_EVERY", 2)
     with transaction(sessions) as session:
         checkpoints = [checkpoint_document(c) for c in iter_checkpoints(session)]
         quick = _quick_reading(session, 5, checkpoints, JWKS, None, Trusted())
@@ -326,7 +327,8 @@ def _not_called_equal(engine: Engine, *, through: int) -> list[Any] | None:
     """The rows whose columns the database itself cannot call equal to their stored bytes."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            return list(connection.execute(_postgresql_range_check(1, through)).all())
+            statement = postgresql_range_check(1, through, MAX_SPELLED_OTHERWISE + 1)
+            return list(connection.execute(statement).all())
     raw = engine.raw_connection()
     try:
         return _spelled_otherwise(raw, engine, through)
