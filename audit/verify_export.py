@@ -91,6 +91,10 @@ class _NotAsWritten(Exception):
 _HASH_MEMBER = b',"entry_hash":"'
 _HASH_START = len(_HASH_MEMBER)
 _HASH_MEMBER_SIZE = _HASH_START + 64 + 1
+# What the member ends with and what follows it: its closing quote, then the next member. In
+# JCS bytes a quote inside a string is escaped, so `,"outcome":` occurs once, at the top level:
+# the member must sit right before it, which is where JCS puts it, or the line is not as written.
+_HASH_END = b'","outcome":'
 _CHECKPOINT_LINE = b'{"checkpoint":'
 
 
@@ -101,7 +105,9 @@ def _verify_as_written(
 
     Taking out the entry_hash member leaves exactly the bytes that were hashed; when each, with
     the previous entry's hash in front, hashes to its entry_hash, the chain from the genesis
-    hash is intact (see SignedPoints). The entries checkpoints sign, and every entry after the
+    hash is intact (see SignedPoints). The bytes hashed are then the JCS the gateway wrote, and
+    the member sits where JCS puts it (before `,"outcome":`, which those bytes hold once), so
+    the line is that JCS with its entry_hash: what the careful reading parses. The entries checkpoints sign, and every entry after the
     last of them, are parsed as well: the first to hold each checkpoint against its entry, the
     others to hold each to every rule of §8. Anything unexpected returns None or raises
     _NotAsWritten, and a slower reading decides.
@@ -135,7 +141,7 @@ def _verify_as_written(
                 break
             at = line.find(_HASH_MEMBER)
             end = at + _HASH_MEMBER_SIZE
-            if at < 0 or not line.endswith(b"}}\n"):
+            if at < 0 or not line.endswith(b"}}\n") or not line.startswith(_HASH_END, end - 1):
                 return None
             previous = sha256(join((previous, line[_ENTRY_START:at], line[end:-2]))).digest()
             if previous.hex().encode() != line[at + _HASH_START : end - 1]:

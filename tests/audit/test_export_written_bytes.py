@@ -100,6 +100,26 @@ def _spaced_entry(lines: list[bytes]) -> list[bytes]:
     return [*lines[:2], lines[2].replace(b'{"entry":', b'{"entry": '), *lines[3:]]
 
 
+def _hash_member(line: bytes) -> tuple[int, int]:
+    """Where the entry_hash member of an entry line starts and ends."""
+    start = line.index(b',"entry_hash":"')
+    return start, start + len(b',"entry_hash":"') + 64 + 1
+
+
+def _closing_quote_changed(lines: list[bytes]) -> list[bytes]:
+    """Not JSON any more, and the bytes hashed are those of the untouched line."""
+    _, end = _hash_member(lines[2])
+    return [*lines[:2], lines[2][: end - 1] + b"X" + lines[2][end:], *lines[3:]]
+
+
+def _member_moved_into_a_string(lines: list[bytes]) -> list[bytes]:
+    """The member put inside the first string value: the bytes hashed are again the same."""
+    start, end = _hash_member(lines[2])
+    member, rest = lines[2][start:end], lines[2][:start] + lines[2][end:]
+    inside = rest.index(b'":"') + 3
+    return [*lines[:2], rest[:inside] + member + rest[inside:], *lines[3:]]
+
+
 def _forged_checkpoint(lines: list[bytes]) -> list[bytes]:
     last = lines[-1]
     document = orjson.loads(last)
@@ -115,7 +135,15 @@ def _cut_tail(lines: list[bytes]) -> list[bytes]:
 
 @pytest.mark.parametrize(
     "change",
-    [_changed_entry, _dropped_entry, _swapped_entries, _forged_checkpoint, _cut_tail],
+    [
+        _changed_entry,
+        _dropped_entry,
+        _swapped_entries,
+        _forged_checkpoint,
+        _cut_tail,
+        _closing_quote_changed,
+        _member_moved_into_a_string,
+    ],
 )
 def test_a_changed_export_is_read_carefully_and_fails(
     tmp_path: Path, lines: list[bytes], change: object
