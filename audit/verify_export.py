@@ -113,6 +113,8 @@ def _verify_as_written(
     _NotAsWritten, and a slower reading decides.
     """
     tail = _trailing_checkpoints(path)
+    if any(b"\r" in line for line in tail):
+        return None  # a line break to the careful reading, whitespace to a JSON parser
     points = SignedPoints.of([orjson.loads(line)["checkpoint"] for line in tail], jwks, trusted)
     if points is None:
         return None
@@ -127,7 +129,10 @@ def _verify_as_written(
     report_at = PROGRESS_EVERY
     after: bytes | None = None  # the first line after the entries
     with path.open("rb", buffering=1 << 20) as lines:
-        header = orjson.loads(lines.readline())
+        first = lines.readline()
+        if b"\r" in first:
+            return None
+        header = orjson.loads(first)
         if not isinstance(header, dict) or set(header) != {"header"}:
             return None
         if (
@@ -262,13 +267,31 @@ def _record(number: int, line: bytes | str, loads: Callable[[Any], Any]) -> tupl
 
 
 def _records(path: Path, kind: str) -> Iterator[Any]:
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            name, document = _record(number, line, json.loads)
-            if name == kind:
-                yield document
+    for number, line in _text_lines(path):
+        if not line.strip():
+            continue
+        name, document = _record(number, line, json.loads)
+        if name == kind:
+            yield document
+
+
+def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines as a text file reads them (a line ends at \n, \r\n or \r); a line
+    that is not UTF-8 is MalformedExport naming it, where decoding the file would raise."""
+    number = 0
+    with path.open("rb") as lines:
+        for raw in lines:
+            if raw.endswith(b"\r\n"):
+                raw = raw[:-2] + b"\n"
+            pieces = raw.split(b"\r")
+            if not pieces[-1]:
+                pieces.pop()  # the file ends in \r: no line after it
+            for piece in pieces:
+                number += 1
+                try:
+                    yield number, piece.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise MalformedExport(f"line {number} is not UTF-8") from None
 
 
 def _verify_export_carefully(

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.append import append_entry
@@ -19,6 +21,7 @@ from audit.export import write_export
 from audit.keys import AuditSigningKey, publish_jwks
 from audit.verify import Trusted
 from audit.verify_export import (
+    _header_origin,
     _NotAsWritten,
     _verify_as_written,
     _verify_export_carefully,
@@ -160,3 +163,40 @@ def test_an_export_reformatted_but_equal_still_verifies(tmp_path: Path, lines: l
     assert _written(path) is None  # not the written bytes: parsed instead
     report = verify_export(path, JWKS)
     assert report.ok and report.entries == 12
+
+
+# Bytes a hand or a tool might put into a line: JSON's punctuation, a digit, a letter, a space,
+# a carriage return, and a byte that is not UTF-8 on its own.
+_EDITS = st.sampled_from(
+    [b'"', b",", b":", b"}", b"{", b"[", b"]", b"0", b"f", b"X", b" ", b"\\", b"\r", b"\xa9"]
+)
+
+
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # the export is only read
+)
+@given(data=st.data())
+def test_an_export_edited_byte_by_byte_gets_the_careful_report(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], data: st.DataObject
+) -> None:
+    """Any line (header, entry or checkpoint), any byte replaced, inserted or deleted: the quick
+    reading gives the careful reading's report."""
+    number = data.draw(st.integers(0, len(lines) - 1), label="line")
+    line = lines[number]
+    at = data.draw(st.integers(0, len(line) - 2), label="at")  # the newline stays
+    edit = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="edit")
+    byte = data.draw(_EDITS, label="byte")
+    if edit == "replace":
+        changed = line[:at] + byte + line[at + 1 :]
+    elif edit == "insert":
+        changed = line[:at] + byte + line[at:]
+    else:
+        changed = line[:at] + line[at + 1 :]
+    path = _file(
+        tmp_path_factory.mktemp("edited"), [*lines[:number], changed, *lines[number + 1 :]]
+    )
+    # Both trust the origin the header names, as verify_export does when given none.
+    trusted = Trusted(origin=_header_origin(path))
+    assert verify_export(path, JWKS) == _verify_export_carefully(path, JWKS, trusted)
