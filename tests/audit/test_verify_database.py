@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from alembic import command
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -351,3 +353,58 @@ def _not_called_equal(engine: Engine, *, through: int) -> list[Any] | None:
         return _spelled_otherwise(raw, engine, through)
     finally:
         raw.close()
+
+
+def _edit_quietly(engine: Engine, seq: int, canonical: str) -> None:
+    """Set an entry's stored bytes behind the append-only guards (dropped once, kept off)."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_update"))
+        connection.execute(
+            text("UPDATE audit_entries SET canonical = :canonical WHERE seq = :seq"),
+            {"canonical": canonical, "seq": seq},
+        )
+
+
+# Characters a hand or a tool might put into stored bytes: JSON's punctuation and escapes, a
+# digit, a letter, whitespace and a character outside ASCII.
+_CHARACTERS = st.sampled_from(['"', ",", ":", "}", "{", "[", "]", "0", "x", " ", "\\", "\n", "é"])
+
+
+@pytest.mark.usefixtures("stored")
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # each example is undone
+)
+@given(data=st.data())
+def test_stored_bytes_edited_anywhere_are_named_by_their_seq(
+    audit_engine: Engine, sessions: sessionmaker[Session], data: st.DataObject
+) -> None:
+    with read_transaction(sessions) as session:
+        stored = {
+            seq: canonical
+            for seq, canonical in session.execute(select(AuditEntry.seq, AuditEntry.canonical))
+        }
+    seq = data.draw(st.sampled_from(sorted(stored)), label="seq")
+    original = stored[seq]
+    at = data.draw(st.integers(0, len(original) - 1), label="at")
+    edit = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="edit")
+    character = data.draw(_CHARACTERS, label="character")
+    changed = {
+        "replace": original[:at] + character + original[at + 1 :],
+        "insert": original[:at] + character + original[at:],
+        "delete": original[:at] + original[at + 1 :],
+    }[edit]
+    assume(changed != original)
+    _edit_quietly(audit_engine, seq, changed)
+    try:
+        with transaction(sessions) as session:
+            report = verify_database(session=session, jwks=JWKS)
+        assert report.summary() == (
+            f"FAILED at seq {seq}: the stored JCS bytes are not those of the entry's columns"
+        )
+    finally:
+        _edit_quietly(audit_engine, seq, original)
