@@ -107,10 +107,10 @@ def _verify_as_written(
     the previous entry's hash in front, hashes to its entry_hash, the chain from the genesis
     hash is intact (see SignedPoints). The bytes hashed are then the JCS the gateway wrote, and
     the member sits where JCS puts it (before `,"outcome":`, which those bytes hold once), so
-    the line is that JCS with its entry_hash: what the careful reading parses. The entries checkpoints sign, and every entry after the
-    last of them, are parsed as well: the first to hold each checkpoint against its entry, the
-    others to hold each to every rule of §8. Anything unexpected returns None or raises
-    _NotAsWritten, and a slower reading decides.
+    the line is that JCS with its entry_hash: what the careful reading parses. The entries
+    checkpoints sign, and every entry after the last of them, are parsed as well: the first to
+    hold each checkpoint against its entry, the others to hold each to every rule of §8.
+    Anything unexpected returns None or raises _NotAsWritten, and a slower reading decides.
     """
     tail = _trailing_checkpoints(path)
     if any(b"\r" in line for line in tail):
@@ -276,8 +276,8 @@ def _records(path: Path, kind: str) -> Iterator[Any]:
 
 
 def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Numbered lines as a text file reads them (a line ends at \n, \r\n or \r); a line
-    that is not UTF-8 is MalformedExport naming it, where decoding the file would raise."""
+    """Numbered lines as a text file reads them (a line ends at LF, CR LF or CR); a line that
+    is not UTF-8 is MalformedExport naming it, where decoding the whole file would raise."""
     number = 0
     with path.open("rb") as lines:
         for raw in lines:
