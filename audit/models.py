@@ -68,6 +68,8 @@ entries_table = Table(
     Column("version", SmallInteger, nullable=False, server_default="1"),
     # migration audit_0002
     Index("ix_audit_entries_subject_ref_seq", "subject_ref", "seq"),
+    # migration audit_0006: the tree's leaves in order, read without the entries' rows
+    Index("ix_audit_entries_seq_entry_hash", "seq", "entry_hash"),
 )
 
 

@@ -29,7 +29,6 @@ from sqlalchemy import (
     func,
     literal,
     null,
-    or_,
     select,
     union_all,
 )
@@ -228,35 +227,35 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 @functools.lru_cache(maxsize=256)
 def _kept_statement(shape: tuple[tuple[int, int], ...]) -> Executable:
     """The statement reading the hashes of each kept level's ranges, per shape (the levels and
-    how many ranges each): built once, its bounds bound per call, so it is compiled once too."""
+    how many ranges each): built once, its bounds bound per call, so it is compiled once too.
+
+    Each range of entries is a SELECT of its own, so that each is one scan of the index on
+    (seq, entry_hash) that never touches the entries' rows (ranges joined by OR would be
+    gathered in a bitmap of the rows, read from the table).
+    """
     parts: list[Select[int, int, str, bytes]] = []
     for base, count in shape:
-        column = AuditEntry.seq if base == 0 else AuditTreeNode.idx
-        within = or_(*(
-            column.between(
-                bindparam(f"from_{base}_{number}", type_=BigInteger),
-                bindparam(f"to_{base}_{number}", type_=BigInteger),
-            )
-            for number in range(count)
-        ))  # fmt: skip
-        if base == 0:
-            parts.append(
-                select(
-                    literal(0, SmallInteger).label("level"),
-                    (AuditEntry.seq - 1).label("idx"),
-                    AuditEntry.entry_hash.label("hex"),
-                    null().cast(LargeBinary).label("hash"),
-                ).where(within)
-            )
-        else:
-            parts.append(
-                select(
-                    AuditTreeNode.level,
-                    AuditTreeNode.idx,
-                    null().cast(String).label("hex"),
-                    AuditTreeNode.hash,
-                ).where(AuditTreeNode.level == base, within)
-            )
+        for number in range(count):
+            lowest = bindparam(f"from_{base}_{number}", type_=BigInteger)
+            highest = bindparam(f"to_{base}_{number}", type_=BigInteger)
+            if base == 0:
+                parts.append(
+                    select(
+                        literal(0, SmallInteger).label("level"),
+                        (AuditEntry.seq - 1).label("idx"),
+                        AuditEntry.entry_hash.label("hex"),
+                        null().cast(LargeBinary).label("hash"),
+                    ).where(AuditEntry.seq.between(lowest, highest))
+                )
+            else:
+                parts.append(
+                    select(
+                        AuditTreeNode.level,
+                        AuditTreeNode.idx,
+                        null().cast(String).label("hex"),
+                        AuditTreeNode.hash,
+                    ).where(AuditTreeNode.level == base, AuditTreeNode.idx.between(lowest, highest))
+                )
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 

@@ -14,7 +14,7 @@ HEADS = frozenset(
     {
         "gateway_0006",
         "consent_0002",
-        "audit_0005",
+        "audit_0006",
         "plan_0002",
         "notice_0001",
         "conference_0001",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.append import append_entry
@@ -27,6 +27,7 @@ from audit.tree import (
     STRIDE,
     KeptTiles,
     NodeReader,
+    _kept_statement,
     consistency_proof,
     extend_tree,
     inclusion_proof,
@@ -244,3 +245,29 @@ def test_kept_tiles_forget_the_least_recently_used() -> None:
     assert tiles.get(8, 2) == tile
     with pytest.raises(ValueError, match="256 hashes"):
         tiles.put(8, 3, bytes(32))
+
+
+def test_the_entries_hashes_a_proof_reads_come_from_an_index_alone(
+    audit_engine: Engine, filled: list[bytes]
+) -> None:
+    """A tile of entries' hashes is read from the index on (seq, entry_hash), never from the
+    entries' rows (scattered over many pages of a large log). PostgreSQL is told to prefer no
+    scan of the table, as it does on a large log; SQLite chooses the index itself."""
+    bounds = {"from_0_0": 1, "to_0_0": 200, "from_0_1": 202, "to_0_1": 256}
+    statement = _kept_statement(((0, 2),)).params(**bounds)
+    sql = str(
+        statement.compile(dialect=audit_engine.dialect, compile_kwargs={"literal_binds": True})
+    )
+    with audit_engine.begin() as connection:
+        if audit_engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            connection.execute(text("SET LOCAL enable_bitmapscan = off"))
+            plan = [row[0] for row in connection.execute(text(f"EXPLAIN {sql}"))]
+            scans = [line for line in plan if "Scan" in line]
+            expected = "Index Only Scan using ix_audit_entries_seq_entry_hash"
+        else:
+            plan = [row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+            scans = [line for line in plan if "audit_entries" in line]
+            expected = "USING COVERING INDEX ix_audit_entries_seq_entry_hash"
+    assert len(scans) == 2, plan
+    assert all(expected in line for line in scans), plan
