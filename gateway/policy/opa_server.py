@@ -60,6 +60,7 @@ class OpaServerEngine:
         # One decision client per thread: each call sets its own time-out on it.
         self._per_thread = threading.local()
         self._decision_clients: list[OpaClient] = []
+        self._clients_lock = threading.Lock()  # not the reload lock: a push may take seconds
         self._admin = OpaClient(
             host=host, port=port, ssl=ssl, timeout=max(timeout, _SYNC_TIMEOUT_SECONDS), retries=2
         )
@@ -154,7 +155,7 @@ class OpaServerEngine:
             host, port, ssl = self._address
             client = OpaClient(host=host, port=port, ssl=ssl, timeout=self._timeout, retries=0)
             self._per_thread.client = client
-            with self._reload_lock:
+            with self._clients_lock:
                 self._decision_clients.append(client)
         return client
 
@@ -205,7 +206,7 @@ class OpaServerEngine:
 
     def close(self) -> None:
         """Close every HTTP session."""
-        with self._reload_lock:
+        with self._clients_lock:
             clients, self._decision_clients = self._decision_clients, []
         for client in [self._revisions, self._admin, *clients]:
             client.close_connection()

@@ -42,6 +42,7 @@ from gateway.web.csrf import CsrfRefused, FormDep, check_csrf
 from gateway.web.i18n import LOCAL_ZONE
 from gateway.web.officer_views import chain_sentences, entry_row, finding_line
 from gateway.web.officer_words import ACTIONS, OUTCOMES
+from gateway.web.party_sessions import end_session
 from gateway.web.rendering import Page, PageDep
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
@@ -206,14 +207,7 @@ def login(page: PageDep, fields: FormDep) -> Response:
 
 @router.post("/logout")
 def logout(page: PageDep, fields: FormDep) -> Response:
-    try:
-        check_csrf(page.session, fields)
-    except CsrfRefused:
-        return page.render("message.html", status=403, message=page.text("csrf"))
-    with transaction(page.runtime.sessions) as session:
-        session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
-    page.sign_out()
-    return page.redirect(LOGIN)
+    return end_session(page, fields, login=LOGIN)
 
 
 def _local_day(text: str, name: str, *, inclusive_end: bool = False) -> datetime | None:

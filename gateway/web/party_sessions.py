@@ -61,6 +61,12 @@ def login(page: Page, fields: dict[str, list[str]], pages: PartyPages) -> Respon
 
 def logout(page: Page, fields: dict[str, list[str]], pages: PartyPages) -> Response:
     """Logout: the record ends (every copy of the cookie with it), back to the login page."""
+    return end_session(page, fields, login=pages.login)
+
+
+def end_session(page: Page, fields: dict[str, list[str]], *, login: str) -> Response:
+    """Any staff page's logout (a party's, an officer's): the session record ends, so every
+    copy of the cookie is refused from now on, and the browser goes to ``login``."""
     try:
         check_csrf(page.session, fields)
     except CsrfRefused:
@@ -68,7 +74,7 @@ def logout(page: Page, fields: dict[str, list[str]], pages: PartyPages) -> Respo
     with transaction(page.runtime.sessions) as session:
         session_records.end_by_cookie(session, page.session, now=page.runtime.clock())
     page.sign_out()
-    return page.redirect(pages.login)
+    return page.redirect(login)
 
 
 def demo_sign_in(
