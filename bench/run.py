@@ -5,7 +5,8 @@ scripts/services.sh with throwaway servers, stopped at the end: OPA, the tests' 
 (fsync off) and one as production runs it (fsync and synchronous_commit on,
 SCHAKEL_TEST_DURABLE_POSTGRES_URL). Not part of the test suite. Options: --quick (small N),
 --skip-e2e, --only NAME[,NAME] to run only those of: policy, audit, audit-load, e2e,
-consent-history, fairness, frozen-opa, scale-out, transparency.
+consent-history, fairness, frozen-opa, scale-out, transparency; --fsync-delay-us N to run on a
+slower disk (`disk.py`: every sync of every process of the run waits N microseconds first).
 """
 
 from __future__ import annotations
@@ -42,6 +43,24 @@ def _selected() -> set[str]:
     return chosen
 
 
+def _fsync_delay_us() -> int:
+    """The microseconds --fsync-delay-us adds to every sync; 0 when not given."""
+    if "--fsync-delay-us" not in sys.argv:
+        return 0
+    given = sys.argv[sys.argv.index("--fsync-delay-us") + 1 :][:1]
+    if not given or not given[0].isdigit():
+        raise SystemExit("--fsync-delay-us needs a whole number of microseconds")
+    return int(given[0])
+
+
+def _on_slower_disk(delay_us: int) -> None:
+    """Run again with every sync delayed, this process included (it fills the audit logs)."""
+    import disk
+
+    arguments = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
+    os.execve(sys.executable, arguments, disk.slowed_environment(delay_us))  # noqa: S606
+
+
 def _with_services() -> int:
     script = (
         "set -u; source scripts/services.sh; start_postgres || echo 'no PostgreSQL';"
@@ -68,6 +87,9 @@ def _databases(**admin_urls: str | None) -> Iterator[dict[str, str]]:
 
 
 def main() -> int:
+    delay_us = _fsync_delay_us()
+    if delay_us and os.environ.get("SLOW_SYNC_US") != str(delay_us):
+        _on_slower_disk(delay_us)
     if not os.environ.get("BENCH_WITH_SERVICES") and not (
         os.environ.get("SCHAKEL_TEST_POSTGRES_URL") and os.environ.get("SCHAKEL_TEST_OPA_URL")
     ):
@@ -75,6 +97,7 @@ def main() -> int:
     import audit_bench
     import audit_load_bench
     import consent_history_bench
+    import disk
     import e2e_bench
     import fairness_bench
     import frozen_opa_bench
@@ -96,6 +119,12 @@ def main() -> int:
     production = durable or fast
     started = datetime.now(UTC)
     loads = [load_average()]
+    sync_us = disk.sync_latency_us()
+    print(f"disk: an 8 KiB write and fdatasync take {sync_us:,.0f} us (median)"
+          + (f", {delay_us:,} us of it added by --fsync-delay-us" if delay_us else ""),
+          flush=True)  # fmt: skip
+    if delay_us and not os.environ.get("BENCH_WITH_SERVICES"):
+        print("  (servers named by SCHAKEL_TEST_*_URL run on their own disks' time)", flush=True)
     rows, figures = [], {}
 
     def record(name: str, part: list[Row], found: Any) -> None:
@@ -139,10 +168,12 @@ def main() -> int:
     print(f"Schakel benchmarks, {started:%Y-%m-%d %H:%M}-{datetime.now(UTC):%H:%M} UTC; "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"SQLite {sqlite3.sqlite_version}; load average (1, 5, 15 min) at the start "
-          f"{loads[0]}, at the end {loads[-1]}")  # fmt: skip
+          f"{loads[0]}, at the end {loads[-1]}; disk sync {sync_us:,.0f} us"
+          + (f" ({delay_us:,} us added)" if delay_us else ""))  # fmt: skip
     print_table(rows)
     out = ROOT / "bench" / "last-run.json"
     out.write_text(json.dumps({"started": f"{started:%Y-%m-%d %H:%M} UTC", "load_averages": loads,
+                               "disk_sync_us": sync_us, "fsync_delay_us": delay_us,
                                "rows": [r.__dict__ for r in rows], "figures": figures},
                               indent=2, default=str))  # fmt: skip
     print(f"\nfigures written to {out.relative_to(ROOT)}")

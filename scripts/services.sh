@@ -84,11 +84,17 @@ start_postgres() {
     settings="-c fsync=off"
     variable=SCHAKEL_TEST_POSTGRES_URL
   fi
+  # A benchmark on a slower disk (bench/disk.py) preloads its delay into every process; su
+  # drops LD_PRELOAD, so it is handed to the server by name.
+  local preload=""
+  if [ -n "${SLOW_SYNC_US:-}" ] && [ -n "${LD_PRELOAD:-}" ]; then
+    preload="LD_PRELOAD='$LD_PRELOAD' SLOW_SYNC_US='$SLOW_SYNC_US' "
+  fi
   mkdir -p "$data"
   if [ "$(id -u)" = "0" ]; then chown postgres "$data"; fi
   as_pg_user "'$bin/initdb' -D '$data' -U postgres --auth=trust --encoding=UTF8 --no-sync" >"$data.initdb.log" 2>&1 \
     || { cat "$data.initdb.log"; return 1; }
-  as_pg_user "'$bin/pg_ctl' -D '$data' -l '$data/server.log' -w -t 60 \
+  as_pg_user "$preload'$bin/pg_ctl' -D '$data' -l '$data/server.log' -w -t 60 \
     -o \"-p $port -c listen_addresses=127.0.0.1 -k '$data' $settings -c max_connections=200\" start" >/dev/null \
     || { cat "$data/server.log"; return 1; }
   PG_STOP="${PG_STOP:-true}; '$bin/pg_ctl' -D '$data' -m immediate stop"
