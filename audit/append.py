@@ -36,14 +36,14 @@ class Known:
     entry no checkpoint covers stays the oldest until a checkpoint is made. Kept outside
     savepoints only: a savepoint may be rolled back, so inside one nothing is kept and what was
     kept before is dropped. ``held`` is a list while appends are held (``entries_held``): the
-    rows sealed and not yet written, in seq order.
+    entries appended and not yet written, in order, each not yet sealed.
     """
 
     locked: bool = False
     head: Link | None = None
     oldest_known: bool = False
     oldest_unsigned: tuple[int, datetime] | None = None  # None when known: all are signed
-    held: list[dict[str, Any]] | None = None
+    held: list[HeldEntry] | None = None
 
 
 class Link(NamedTuple):
@@ -52,6 +52,14 @@ class Link(NamedTuple):
     seq: int
     entry_hash: str
     recorded_at: datetime
+
+
+class HeldEntry(NamedTuple):
+    """An entry appended while entries are held: its fields and its time, its place not yet
+    given (it gets one, and its links, when written)."""
+
+    fields: dict[str, Any]
+    moment: datetime
 
 
 _KNOWN = "audit.known"
@@ -87,26 +95,32 @@ def known(session: Session) -> Known | None:
 
 
 @contextmanager
-def entries_held(session: Session) -> Iterator[None]:
-    """Hold the entries appended in the block and write them in one statement at its end.
+def entries_held(
+    session: Session, after_written: Callable[[Session, Link], None] | None = None
+) -> Iterator[None]:
+    """Hold the entries appended in the block; at its end take the log's lock, seal them and
+    write them in one statement, then call ``after_written`` with the newest entry.
 
-    Every INSERT was a round trip in which the appender waited for the database; held, the
-    entries of a batch of appends cost one. Nothing else changes: each entry is sealed when it
-    is appended, with its place and predecessor known to the transaction, and is durable only
-    when the transaction commits, as before. The readers an append meets (the head, the
-    checkpoint's) write what is held first; queries, exports and verification read in
-    transactions of their own, never in such a block. Appending inside a savepoint is refused
-    (see ``known``). One database error in the final INSERT fails every append of the block,
-    and the caller's transaction with it: nothing is committed without its entry. Should the
-    block fail, the held entries are dropped with all the transaction knew of the log: the
-    caller rolls the transaction back. Inside a savepoint, or outside a transaction, nothing is
-    held.
+    The log's lock is the one serial point of every writer of the log (several gateway
+    processes on one PostgreSQL): held, a batch of appends takes it for its INSERT and commit
+    only, not while the rest of the batch is read and decided, and pays one round trip for all
+    its entries instead of one each. An entry keeps the time it was appended (never before its
+    predecessor's, as always) and gets its place and links when written; it is durable only
+    when the transaction commits, as before. A reader of the log in the block (the head, the
+    checkpoint's) writes what is held first. ``after_written`` is where a checkpoint that is due
+    is made, once for the block. Queries, exports and verification read in transactions of
+    their own, never in such a block. Appending inside a savepoint is refused (see ``known``).
+    One database error in the final INSERT fails every append of the block, and the caller's
+    transaction with it: nothing is committed without its entry. Should the block fail, the
+    held entries are dropped with all the transaction knew of the log: the caller rolls the
+    transaction back. Inside a savepoint, or outside a transaction, nothing is held.
     """
     kept = known(session)
     if kept is None or kept.held is not None:
         yield
         return
     kept.held = []
+    head_before = kept.head
     try:
         yield
     except BaseException:
@@ -114,14 +128,27 @@ def entries_held(session: Session) -> Iterator[None]:
         raise
     write_held(session)
     kept.held = None
+    if after_written is not None and kept.head is not None and kept.head is not head_before:
+        after_written(session, kept.head)
 
 
 def write_held(session: Session) -> None:
-    """Write the entries this transaction holds, in one statement; before reading the log."""
+    """Seal the entries this transaction holds and write them in one statement, under the
+    log's lock; before reading the log."""
     kept = known(session)
-    if kept is not None and kept.held:
-        session.connection().execute(_INSERT, kept.held)
-        kept.held.clear()
+    if kept is None or not kept.held:
+        return
+    lock_log(session)
+    newest = kept.head if kept.head is not None else _read_head(session, kept)
+    rows = []
+    for held in kept.held:
+        _, row = _sealed(held.fields, held.moment, newest)
+        newest = Link(row["seq"], row["entry_hash"], row["recorded_at"])
+        rows.append(row)
+    session.connection().execute(_INSERT, rows)
+    kept.held.clear()
+    assert newest is not None  # at least one entry was held
+    _learn(kept, rows[0], newest)
 
 
 def lock_log(session: Session) -> None:
@@ -176,43 +203,60 @@ def head(session: Session) -> AuditEntry | None:
     return session.scalars(_HEAD).first()
 
 
-def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AppendedEntry:
-    """Add the next link of the chain in the caller's transaction (written or held, never
-    committed: see ``entries_held``).
+def append_entry(*, session: Session, draft: AuditDraft, clock: Clock) -> AppendedEntry | None:
+    """Add the next link of the chain in the caller's transaction (written, never committed);
+    None while entries are held, the entry then getting its place when written (see
+    ``entries_held``).
 
     seq is gap-free from 1; recorded_at never goes back, even if the clocks of two gateways
     disagree, so that the order of seq and the order of time are the same. The row is written
     by one INSERT (the ORM's unit of work cost a third of an append); the entry returned holds
     its values, not an ORM object (building one cost a twentieth of a disclosure).
     """
-    lock_log(session)
-    kept = known(session)
-    previous = kept.head if kept is not None and kept.head is not None else None
-    if previous is None:
-        previous = _read_head(session, kept)
     now = clock()
     if now.tzinfo is None:
         raise ValueError("the audit clock must return an aware UTC datetime")
     now = now.astimezone(UTC)
-    if previous is not None and now < previous.recorded_at:
-        now = previous.recorded_at
-    fields = {
-        **draft.model_dump(mode="json"),
-        "seq": 1 if previous is None else previous.seq + 1,
-        "recorded_at": format_timestamp(now),
-        "prev_hash": GENESIS_HASH if previous is None else previous.entry_hash,
-    }
-    document, jcs = seal_with_jcs(fields)
-    row = {**document, "recorded_at": now, "canonical": jcs.decode(), "version": FORMAT_VERSION}
+    kept = known(session)
     if kept is not None and kept.held is not None:
-        kept.held.append(row)
-    else:
-        session.connection().execute(_INSERT, row)
+        kept.held.append(HeldEntry(draft.model_dump(mode="json"), now))
+        return None
+    lock_log(session)
+    previous = kept.head if kept is not None and kept.head is not None else None
+    if previous is None:
+        previous = _read_head(session, kept)
+    document, row = _sealed(draft.model_dump(mode="json"), now, previous)
+    session.connection().execute(_INSERT, row)
     if kept is not None:
-        kept.head = Link(row["seq"], row["entry_hash"], now)
-        if kept.oldest_known and kept.oldest_unsigned is None:
-            kept.oldest_unsigned = (row["seq"], now)
-    return AppendedEntry(row["seq"], now, row["prev_hash"], row["entry_hash"], document)
+        _learn(kept, row, Link(row["seq"], row["entry_hash"], row["recorded_at"]))
+    return AppendedEntry(row["seq"], row["recorded_at"], row["prev_hash"], row["entry_hash"],
+                         document)  # fmt: skip
+
+
+def _sealed(
+    fields: dict[str, Any], moment: datetime, previous: Link | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entry after ``previous`` as its document and its row: its place, its time (not
+    before its predecessor's), its links and the stored bytes of what was hashed."""
+    if previous is not None and moment < previous.recorded_at:
+        moment = previous.recorded_at
+    document, jcs = seal_with_jcs(
+        {
+            **fields,
+            "seq": 1 if previous is None else previous.seq + 1,
+            "recorded_at": format_timestamp(moment),
+            "prev_hash": GENESIS_HASH if previous is None else previous.entry_hash,
+        }
+    )
+    row = {**document, "recorded_at": moment, "canonical": jcs.decode(), "version": FORMAT_VERSION}
+    return document, row
+
+
+def _learn(kept: Known, first: dict[str, Any], newest: Link) -> None:
+    """What the transaction knows after writing entries from ``first`` to ``newest``."""
+    kept.head = newest
+    if kept.oldest_known and kept.oldest_unsigned is None:
+        kept.oldest_unsigned = (first["seq"], first["recorded_at"])
 
 
 def _read_head(session: Session, kept: Known | None) -> Link | None:

@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from audit.append import COVERED_SEQ, AppendedEntry, Clock, head, known, lock_log, write_held
+from audit.append import (
+    COVERED_SEQ,
+    AppendedEntry,
+    Clock,
+    Link,
+    head,
+    known,
+    lock_log,
+    write_held,
+)
 from audit.chain import format_timestamp
 from audit.errors import EmptyLog
 from audit.keys import AuditSigningKey, b64url
@@ -135,14 +144,15 @@ def checkpoint_if_due(
     every_entries: int,
     every_seconds: float,
     origin: str,
-    newest: AuditEntry | AppendedEntry | None = None,
+    newest: AuditEntry | AppendedEntry | Link | None = None,
     frontier: Frontier | None = None,
 ) -> AuditCheckpoint | None:
     """Checkpoint the head when ``every_entries`` entries are unsigned, or the oldest unsigned
     entry is ``every_seconds`` old. Call it after ``append_entry`` in the same transaction.
 
-    ``newest`` is the entry that append_entry just returned: the head, read under the log's lock
-    that this transaction still holds, so it need not be locked and read again.
+    ``newest`` is the entry that append_entry just returned, or the newest that held entries
+    wrote: the head, written under the log's lock that this transaction still holds, so it need
+    not be locked and read again.
     """
     if newest is None:
         lock_log(session)

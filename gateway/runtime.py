@@ -83,7 +83,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     identity_keys = identity_keys_for(settings)
     audit_keys = load_audit_keys(settings)
     metrics = Metrics()
-    trail = audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock)
+    trail = replace(
+        audit_trail_for(settings, audit_keys.signing_key, identity_keys, clock),
+        on_append=lambda action: metrics.audit_appends.labels(action).inc(),
+    )
     return Runtime(
         settings=settings,
         database=database,
@@ -110,8 +113,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         sign_in=sign_in_providers(settings),
         keks=kek_ring_for(settings),
         audit_keys=audit_keys,
-        writer=BatchWriter(sessions, on_batch=metrics.writer_batches.observe),
-        trail=replace(trail, on_append=lambda action: metrics.audit_appends.labels(action).inc()),
+        writer=BatchWriter(
+            sessions, on_batch=metrics.writer_batches.observe, after_written=trail.checkpoint_after
+        ),
+        trail=trail,
         probes=load_probes(settings.policies_dir),
         metrics=metrics,
     )

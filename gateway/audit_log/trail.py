@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from audit.actions import Action
-from audit.append import AppendedEntry, append_entry
+from audit.append import AppendedEntry, Link, append_entry
 from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
 from audit.schemas import AuditDraft, Outcome
@@ -47,10 +47,18 @@ class AuditTrail:
             return None
         return pseudonym(self.identity_keys, AUDIT_DOMAIN, participant.id)
 
-    def append(self, session: Session, draft: AuditDraft) -> AppendedEntry:
-        """Append in the caller's transaction (no entry, no effect), then sign a checkpoint if due."""
+    def append(self, session: Session, draft: AuditDraft) -> AppendedEntry | None:
+        """Append in the caller's transaction (no entry, no effect), then sign a checkpoint if
+        due; while entries are held, None: the entry is sealed, and a checkpoint made, when
+        they are written (``audit.append.entries_held``)."""
         entry = append_entry(session=session, draft=draft, clock=self.clock)
         self.on_append(draft.action)
+        if entry is not None:
+            self.checkpoint_after(session, entry)
+        return entry
+
+    def checkpoint_after(self, session: Session, newest: AppendedEntry | Link) -> None:
+        """Sign a checkpoint of the log if one is due now that ``newest`` is its head."""
         checkpoint_if_due(
             session=session,
             signing_key=self.signing_key,
@@ -58,10 +66,9 @@ class AuditTrail:
             every_entries=self.checkpoint_every_entries,
             every_seconds=self.checkpoint_every_seconds,
             origin=self.origin,
-            newest=entry,
+            newest=newest,
             frontier=self.frontier,
         )
-        return entry
 
     def record(
         self,
@@ -81,7 +88,7 @@ class AuditTrail:
         decision_id: str | None = None,
         policy_revision: str | None = None,
         payload_digest: str | None = None,
-    ) -> AppendedEntry:
+    ) -> AppendedEntry | None:
         """Append one entry about ``participant`` (if any), named by its audit pseudonym."""
         return self.append(
             session,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import audit.append
@@ -17,9 +17,10 @@ from audit.append import append_entry, entries_held
 from audit.chain import GENESIS_HASH, compute_entry_hash
 from audit.checkpoint import checkpoint_if_due
 from audit.keys import AuditSigningKey
-from audit.models import AuditEntry
+from audit.models import AuditCheckpoint, AuditEntry
 from audit.query import entry_document
-from gateway.core.db import transaction
+from gateway.core.db import make_engine, make_sessionmaker, transaction
+from gateway.migrations.runner import upgrade_to_head
 from tests.audit.conftest import ORIGIN, draft
 from tests.support import SettableClock
 
@@ -234,7 +235,7 @@ def _audit_inserts(seen: list[tuple[str, bool]]) -> list[bool]:
     return [many for sql, many in seen if sql.startswith("INSERT INTO audit_entries")]
 
 
-def test_held_entries_are_written_in_one_statement_at_the_end_and_chain_as_apart(
+def test_held_entries_are_sealed_and_written_in_one_statement_at_the_end_and_chain_as_apart(
     sessions: sessionmaker[Session],
 ) -> None:
     clock = SettableClock()
@@ -246,16 +247,35 @@ def test_held_entries_are_written_in_one_statement_at_the_end_and_chain_as_apart
             held = [append_entry(session=session, draft=draft(), clock=clock) for _ in range(4)]
             assert _audit_inserts(seen) == []  # nothing written yet
         assert _audit_inserts(seen) == [True]  # one statement, many rows
-    assert [entry.seq for entry in held] == [2, 3, 4, 5]
+    assert held == [None] * 4  # their places are given when they are written
     with transaction(sessions) as session:
         stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
     assert [d["seq"] for d in stored] == [1, 2, 3, 4, 5]
     assert [compute_entry_hash(d) for d in stored] == [d["entry_hash"] for d in stored]
     assert all(b["prev_hash"] == a["entry_hash"] for a, b in itertools.pairwise(stored))
-    assert [d["entry_hash"] for d in stored[1:]] == [entry.entry_hash for entry in held]
 
 
-def test_readers_of_the_log_see_held_entries_and_checkpoints_cover_them(
+def test_a_held_entry_keeps_the_time_it_was_appended_and_never_goes_before_its_predecessor(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = SettableClock()
+    with transaction(sessions) as session:
+        append_entry(session=session, draft=draft(), clock=clock)
+    with transaction(sessions) as session, entries_held(session):
+        clock.advance(5)
+        append_entry(session=session, draft=draft(), clock=clock)
+        clock.advance(-60)  # a clock stepped back
+        append_entry(session=session, draft=draft(), clock=clock)
+        clock.advance(600)  # the block ends long after
+    with transaction(sessions) as session:
+        times = [
+            e.recorded_at for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
+        ]
+    assert times[1] - times[0] == timedelta(seconds=5)
+    assert times[2] == times[1]
+
+
+def test_readers_of_the_log_see_held_entries_and_a_due_checkpoint_is_made_once_written(
     sessions: sessionmaker[Session],
 ) -> None:
     clock, key = SettableClock(), AuditSigningKey.generate()
@@ -266,17 +286,54 @@ def test_readers_of_the_log_see_held_entries_and_checkpoints_cover_them(
         "every_seconds": 60,
         "origin": ORIGIN,
     }
-    signed = []
-    with transaction(sessions) as session, entries_held(session):
+    newest_seen: list[int] = []
+
+    def after_written(session: Session, newest: audit.append.Link) -> None:
+        newest_seen.append(newest.seq)
+        checkpoint_if_due(session=session, newest=newest, **due)
+
+    with transaction(sessions) as session, entries_held(session, after_written):
         for _ in range(4):
-            entry = append_entry(session=session, draft=draft(), clock=clock)
-            checkpoint = checkpoint_if_due(session=session, newest=entry, **due)
-            signed.append(checkpoint.seq if checkpoint else None)
-        newest = audit.append.head(session)
+            append_entry(session=session, draft=draft(), clock=clock)
+        newest = audit.append.head(session)  # a reader: what is held is written first
         assert newest is not None and newest.seq == 4
-    assert signed == [None, None, 3, None]
+        for _ in range(2):
+            append_entry(session=session, draft=draft(), clock=clock)
+    assert newest_seen == [6]
     with transaction(sessions) as session:
-        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 4
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 6
+        assert list(session.scalars(select(AuditCheckpoint.seq))) == [6]
+
+
+def test_a_block_that_appends_nothing_makes_no_checkpoint(sessions: sessionmaker[Session]) -> None:
+    called: list[object] = []
+    with transaction(sessions) as session, entries_held(session, lambda *args: called.append(args)):
+        session.execute(select(func.count()).select_from(AuditEntry))
+    assert called == []
+
+
+def test_the_logs_lock_is_taken_when_held_entries_are_written_not_at_their_append(
+    postgres_url: str,
+) -> None:
+    """Another writer appends and commits while a block holds entries; the block's entries
+    follow it in the chain."""
+    engine = make_engine(postgres_url)
+    upgrade_to_head(engine)
+    sessions = make_sessionmaker(engine)
+    clock = SettableClock()
+    try:
+        with transaction(sessions) as session, entries_held(session):
+            append_entry(session=session, draft=draft(actor_party="held"), clock=clock)
+            with transaction(sessions) as other:
+                other.execute(text("SET LOCAL lock_timeout = '2s'"))  # fails, not hangs
+                written = append_entry(session=other, draft=draft(), clock=clock)
+                assert written is not None and written.seq == 1
+        with transaction(sessions) as session:
+            stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
+    finally:
+        engine.dispose()
+    assert [(d["seq"], d["actor_party"]) for d in stored] == [(1, "uwv-leiden"), (2, "held")]
+    assert stored[1]["prev_hash"] == stored[0]["entry_hash"]
 
 
 def test_a_failed_block_drops_what_it_held_and_the_next_transaction_starts_from_the_log(
@@ -307,11 +364,12 @@ def test_a_savepoint_that_does_not_append_leaves_held_entries_alone(
 ) -> None:
     clock = SettableClock()
     with transaction(sessions) as session, entries_held(session):
-        first = append_entry(session=session, draft=draft(), clock=clock)
+        append_entry(session=session, draft=draft(), clock=clock)
         nested = session.begin_nested()
         session.execute(select(func.count()).select_from(AuditEntry))
         nested.rollback()
-        second = append_entry(session=session, draft=draft(), clock=clock)
-    assert second.prev_hash == first.entry_hash
+        append_entry(session=session, draft=draft(), clock=clock)
     with transaction(sessions) as session:
-        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 2
+        stored = [entry_document(e) for e in session.scalars(select(AuditEntry))]
+    assert [d["seq"] for d in stored] == [1, 2]
+    assert stored[1]["prev_hash"] == stored[0]["entry_hash"]

@@ -268,12 +268,12 @@ def audited(database_url: str) -> Iterator[tuple[BatchWriter, Engine]]:
     engine.dispose()
 
 
-def _appends(fails: bool = False) -> Callable[[Session], int]:
-    def unit(session: Session) -> int:
-        entry = append_entry(session=session, draft=draft(), clock=SettableClock())
+def _appends(fails: bool = False) -> Callable[[Session], str]:
+    def unit(session: Session) -> str:
+        append_entry(session=session, draft=draft(), clock=SettableClock())
         if fails:
             raise ValueError("failed after its append")
-        return entry.seq
+        return "appended"
 
     return unit
 
@@ -300,11 +300,29 @@ def test_the_audit_entries_of_a_batch_are_written_in_one_statement(
     event.listen(engine, "before_cursor_execute", note)
     try:
         futures = _one_batch(writer, *(_appends() for _ in range(4)))
-        assert [future.result(10) for future in futures] == [1, 2, 3, 4]
+        assert [future.result(10) for future in futures] == ["appended"] * 4
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert inserts == [True]
     assert _stored_chain(engine) == [1, 2, 3, 4]
+
+
+def test_once_a_batch_is_written_its_newest_entry_is_handed_on_once_for_a_checkpoint(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    newest: list[int] = []
+    writer = BatchWriter(
+        make_sessionmaker(engine), after_written=lambda _session, link: newest.append(link.seq)
+    )
+    try:
+        for future in _one_batch(writer, *(_appends() for _ in range(3))):
+            future.result(10)
+    finally:
+        writer.close()
+        engine.dispose()
+    assert newest == [3]
 
 
 def test_after_a_failure_each_unit_writes_its_own_entry_and_the_chain_holds(
@@ -312,7 +330,7 @@ def test_after_a_failure_each_unit_writes_its_own_entry_and_the_chain_holds(
 ) -> None:
     writer, engine = audited
     first, failing, last = _one_batch(writer, _appends(), _appends(fails=True), _appends())
-    assert (first.result(10), last.result(10)) == (1, 2)
+    assert (first.result(10), last.result(10)) == ("appended", "appended")
     with pytest.raises(ValueError, match="after its append"):
         failing.result(10)
     assert _stored_chain(engine) == [1, 2]
