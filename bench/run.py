@@ -87,8 +87,10 @@ def _databases(**admin_urls: str | None) -> Iterator[dict[str, str]]:
 
 
 def main() -> int:
+    import disk
+
     delay_us = _fsync_delay_us()
-    if delay_us and os.environ.get("SLOW_SYNC_US") != str(delay_us):
+    if delay_us and os.environ.get(disk.DELAY_VARIABLE) != str(delay_us):
         _on_slower_disk(delay_us)
     if not os.environ.get("BENCH_WITH_SERVICES") and not (
         os.environ.get("SCHAKEL_TEST_POSTGRES_URL") and os.environ.get("SCHAKEL_TEST_OPA_URL")
@@ -97,7 +99,6 @@ def main() -> int:
     import audit_bench
     import audit_load_bench
     import consent_history_bench
-    import disk
     import e2e_bench
     import fairness_bench
     import frozen_opa_bench
