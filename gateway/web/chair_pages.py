@@ -51,7 +51,7 @@ def _may_chair(page: Page, party: Party) -> bool:
 
 
 PAGES = party_sessions.PartyPages(
-    kind="chair", login_template="chair_login.html", login=LOGIN, home="/chair",
+    kind="chair", login=LOGIN, home="/chair",
     may_use=_may_chair,
 )  # fmt: skip
 
@@ -89,7 +89,9 @@ def _one(fields: dict[str, list[str]], name: str) -> str:
 
 @router.get("/login")
 def login_form(page: PageDep) -> Response:
-    return page.render("chair_login.html", demo=page.runtime.settings.demo_login, failed=False)
+    return party_sessions.login_form(
+        page, PAGES, demo=page.runtime.settings.demo_login, failed=False
+    )
 
 
 @router.post("/login")

@@ -30,14 +30,24 @@ MayUse = Callable[[Page, Party], bool]
 
 @dataclass(frozen=True)
 class PartyPages:
-    """A party's pages behind a demo sign-in: the session's kind, the login page's template and
-    address, where a sign-in leads, and which parties may use them."""
+    """A party's pages behind a demo sign-in: the session's kind (which also names the pages'
+    base template and words), the login page's address, where a sign-in leads, and which
+    parties may use them."""
 
     kind: Kind
-    login_template: str
     login: str
     home: str
     may_use: MayUse
+
+
+def login_form(
+    page: Page, pages: PartyPages, *, status: int = 200, demo: bool, failed: bool
+) -> Response:
+    """The demo login page of a party's pages (``party_login.html``, in their own frame)."""
+    return page.render(
+        "party_login.html", status=status, kind=pages.kind, login_path=pages.login, demo=demo,
+        failed=failed,
+    )  # fmt: skip
 
 
 def login(page: Page, fields: dict[str, list[str]], pages: PartyPages) -> Response:
@@ -47,14 +57,14 @@ def login(page: Page, fields: dict[str, list[str]], pages: PartyPages) -> Respon
     except CsrfRefused:
         return page.render("message.html", status=403, message=page.text("csrf"))
     if not page.runtime.settings.demo_login:
-        return page.render(pages.login_template, status=404, demo=False, failed=False)
+        return login_form(page, pages, status=404, demo=False, failed=False)
     party_id = (fields.get("party") or [""])[0].strip()
     with transaction(page.runtime.sessions) as session:
         signed_in = demo_sign_in(
             page, session, kind=pages.kind, party_id=party_id, may_use=pages.may_use
         )
     if signed_in is None:
-        return page.render(pages.login_template, status=401, demo=True, failed=True)
+        return login_form(page, pages, status=401, demo=True, failed=True)
     page.start(signed_in)
     return page.redirect(pages.home)
 

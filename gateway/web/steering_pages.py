@@ -41,7 +41,7 @@ def _may_read_releases(_page: Page, party: Party) -> bool:
 
 
 PAGES = party_sessions.PartyPages(
-    kind="steering", login_template="steering_login.html", login=LOGIN, home="/stuurgroep",
+    kind="steering", login=LOGIN, home="/stuurgroep",
     may_use=_may_read_releases,
 )  # fmt: skip
 
@@ -67,7 +67,9 @@ def _refused(page: Page, error: Exception) -> Response:
 
 @router.get("/login")
 def login_form(page: PageDep) -> Response:
-    return page.render("steering_login.html", demo=page.runtime.settings.demo_login, failed=False)
+    return party_sessions.login_form(
+        page, PAGES, demo=page.runtime.settings.demo_login, failed=False
+    )
 
 
 @router.post("/login")

@@ -113,6 +113,8 @@ def test_an_invited_party_sees_the_agenda_without_the_forms(world: World) -> Non
 def test_a_party_that_may_not_chair_cannot_log_in(world: World) -> None:
     response = post_form(world.client, "/chair/login", "/chair/login", party=EMPLOYER)
     assert response.status_code == 401
+    assert "Deze organisatie mag geen overleg voorzitten." in response.text
+    assert 'action="/chair/login"' in response.text
     assert world.client.get("/chair", follow_redirects=False).headers["location"] == "/chair/login"
 
 
@@ -127,3 +129,25 @@ def test_a_chairs_cookie_copied_before_logout_is_refused_afterwards(world: World
     assert client.get("/chair", follow_redirects=False).headers["location"] == "/chair/login"
     sign_ins = [e for e in world.audit_entries() if e.action == "officer.sign_in"]
     assert [(e.actor_party, e.outcome) for e in sign_ins] == [(CHAIR, "ok")]
+
+
+@pytest.mark.parametrize(
+    ("login", "says"),
+    [
+        ("/chair/login", "Inloggen als voorzitter kan hier nog niet."),
+        ("/stuurgroep/login", "Inloggen voor de stuurgroep kan hier nog niet."),
+    ],
+)
+def test_without_the_demo_sign_in_a_partys_login_page_says_so_and_shows_no_form(
+    tmp_path: Path, login: str, says: str
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "var",
+        public_url="http://testserver",
+        demo_login=False,
+    )
+    with conference_world(settings) as running:
+        page = running.client.get(login)
+    assert page.status_code == 200
+    assert says in page.text and f'action="{login}"' not in page.text
