@@ -21,15 +21,18 @@ from tests.web.pages import post_form
 BSN_LIKE = re.compile(r"(?<![0-9a-f])9999000[0-9]{2}(?![0-9a-f])")
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    settings = Settings(
+def _settings(tmp_path: Path, *, demo_login: bool = True) -> Settings:
+    return Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "var",
         public_url="http://testserver",
-        demo_login=True,
+        demo_login=demo_login,
     )
-    with conference_world(settings) as running:
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with conference_world(_settings(tmp_path)) as running:
         yield running
 
 
@@ -141,13 +144,7 @@ def test_a_chairs_cookie_copied_before_logout_is_refused_afterwards(world: World
 def test_without_the_demo_sign_in_a_partys_login_page_says_so_and_shows_no_form(
     tmp_path: Path, login: str, says: str
 ) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "var",
-        public_url="http://testserver",
-        demo_login=False,
-    )
-    with conference_world(settings) as running:
+    with conference_world(_settings(tmp_path, demo_login=False)) as running:
         page = running.client.get(login)
     assert page.status_code == 200
     assert says in page.text and f'action="{login}"' not in page.text
