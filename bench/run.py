@@ -135,7 +135,7 @@ def main() -> int:
         print(f"load average after {name}: {loads[-1]}", flush=True)
 
     if "policy" in selected:
-        record("policy", *policy_bench.run(opa_url, n=300 if quick else 2000))
+        record("policy", *policy_bench.run(opa_url, n=300 if quick else 10_000))
     servers = {name: url for name, url in (("PostgreSQL fsync on", durable),
                                            ("PostgreSQL fsync off", fast)) if url}  # fmt: skip
     if "audit" in selected:
