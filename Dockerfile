@@ -13,6 +13,8 @@ COPY notice ./notice
 COPY dbtypes ./dbtypes
 COPY fhirsystems ./fhirsystems
 COPY suppression ./suppression
+COPY monitoring ./monitoring
+COPY bsn ./bsn
 COPY policies ./policies
 RUN pip install --no-cache-dir . \
     && useradd --system --home /var/lib/schakel --create-home schakel

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -20,22 +19,12 @@ from audit.actions import Action
 from audit.actions import Outcome as Outcome  # callers import it with the draft
 from audit.errors import InvalidAuditQuery
 from audit.fields import BY_NAME, DOCUMENT_FIELDS, Kind, width
+from bsn import redact_bsns
 from dbtypes import MAX_JSON_INT
 
 ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*$"
 HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 MAX_PAGE = 500
-
-# A BSN stands alone as nine digits; digits inside a token (a hex pseudonym, a uuid) are no BSN.
-_NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z-])\d{9}(?![0-9A-Za-z-])")
-
-
-def passes_eleven_test(digits: str) -> bool:
-    """The BSN 11-proof (elfproef): weights 9..2 and -1; 8-digit numbers get a leading zero."""
-    number = digits.zfill(9)
-    total = sum(int(d) * w for d, w in zip(number[:8], range(9, 1, -1), strict=True))
-    total -= int(number[8])
-    return total % 11 == 0 and number != "000000000"
 
 
 def _refuse_bsn(value: str | None, field: str) -> str | None:
@@ -43,13 +32,6 @@ def _refuse_bsn(value: str | None, field: str) -> str | None:
     if value is not None and redact_bsns(value) != value:
         raise ValueError(f"{field} looks like it holds a BSN; audit entries never do")
     return value
-
-
-def redact_bsns(text: str) -> str:
-    """Free text (a reason) keeps its meaning but loses anything that passes for a BSN."""
-    return _NINE_DIGITS.sub(
-        lambda match: "[redacted]" if passes_eleven_test(match.group(0)) else match.group(0), text
-    )
 
 
 def _fits(name: str) -> Any:

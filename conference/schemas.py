@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bsn import NO_BSN
+
 # Catalogue names and party ids start with a letter, so no number (and no BSN) passes as one.
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")
@@ -17,8 +19,8 @@ Name = Annotated[
 # At least one visible character, by the same rule in the document's regex dialect (ECMA-262)
 # and the validator's.
 VISIBLE = r"[^\s\x85\x1c-\x1f\uFEFF]"
-Note = Annotated[str, StringConstraints(max_length=500)]
-Advice = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=VISIBLE)]
+Note = Annotated[str, StringConstraints(max_length=500), NO_BSN]
+Advice = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=VISIBLE), NO_BSN]
 
 
 class Answer(StrEnum):

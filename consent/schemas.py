@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from bsn import NO_BSN
+
 # Catalogue names and party ids start with a letter, so no number (and no BSN) passes as one.
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9._-]*$")
@@ -61,7 +63,7 @@ class ConsentAmendment(BaseModel):
 class Revocation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str, NO_BSN] | None = Field(default=None, max_length=500)
 
 
 @dataclass(frozen=True)

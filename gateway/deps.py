@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from audit.schemas import redact_bsns
+from bsn import redact_bsns
 from gateway.auth.access_tokens import (
     Caller,
     VerifiedToken,

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from adapters.errors import PayloadError
+from bsn import BSN_IN_TEXT
 from conference.errors import (
     ConferenceConflict,
     ConferenceError,
@@ -277,8 +278,9 @@ async def _payload_error(request: Request, error: PayloadError) -> JSONResponse:
 
 
 # Errors of a rule written in code (the 11-proof, "exactly one of"): the request has the
-# documented form but breaks a rule the schema cannot state, so it is 422, not 400.
-RULE_ERRORS = frozenset({"value_error", "assertion_error"})
+# documented form but breaks a rule the schema cannot state, so it is 422, not 400; so does a
+# number passing for a BSN in free text.
+RULE_ERRORS = frozenset({"value_error", "assertion_error", BSN_IN_TEXT})
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bsn import NO_BSN
 from dbtypes import MAX_JSON_INT
 
 # Catalogue names and party ids start with a letter, so no number (and no BSN) passes as one.
@@ -18,9 +19,10 @@ Name = Annotated[
 # At least one visible character, by the same rule in the document's regex dialect (ECMA-262)
 # and the validator's: a text of spaces and control characters only is refused alike.
 VISIBLE = r"[^\s\x85\x1c-\x1f\uFEFF]"
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
-Description = Annotated[str, StringConstraints(max_length=2000)]
-Contact = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE)]
+# Free text other parties read never holds a BSN (NO_BSN).
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE), NO_BSN]
+Description = Annotated[str, StringConstraints(max_length=2000), NO_BSN]
+Contact = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE), NO_BSN]
 
 
 class ItemKind(StrEnum):

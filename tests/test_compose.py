@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,13 @@ def test_dockerfile_runs_as_an_unprivileged_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11\.\d+-slim", dockerfile, re.MULTILINE)
     assert "\nUSER schakel\n" in dockerfile
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    """``pip install .`` in the image finds only what was copied: a package left out is an
+    image that fails at its first import."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    included = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.removesuffix("*") for pattern in included}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.MULTILINE))
+    assert packages <= copied, f"not copied into the image: {sorted(packages - copied)}"

@@ -53,6 +53,7 @@ from audit.schemas import (
     OversightScope,
     WitnessView,
 )
+from bsn import is_valid_bsn
 from consent.schemas import ConsentView
 from consent.service import list_consents
 from gateway.audit_log.grounds import ConsentGround, grounds
@@ -61,7 +62,6 @@ from gateway.auth.access_tokens import Caller
 from gateway.auth.roles import OFFICER_ROLE, OFFICER_ROLES, REGIONAL_OFFICER_ROLE
 from gateway.core.db import transaction
 from gateway.errors import Conflict, ForbiddenOnRecord, InvalidInput, NotFound, NotFoundOnRecord
-from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import DomainPseudonym, Participant
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, pseudonym
 from gateway.registry.service import find_party

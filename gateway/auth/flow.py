@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from audit.actions import Action
-from audit.schemas import Outcome, redact_bsns
+from audit.schemas import Outcome
+from bsn import is_valid_bsn, redact_bsns
 from gateway.auth.access_tokens import issue_access_token
 from gateway.auth.client_assertion import (
     ASSERTION_TYPE,
@@ -25,7 +26,6 @@ from gateway.auth.client_assertion import (
 from gateway.auth.oidc import SignInRefused
 from gateway.auth.sign_in_providers import OfficerProvider
 from gateway.errors import GatewayError
-from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
 from gateway.registry.models import Party

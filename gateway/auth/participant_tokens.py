@@ -18,8 +18,8 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OKPKey
 
+from bsn import is_valid_bsn
 from gateway.errors import AuthenticationFailed
-from gateway.identity.bsn import is_valid_bsn
 from gateway.settings import Settings
 
 PARTICIPANT_ALGORITHMS = ["ES256", "ES384", "EdDSA", "Ed25519", "PS256", "RS256"]

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
+from bsn import is_valid_bsn
 from consent.service import consents_in_force
 from gateway.cli.common import cli_notifier, cli_settings, fail, migrated_engine
 from gateway.core.clock import system_clock
 from gateway.core.db import make_sessionmaker, transaction
-from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.erasure import erase as erase_participant
 from gateway.identity.models import Participant
 from gateway.identity.vault import AUDIT_DOMAIN, find_by_bsn, find_by_pseudonym, pseudonym

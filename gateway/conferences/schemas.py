@@ -6,14 +6,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from bsn import NO_BSN
 from conference.schemas import Answer, GivenBy, ObstacleFound, OutcomeDraft, RepresentativeRole
 from gateway.core.dates import Day, Moment
 from gateway.disclosures.schemas import DisclosedCategory, Name, Withheld
 from gateway.identity.subjects import SubjectRef
 from gateway.plans.schemas import InvolvementView
-from plan.schemas import Description, ItemView, Title
+from plan.schemas import VISIBLE, Description, ItemView, Title
 
 CONFERENCE_PURPOSE = "case-conference"
 CaseId = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
@@ -58,7 +66,9 @@ class RecordedAnswer(BaseModel):
     answer: Answer
     given_by: Literal[GivenBy.PROFESSIONAL, GivenBy.REPRESENTATIVE] = GivenBy.PROFESSIONAL
     representative_role: RepresentativeRole | None = None
-    evidence_ref: str = Field(min_length=1, max_length=500, description="The signed form")
+    evidence_ref: Annotated[
+        str, StringConstraints(min_length=1, max_length=500, pattern=VISIBLE), NO_BSN
+    ] = Field(description="The signed form")
     parties: list[Name] | None = Field(default=None, max_length=31)
     categories: list[Name] | None = Field(default=None, max_length=16)
 

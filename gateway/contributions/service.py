@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from adapters.protocol import CanonicalContribution, DroppedItem, ParsedPayload, SubjectIdentifier
+from bsn import is_valid_bsn
 from gateway.auth.access_tokens import Caller
 from gateway.contributions.schemas import AcceptedItem, DroppedItemView
 from gateway.core.catalogue import Catalogue
 from gateway.errors import GatewayError, InvalidInput
-from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol, find_by_pseudonym

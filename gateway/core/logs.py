@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from audit.schemas import redact_bsns
+from bsn import redact_bsns
 from gateway.settings import LogFormat
 
 _SECRET_KEYS = {"authorization", "client_assertion", "access_token", "bsn", "password"}

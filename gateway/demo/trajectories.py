@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from adapters.vocabulary import TRAJECTORY_METHODS, TRAJECTORY_MILESTONES
+from bsn import is_valid_bsn
 from consent.schemas import ConsentTerms
 from gateway.auth.access_tokens import Caller
 from gateway.consents.flow import give
 from gateway.contributions.flow import contribute
 from gateway.demo.seed import DEMO_PARTICIPANTS
-from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.vault import find_by_bsn
 from gateway.registry.service import find_party
 from gateway.runtime import Runtime

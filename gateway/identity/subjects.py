@@ -18,9 +18,9 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from bsn import is_valid_bsn
 from dbtypes.rows import plain_rows
 from gateway.auth.access_tokens import Caller
-from gateway.identity.bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.vault import (
     ID_BY_BSN_INDEX,

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.identity.bsn import is_valid_bsn
+from bsn import is_valid_bsn
 from gateway.identity.keys import IdentityKeys
 from gateway.identity.models import DomainPseudonym, Participant
 

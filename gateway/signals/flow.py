@@ -147,7 +147,8 @@ def consent_to_coordination(
             grantee_kind=grantee_kind(runtime, session, party), vocabulary=vocabulary(runtime),
             clock=runtime.clock,
         )  # fmt: skip
-        shown = consents.view_of(session=session, consent=consent, at=now)
+        # Seen as of now, after the grant: the consent is in force from its own moment.
+        shown = consents.view_of(session=session, consent=consent, at=runtime.clock())
         runtime.trail.record(
             session, trace_id=trace_id, actor_party=PARTICIPANT_ACTOR,
             actor_domain=PARTICIPANT_ACTOR, action=Action.CONSENT_GRANT, outcome=Outcome.OK,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.plans.helpers import (
     query_plan,
     signal,
 )
+from tests.support import SettableClock
 
 
 def _stable(problem: dict[str, Any]) -> dict[str, Any]:
@@ -264,3 +266,38 @@ def test_a_plan_query_outside_the_tokens_purposes_is_refused_and_audited(
         assert response.status_code == 403
         last = world.audit_entries()[-1]
         assert (last.action, last.outcome, last.actor_party) == ("deny", "deny", UWV)
+
+
+def test_free_text_that_names_a_participant_by_bsn_is_refused_with_its_pointer(
+    settings: Settings,
+) -> None:
+    """Partners read a signal's contact and a plan item's text: no BSN may ride along in them."""
+    with plan_world(settings) as world:
+        body = {"subject": {"bsn": SAM}, "purpose": "reintegration", "contact": f"bsn {NOOR}"}
+        refused = world.client.post("/v1/signals", json=body, headers=headers(world, GGZ))
+        assert refused.status_code == 422, refused.text
+        assert [error["pointer"] for error in refused.json()["errors"]] == ["#/contact"]
+        assert NOOR not in refused.text
+        signal(world, GGZ, SAM)
+        grouped = " ".join((NOOR[:3], NOOR[3:6], NOOR[6:]))
+        action = add_action(world, GGZ, SAM, f"Call the client ({grouped})")
+        assert action.status_code == 422, action.text
+        assert [error["pointer"] for error in action.json()["errors"]] == ["#/title"]
+        feed = world.client.get("/v1/signals/feed", headers=headers(world, UWV)).json()
+        assert all(NOOR not in str(note) for note in feed["notifications"])
+
+
+def test_a_coordination_consent_is_shown_in_force_when_the_clock_moves_on(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer shows the consent as it stands after the grant, not before (pending)."""
+    with plan_world(settings) as world:
+        signal(world, GEMEENTE, SAM)
+
+        def ticking(clock: SettableClock) -> datetime:
+            clock.advance(0.001)
+            return clock.now
+
+        monkeypatch.setattr(SettableClock, "__call__", ticking)
+        [consent] = coordinate(world, SAM, [GEMEENTE]).json()["consents"]
+        assert consent["status"] == "active"
