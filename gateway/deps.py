@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,7 +19,7 @@ from gateway.auth.access_tokens import (
     verify_bearer,
 )
 from gateway.core.clock import Clock
-from gateway.core.db import read_transaction, transaction
+from gateway.core.db import read_transaction, transaction_for_request
 from gateway.errors import ActingUserRequired, InvalidInput
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
@@ -35,9 +35,14 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request, committed by the gateway when the handler returns."""
-    with transaction(runtime.sessions) as session:
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """One transaction per request, committed by the gateway when the handler returns.
+
+    The body is read first: a client slow to send it must not hold SQLite's turn to write,
+    which the transaction then waits for on the event loop (transaction_for_request).
+    """
+    await request.body()
+    async with transaction_for_request(runtime.sessions) as session:
         yield session
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from adapters.errors import PayloadError
@@ -79,6 +80,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NoticeError, _notice_error)  # type: ignore[arg-type]
     app.add_exception_handler(PolicyEngineUnavailable, _policy_engine_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(WriterTimeout, _database_busy)  # type: ignore[arg-type]
+    app.add_exception_handler(ClientDisconnect, _client_gone)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(InterfaceError, _database_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
@@ -135,6 +137,18 @@ async def _database_busy(request: Request, error: WriterTimeout) -> JSONResponse
         detail="the database did not take this request in time; nothing was changed",
         request=request,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+async def _client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+    """The connection closed before the body arrived: nothing was read, nobody to answer."""
+    log.info("client closed the connection before its request body arrived", path=request.url.path)
+    return problem_response(
+        400,
+        slug="request-incomplete",
+        title="Request incomplete",
+        detail="the connection closed before the request's body arrived; nothing was changed",
+        request=request,
     )
 
 

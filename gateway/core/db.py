@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+    suppress,
+)
+from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+import anyio
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -41,14 +50,18 @@ class WriterGate:
     wait long after the lock is free, and tails grow to seconds. Queuing here first hands the
     turn over the moment the previous transaction ends, first come first served; the busy
     timeout stays as the fallback for other processes (the CLI) on the same file.
+
+    The turn belongs to a context (contextvars), not to a thread: a request takes it on the
+    event loop (:meth:`acquire_async`, no worker thread waits) and its handler, run on any
+    worker thread with a copy of the request's context, holds it; a thread that takes it with
+    :meth:`acquire` holds it in its own context.
     """
 
     def __init__(self, timeout: float = _BUSY_TIMEOUT_SECONDS) -> None:
         self._timeout = timeout
         self._mutex = threading.Lock()
-        self._waiting: deque[threading.Lock] = deque()
+        self._waiting: deque[_Waiter] = deque()
         self._held = False
-        self._holder: int | None = None
 
     @property
     def queued(self) -> int:
@@ -56,26 +69,49 @@ class WriterGate:
         return len(self._waiting)
 
     def held_here(self) -> bool:
-        """True when the current thread holds the turn (a nested transaction must not queue)."""
-        return self._holder == threading.get_ident()
+        """True when this context holds the turn (a nested transaction must not queue)."""
+        return self in _TURNS_HELD.get()
 
     def acquire(self, timeout: float | None = None) -> None:
         """Wait for the turn to write; WriterTimeout after ``timeout`` (the gate's own by default)."""
         timeout = self._timeout if timeout is None else timeout
+        turn = self._take_or_queue(_ThreadWaiter)
+        if turn is not None and not turn.lock.acquire(timeout=timeout):
+            self._leave_queue(turn, timeout)
+        _TURNS_HELD.set((*_TURNS_HELD.get(), self))
+
+    async def acquire_async(self, timeout: float | None = None) -> None:
+        """:meth:`acquire` for a coroutine: it waits on the event loop, holding no thread."""
+        timeout = self._timeout if timeout is None else timeout
+        turn = self._take_or_queue(partial(_TaskWaiter, asyncio.get_running_loop()))
+        if turn is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(turn.handed), timeout)
+            except TimeoutError:
+                self._leave_queue(turn, timeout)
+            except asyncio.CancelledError:
+                with suppress(WriterTimeout):
+                    self._leave_queue(turn, 0)
+                    self.release()  # handed over as the wait was cancelled: pass it on
+                raise
+        _TURNS_HELD.set((*_TURNS_HELD.get(), self))
+
+    def _take_or_queue(self, waiter: Callable[[], _W]) -> _W | None:
+        """None when the turn was free and is now taken, else the waiter queued for it."""
         with self._mutex:
             if not self._held:
                 self._held = True
-                self._holder = threading.get_ident()
-                return
-            turn = threading.Lock()
-            turn.acquire()
+                return None
+            turn = waiter()
             self._waiting.append(turn)
-        if not turn.acquire(timeout=timeout):
-            with self._mutex:
-                if turn in self._waiting:  # not handed over while the wait timed out
-                    self._waiting.remove(turn)
-                    raise WriterTimeout(f"no turn to write within {timeout:.0f} s")
-        self._holder = threading.get_ident()
+            return turn
+
+    def _leave_queue(self, turn: _Waiter, timeout: float) -> None:
+        """After a wait ended without a hand-over: WriterTimeout, unless it came just now."""
+        with self._mutex:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+                raise WriterTimeout(f"no turn to write within {timeout:.0f} s")
 
     def __enter__(self) -> None:
         self.acquire()
@@ -84,12 +120,50 @@ class WriterGate:
         self.release()
 
     def release(self) -> None:
+        """End the turn, in the context that took it, and hand it to the first in the queue."""
+        _TURNS_HELD.set(tuple(gate for gate in _TURNS_HELD.get() if gate is not self))
         with self._mutex:
-            self._holder = None
             if self._waiting:
-                self._waiting.popleft().release()  # handed over: the gate stays held
+                self._waiting.popleft().hand_over()  # the gate stays held
             else:
                 self._held = False
+
+
+class _Waiter(Protocol):
+    def hand_over(self) -> None: ...
+
+
+_W = TypeVar("_W", bound=_Waiter)
+
+
+class _ThreadWaiter:
+    """A thread's place in the queue: a lock it sleeps on until the turn is handed over."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+
+    def hand_over(self) -> None:
+        self.lock.release()
+
+
+class _TaskWaiter:
+    """A coroutine's place in the queue: a future resolved on its own event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.handed: asyncio.Future[None] = loop.create_future()
+
+    def hand_over(self) -> None:
+        self._loop.call_soon_threadsafe(self._resolve)
+
+    def _resolve(self) -> None:
+        if not self.handed.done():
+            self.handed.set_result(None)
+
+
+# The gates whose turn this context holds (see WriterGate).
+_TURNS_HELD: ContextVar[tuple[WriterGate, ...]] = ContextVar("schakel_turns_held", default=())
 
 
 _WRITER_GATES: weakref.WeakKeyDictionary[Engine, WriterGate] = weakref.WeakKeyDictionary()
@@ -173,8 +247,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
     On SQLite the transaction first waits for its turn at the engine's WriterGate.
     """
-    bind = factory.kw.get("bind")
-    gate = _WRITER_GATES.get(bind) if isinstance(bind, Engine) else None
+    gate = _gate_of(factory)
     turn: AbstractContextManager[None] = (
         gate if gate is not None and not gate.held_here() else nullcontext()
     )
@@ -187,6 +260,49 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
                 kept = error
         if kept is not None:
             raise kept
+
+
+@asynccontextmanager
+async def transaction_for_request(factory: sessionmaker[Session]) -> AsyncIterator[Session]:
+    """:func:`transaction` for a coroutine whose work runs on worker threads (a request).
+
+    On SQLite the turn to write is waited for on the event loop, so that no worker thread
+    sits waiting while the holder of the turn needs one to finish. The session begins on its
+    first statement, on whichever thread runs it; the commit or rollback runs on a thread of
+    its own, shielded from cancellation, so a turn is always given back.
+    """
+    gate = _gate_of(factory)
+    if gate is not None and not gate.held_here():
+        await gate.acquire_async()
+    else:
+        gate = None
+    try:
+        unit = transaction(factory)
+        session = unit.__enter__()  # no I/O: the session begins on its first statement
+        try:
+            yield session
+        except BaseException as error:
+            with anyio.CancelScope(shield=True):
+                suppressed = await anyio.to_thread.run_sync(
+                    unit.__exit__, type(error), error, error.__traceback__,
+                    limiter=anyio.CapacityLimiter(1),
+                )  # fmt: skip
+            if not suppressed:
+                raise
+        else:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(
+                    unit.__exit__, None, None, None, limiter=anyio.CapacityLimiter(1)
+                )
+    finally:
+        if gate is not None:
+            gate.release()
+
+
+def _gate_of(factory: sessionmaker[Session]) -> WriterGate | None:
+    """The writer gate of a SQLite session factory's engine; None for PostgreSQL."""
+    bind = factory.kw.get("bind")
+    return _WRITER_GATES.get(bind) if isinstance(bind, Engine) else None
 
 
 @contextmanager
