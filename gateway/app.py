@@ -16,7 +16,11 @@ from gateway.auth import api as auth_api
 from gateway.conferences import api as conferences_api
 from gateway.consents import api as consents_api
 from gateway.contributions import api as contributions_api
-from gateway.core.middleware import BodySizeLimitMiddleware, TraceMiddleware
+from gateway.core.middleware import (
+    BodySizeLimitMiddleware,
+    JsonTextGuardMiddleware,
+    TraceMiddleware,
+)
 from gateway.core.periodic import Periodic
 from gateway.demo import api as demo_api
 from gateway.disclosures import api as disclosures_api
@@ -112,6 +116,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    app.add_middleware(JsonTextGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TraceMiddleware, metrics=runtime.metrics, api_version=API_VERSION)
     # Routers are tried in this order on every request, each matching its routes in turn:

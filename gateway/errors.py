@@ -38,6 +38,14 @@ class InvalidInput(GatewayError):
     title = "Invalid input"
 
 
+class PayloadTooLarge(GatewayError):
+    """The request body is over the gateway's limit (``SCHAKEL_MAX_BODY_BYTES``)."""
+
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
 class ActingUserRequired(GatewayError):
     """A request that reads case data names no professional acting (NEN 7513)."""
 

@@ -118,6 +118,11 @@ COMMON: dict[int, str] = {
 RESPONSE_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
 # Schemas with a rule in code that JSON Schema cannot state; a body that holds one can be a 422.
 RULE_BOUND = {"SubjectRef": "A BSN that fails the 11-proof (the rule in code behind `bsn`)"}
+# What any JSON body can break that its schema does not say (gateway.core.middleware, bsn).
+TEXT_RULES = (
+    "Text in the body holds a NUL character (`\\u0000`), or free text holds a number that "
+    "passes for a BSN (`errors` names where)"
+)
 
 
 def fhir_schema(resource_type: str) -> dict[str, Any]:
@@ -181,6 +186,7 @@ def document(app: FastAPI, *, public_url: str, contact: dict[str, str]) -> dict[
     for route, _method, operation in _operations(app, spec):
         _complete(operation, _needs(route))
         _rule_bound_input(operation, schemas)
+        _text_rules(operation)
     spec["paths"] = _relative_to_servers(spec["paths"], public_url.rstrip("/"))
     _collapse_nullable(spec)
     return spec
@@ -276,6 +282,23 @@ def _rule_bound_input(operation: dict[str, Any], schemas: dict[str, Any]) -> Non
                 "content": {PROBLEM_JSON: {"schema": PROBLEM}},
             }
             operation["responses"] = dict(sorted(operation["responses"].items()))
+
+
+def _text_rules(operation: dict[str, Any]) -> None:
+    """422 on every operation that takes a JSON body: its text may break TEXT_RULES."""
+    media_types = operation.get("requestBody", {}).get("content", {})
+    if not any(media == "application/json" or media.endswith("+json") for media in media_types):
+        return
+    responses = operation["responses"]
+    if "422" in responses:
+        responses["422"]["description"] += f". {TEXT_RULES}"
+        return
+    responses["422"] = {
+        "description": TEXT_RULES,
+        "headers": dict(VERSION_HEADER),
+        "content": {PROBLEM_JSON: {"schema": PROBLEM}},
+    }
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 def _reachable(node: Any, schemas: dict[str, Any], seen: set[str]) -> set[str]:

@@ -355,6 +355,8 @@ def _field_problem(item: Any) -> dict[str, str]:
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    if isinstance(error.__cause__, GatewayError):  # raised while FastAPI read the body (a 413)
+        return await _gateway_error(request, error.__cause__)
     status = HTTPStatus(error.status_code)
     detail = error.detail if isinstance(error.detail, str) else status.description
     headers = dict(error.headers) if error.headers else {}

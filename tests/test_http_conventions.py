@@ -88,6 +88,47 @@ def test_oversized_body_is_refused_with_413(client: TestClient) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_an_oversized_body_sent_in_chunks_is_refused_with_413(client: TestClient) -> None:
+    """No Content-Length to refuse it by: the limit is met while the body is read."""
+    chunks = iter([b'{"purpose": "', b"x" * (1024 * 1024), b'"}'])
+    response = client.post(
+        "/test/probe", content=chunks, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["detail"].startswith("the request body exceeds")
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        (b'{"purpose": "re\\u0000integration", "categories": ["a"]}', "#/purpose"),
+        (b'{"purpose": "x", "categories": ["a", "\\u0000"]}', "#/categories/1"),
+        (b'{"purpose": "x", "categories": ["a"], "a/b\\u0000": 1}', "#/a~1b\x00"),
+    ],
+)
+def test_a_nul_character_in_json_text_is_refused_with_its_pointer(
+    client: TestClient, body: bytes, pointer: str
+) -> None:
+    """PostgreSQL cannot store NUL in text, SQLite would keep it: refused before any handler."""
+    response = client.post(
+        "/test/probe", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {"pointer": pointer, "detail": "text must not contain the NUL character (\\u0000)"}
+    ]
+
+
+def test_an_escaped_backslash_before_u0000_is_no_nul(client: TestClient) -> None:
+    body = b'{"purpose": "C:\\\\u0000", "categories": ["a"]}'
+    response = client.post(
+        "/test/probe", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"ok": "C:\\u0000"}
+
+
 def test_caller_trace_id_is_kept_and_propagated(
     client: TestClient, capsys: pytest.CaptureFixture[str]
 ) -> None:

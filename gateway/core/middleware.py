@@ -1,9 +1,11 @@
-"""ASGI middleware: trace context and access log on every request, and a cap on body size."""
+"""ASGI middleware: trace context and access log on every request, a cap on body size, and no
+NUL characters in a JSON body's text."""
 
 from __future__ import annotations
 
 import time
 
+import orjson
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -11,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.metrics import Metrics
 from gateway.core.tracing import continue_trace
+from gateway.errors import PayloadTooLarge
 from gateway.problems import problem_response
 
 access_log = structlog.get_logger("gateway.access")
@@ -87,24 +90,113 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    raise PayloadTooLarge(self._detail)  # a handler reading it answers 413
             return message
 
         try:
             await self.app(scope, counting_receive, send)
-        except BodyTooLarge:
+        except PayloadTooLarge:
             await self._too_large(scope, receive, send)
+
+    @property
+    def _detail(self) -> str:
+        return f"the request body exceeds {self.max_bytes} bytes"
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
             413,
-            slug="payload-too-large",
-            title="Payload too large",
-            detail=f"the request body exceeds {self.max_bytes} bytes",
+            slug=PayloadTooLarge.slug,
+            title=PayloadTooLarge.title,
+            detail=self._detail,
             request=Request(scope, receive),
         )
         await response(scope, receive, send)
 
 
-class BodyTooLarge(Exception):
-    """Raised inside a request whose streamed body grew past the limit."""
+class JsonTextGuardMiddleware:
+    """Refuse a JSON body whose text holds a NUL character, naming where, before any handler.
+
+    PostgreSQL cannot store NUL in text and SQLite would keep it silently; no field of the API
+    has a use for it. JSON can only carry it escaped, so the body is searched for the escape
+    and parsed only when it is there (a backslash escaped before ``u0000`` is not a NUL).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_json(Headers(scope=scope).get("content-type")):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        message = await receive()
+        while message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+            message = await receive()
+        body = b"".join(chunks)
+        pointer = nul_pointer(body) if _NUL_ESCAPE in body else None
+        if pointer is not None:
+            detail = "text must not contain the NUL character (\\u0000)"
+            response = problem_response(
+                422,  # a rule beyond the document's schema, which allows any text
+                slug="invalid-input",
+                title="Invalid input",
+                detail=f"{pointer}: {detail}",
+                request=Request(scope),
+                errors=[{"pointer": pointer, "detail": detail}],
+            )
+            await response(scope, receive, send)
+            return
+        if message["type"] == "http.request":
+            message = {"type": "http.request", "body": body, "more_body": False}
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return message
+
+        await self.app(scope, replay, send)
+
+
+_NUL_ESCAPE = b"\\u0000"
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def nul_pointer(body: bytes) -> str | None:
+    """The JSON pointer (RFC 6901) of the first key or string in ``body`` holding NUL, if any;
+    None for a body that is no JSON (its handler refuses it as such)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return _first_nul(document, "#")
+
+
+def _first_nul(value: object, pointer: str) -> str | None:
+    if isinstance(value, str):
+        return pointer if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+            if "\x00" in key:
+                return inner
+            found = _first_nul(item, inner)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_nul(item, f"{pointer}/{index}")
+            if found is not None:
+                return found
+    return None
