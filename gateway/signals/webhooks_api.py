@@ -37,6 +37,11 @@ class EndpointRegistration(BaseModel):
     @classmethod
     def _reachable_safely(cls, url: AnyHttpUrl) -> AnyHttpUrl:
         """No plain http across a network, and no private or link-local address literals (SSRF)."""
+        if url.username is not None or url.password is not None:
+            raise ValueError(
+                "a webhook URL carries no user or password: it is kept in the audit log, and a "
+                "receiver knows a delivery by its webhook-signature"
+            )
         host = (url.host or "").strip("[]")
         loopback = host == "localhost" or _is_ip(host, "is_loopback")
         if url.scheme != "https" and not loopback:

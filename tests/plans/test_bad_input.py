@@ -205,6 +205,8 @@ def test_the_plan_package_imports_no_other_package_of_schakel() -> None:
         ("https://192.168.10.20/hooks", False),
         ("https://169.254.169.254/latest/meta-data", False),
         ("https://[fd00::1]/hooks", False),
+        ("https://hooks:secret@hooks.example.org/schakel", False),
+        ("https://hooks@hooks.example.org/schakel", False),
     ],
 )
 def test_webhook_receivers_need_https_and_a_public_address(
