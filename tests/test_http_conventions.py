@@ -104,6 +104,7 @@ def test_an_oversized_body_sent_in_chunks_is_refused_with_413(client: TestClient
         (b'{"purpose": "re\\u0000integration", "categories": ["a"]}', "#/purpose"),
         (b'{"purpose": "x", "categories": ["a", "\\u0000"]}', "#/categories/1"),
         (b'{"purpose": "x", "categories": ["a"], "a/b\\u0000": 1}', "#/a~1b\x00"),
+        (b'{"purpose": "\\ud800\\u0000", "categories": ["a"]}', "#/purpose"),  # lone surrogate
     ],
 )
 def test_a_nul_character_in_json_text_is_refused_with_its_pointer(
@@ -118,6 +119,18 @@ def test_a_nul_character_in_json_text_is_refused_with_its_pointer(
     assert response.json()["errors"] == [
         {"pointer": pointer, "detail": "text must not contain the NUL character (\\u0000)"}
     ]
+
+
+def test_a_nul_nested_deeper_than_the_parser_goes_is_refused_not_a_500(
+    client: TestClient,
+) -> None:
+    depth = 5000
+    body = b'{"purpose": ' + b"[" * depth + b'"\\u0000"' + b"]" * depth + b"}"
+    response = client.post(
+        "/test/probe", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code in {400, 422}, response.text
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_an_escaped_backslash_before_u0000_is_no_nul(client: TestClient) -> None:

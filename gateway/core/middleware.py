@@ -3,9 +3,9 @@ NUL characters in a JSON body's text."""
 
 from __future__ import annotations
 
+import json
 import time
 
-import orjson
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -174,29 +174,28 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def nul_pointer(body: bytes) -> str | None:
-    """The JSON pointer (RFC 6901) of the first key or string in ``body`` holding NUL, if any;
-    None for a body that is no JSON (its handler refuses it as such)."""
+    """The JSON pointer (RFC 6901) of a key or string in ``body`` holding NUL, if any;
+    None for a body that is no JSON (its handler refuses it as such). Parsed as the handlers
+    parse it (the standard library's parser, which also takes lone surrogates), and walked
+    without recursion, however deep it nests."""
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
         return None
-    return _first_nul(document, "#")
-
-
-def _first_nul(value: object, pointer: str) -> str | None:
-    if isinstance(value, str):
-        return pointer if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
-            if "\x00" in key:
-                return inner
-            found = _first_nul(item, inner)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _first_nul(item, f"{pointer}/{index}")
-            if found is not None:
-                return found
+    pending: list[tuple[str, object]] = [("#", document)]
+    while pending:
+        pointer, value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return pointer
+        elif isinstance(value, dict):
+            members = []
+            for key, item in value.items():
+                inner = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+                if "\x00" in key:
+                    return inner
+                members.append((inner, item))
+            pending.extend(reversed(members))  # document order: the first member is next
+        elif isinstance(value, list):
+            pending.extend(reversed([(f"{pointer}/{i}", item) for i, item in enumerate(value)]))
     return None
