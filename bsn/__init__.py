@@ -12,7 +12,7 @@ import re
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-_NINE_DIGITS_ONLY = re.compile(r"^[0-9]{9}$")
+_NINE_DIGITS_ONLY = re.compile(r"[0-9]{9}")  # fullmatch: no trailing newline passes
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 # Nine digits standing alone, written together or grouped by single spaces, dots or hyphens
@@ -23,7 +23,7 @@ _IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ .\-]?[0-9]){8}(?![0-9A-Za-z])"
 
 def is_valid_bsn(value: str) -> bool:
     """Nine digits whose weighted sum (9..2, then -1) is a multiple of 11, and not all zeros."""
-    if not _NINE_DIGITS_ONLY.match(value) or value == "000000000":
+    if not _NINE_DIGITS_ONLY.fullmatch(value) or value == "000000000":
         return False
     return sum(int(digit) * weight for digit, weight in zip(value, _WEIGHTS, strict=True)) % 11 == 0
 

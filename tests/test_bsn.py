@@ -15,6 +15,7 @@ def test_the_eleven_proof() -> None:
     assert not is_valid_bsn(INVALID)
     assert not is_valid_bsn("000000000")
     assert not is_valid_bsn("99990000")
+    assert not is_valid_bsn(f"{VALID}\n")  # a regex's $ would let the newline through
     assert not is_valid_bsn("\uff19\uff19\uff19\uff19\uff10\uff10\uff1006")  # fullwidth digits
 
 
