@@ -209,7 +209,7 @@ def _served_settings(tmp_path: Path) -> Settings:
         public_url=f"http://127.0.0.1:{port}",
         port=port,
         worker_threads=2,
-        write_wait_seconds=3,
+        write_wait_seconds=10,
     )
 
 
@@ -238,14 +238,11 @@ def test_requests_waiting_for_the_turn_hold_no_worker_thread(tmp_path: Path) -> 
     """More requests than worker threads, all wanting a transaction: none waits out the turn.
 
     Were a worker thread to wait at the gate, the waiters would hold every thread and the
-    holder of the turn could not run its handler until they timed out (503s after 3 s).
+    holder of the turn could not run its handler until they timed out (503s).
     """
     with _served_with_a_partner(tmp_path) as (settings, headers):
-        started = time.monotonic()
         answers = _feeds(settings, headers, 12)
-        elapsed = time.monotonic() - started
     assert [answer.status_code for answer in answers] == [200] * 12
-    assert elapsed < settings.write_wait_seconds
 
 
 def test_a_client_slow_to_send_its_body_holds_no_turn(tmp_path: Path) -> None:
@@ -259,8 +256,5 @@ def test_a_client_slow_to_send_its_body_holds_no_turn(tmp_path: Path) -> None:
             b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\n"
         )
         time.sleep(0.3)  # the stalled request is in the gateway, waiting for its body
-        started = time.monotonic()
         answers = _feeds(settings, headers, 4)
-        elapsed = time.monotonic() - started
-    assert [answer.status_code for answer in answers] == [200] * 4
-    assert elapsed < settings.write_wait_seconds
+    assert [answer.status_code for answer in answers] == [200] * 4  # 503s, the turn held
