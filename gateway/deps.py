@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 from sqlalchemy.orm import Session
 
-from bsn import redact_bsns
+from bsn import holds_bsn
 from gateway.auth.access_tokens import (
     Caller,
     VerifiedToken,
@@ -19,7 +20,7 @@ from gateway.auth.access_tokens import (
     verify_bearer,
 )
 from gateway.core.clock import Clock
-from gateway.core.db import read_transaction, transaction_for_request
+from gateway.core.db import read_transaction, transaction, write_turn
 from gateway.errors import ActingUserRequired, InvalidInput
 from gateway.identity.models import Participant
 from gateway.identity.vault import enrol
@@ -39,10 +40,14 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
     """One transaction per request, committed by the gateway when the handler returns.
 
     The body is read first: a client slow to send it must not hold SQLite's turn to write,
-    which the transaction then waits for on the event loop (transaction_for_request).
+    which is then waited for on the event loop (write_turn). The transaction is opened and
+    committed on worker threads, the commit shielded from cancellation.
     """
     await request.body()
-    async with transaction_for_request(runtime.sessions) as session:
+    async with (
+        write_turn(runtime.sessions),
+        contextmanager_in_threadpool(transaction(runtime.sessions)) as session,
+    ):
         yield session
 
 
@@ -147,7 +152,7 @@ async def get_acting_user(request: Request) -> str:
                 "detail": "missing" if given is None else "not 1 to 64 printable characters",
             }],
         )  # fmt: skip
-    if redact_bsns(given) != given:
+    if holds_bsn(given):
         raise InvalidInput(
             f"{ACTING_USER_HEADER}: a user id of your own system, not a BSN",
             errors=[{"parameter": f"header:{ACTING_USER_HEADER}", "detail": "holds a BSN"}],

@@ -13,14 +13,12 @@ from contextlib import (
     asynccontextmanager,
     contextmanager,
     nullcontext,
-    suppress,
 )
 from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import anyio
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -76,8 +74,8 @@ class WriterGate:
         """Wait for the turn to write; WriterTimeout after ``timeout`` (the gate's own by default)."""
         timeout = self._timeout if timeout is None else timeout
         turn = self._take_or_queue(_ThreadWaiter)
-        if turn is not None and not turn.lock.acquire(timeout=timeout):
-            self._leave_queue(turn, timeout)
+        if turn is not None and not turn.lock.acquire(timeout=timeout) and self._dequeued(turn):
+            raise WriterTimeout(f"no turn to write within {timeout:.0f} s")
         _TURNS_HELD.set((*_TURNS_HELD.get(), self))
 
     async def acquire_async(self, timeout: float | None = None) -> None:
@@ -88,10 +86,10 @@ class WriterGate:
             try:
                 await asyncio.wait_for(asyncio.shield(turn.handed), timeout)
             except TimeoutError:
-                self._leave_queue(turn, timeout)
+                if self._dequeued(turn):
+                    raise WriterTimeout(f"no turn to write within {timeout:.0f} s") from None
             except asyncio.CancelledError:
-                with suppress(WriterTimeout):
-                    self._leave_queue(turn, 0)
+                if not self._dequeued(turn):
                     self.release()  # handed over as the wait was cancelled: pass it on
                 raise
         _TURNS_HELD.set((*_TURNS_HELD.get(), self))
@@ -106,12 +104,14 @@ class WriterGate:
             self._waiting.append(turn)
             return turn
 
-    def _leave_queue(self, turn: _Waiter, timeout: float) -> None:
-        """After a wait ended without a hand-over: WriterTimeout, unless it came just now."""
+    def _dequeued(self, turn: _Waiter) -> bool:
+        """After a wait ended early: True when the turn was still queued (now it is not),
+        False when it was handed over just now (and so is held)."""
         with self._mutex:
             if turn in self._waiting:
                 self._waiting.remove(turn)
-                raise WriterTimeout(f"no turn to write within {timeout:.0f} s")
+                return True
+            return False
 
     def __enter__(self) -> None:
         self.acquire()
@@ -263,40 +263,22 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @asynccontextmanager
-async def transaction_for_request(factory: sessionmaker[Session]) -> AsyncIterator[Session]:
-    """:func:`transaction` for a coroutine whose work runs on worker threads (a request).
+async def write_turn(factory: sessionmaker[Session]) -> AsyncIterator[None]:
+    """SQLite's turn to write, waited for on the event loop (none to take on PostgreSQL).
 
-    On SQLite the turn to write is waited for on the event loop, so that no worker thread
-    sits waiting while the holder of the turn needs one to finish. The session begins on its
-    first statement, on whichever thread runs it; the commit or rollback runs on a thread of
-    its own, shielded from cancellation, so a turn is always given back.
+    For a request whose transaction runs on worker threads: no worker thread sits waiting at
+    the gate while the holder of the turn needs one to finish. A :func:`transaction` opened in
+    this context, on any thread given a copy of it, holds the turn and does not queue.
     """
     gate = _gate_of(factory)
-    if gate is not None and not gate.held_here():
-        await gate.acquire_async()
-    else:
-        gate = None
+    if gate is None or gate.held_here():
+        yield
+        return
+    await gate.acquire_async()
     try:
-        unit = transaction(factory)
-        session = unit.__enter__()  # no I/O: the session begins on its first statement
-        try:
-            yield session
-        except BaseException as error:
-            with anyio.CancelScope(shield=True):
-                suppressed = await anyio.to_thread.run_sync(
-                    unit.__exit__, type(error), error, error.__traceback__,
-                    limiter=anyio.CapacityLimiter(1),
-                )  # fmt: skip
-            if not suppressed:
-                raise
-        else:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(
-                    unit.__exit__, None, None, None, limiter=anyio.CapacityLimiter(1)
-                )
+        yield
     finally:
-        if gate is not None:
-            gate.release()
+        gate.release()
 
 
 def _gate_of(factory: sessionmaker[Session]) -> WriterGate | None:
