@@ -19,7 +19,7 @@ from audit.actions import Action
 from audit.actions import Outcome as Outcome  # callers import it with the draft
 from audit.errors import InvalidAuditQuery
 from audit.fields import BY_NAME, DOCUMENT_FIELDS, Kind, width
-from bsn import redact_bsns
+from bsn import holds_bsn, redact_bsns
 from dbtypes import MAX_JSON_INT
 
 ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*$"
@@ -29,7 +29,7 @@ MAX_PAGE = 500
 
 def _refuse_bsn(value: str | None, field: str) -> str | None:
     """No BSN ever enters the log: the subject is an audit-domain pseudonym (docs/architecture.md)."""
-    if value is not None and redact_bsns(value) != value:
+    if value is not None and holds_bsn(value):
         raise ValueError(f"{field} looks like it holds a BSN; audit entries never do")
     return value
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from audit.actions import Action
 from audit.schemas import Outcome
-from bsn import is_valid_bsn, redact_bsns
+from bsn import holds_bsn, is_valid_bsn
 from gateway.auth.access_tokens import issue_access_token
 from gateway.auth.client_assertion import (
     ASSERTION_TYPE,
@@ -174,6 +174,6 @@ def audit_user_id(user: str) -> str:
     """A provider's user id as the audit entry's ``actor_user``: as given when it fits the
     member (64 printable characters, no BSN), else a digest of it that still finds every
     sign-in of that person."""
-    if len(user) <= 64 and user.isprintable() and redact_bsns(user) == user:
+    if len(user) <= 64 and user.isprintable() and not holds_bsn(user):
         return user
     return "sha256:" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:57]

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.metrics import Metrics
 from gateway.core.tracing import continue_trace
-from gateway.errors import PayloadTooLarge
+from gateway.errors import InvalidInput, PayloadTooLarge
 from gateway.problems import problem_response
 
 access_log = structlog.get_logger("gateway.access")
@@ -140,9 +140,9 @@ class JsonTextGuardMiddleware:
         if pointer is not None:
             detail = "text must not contain the NUL character (\\u0000)"
             response = problem_response(
-                422,  # a rule beyond the document's schema, which allows any text
-                slug="invalid-input",
-                title="Invalid input",
+                InvalidInput.status,  # a rule beyond the document's schema, which allows any text
+                slug=InvalidInput.slug,
+                title=InvalidInput.title,
                 detail=f"{pointer}: {detail}",
                 request=Request(scope),
                 errors=[{"pointer": pointer, "detail": detail}],
